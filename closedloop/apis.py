@@ -1,0 +1,237 @@
+"""API endpoints that join intake with the loops, so they live above both apps.
+
+Responses are ingested by the intake app's service but reported with their follow-up case,
+and NPS can be grouped by root cause; ``followups`` depends on ``surveys``, never the reverse,
+so these views sit here and compose the two apps' selectors. Users and sign-in are here too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.request import Request
+from rest_framework.response import Response as ApiResponse
+from rest_framework.views import APIView
+
+from closedloop.exceptions import ApplicationError
+from closedloop.pagination import LargeListPagination, StandardPagination
+from closedloop.roles import ROLES, CanIngest, CanReadResponses, IsManager
+from closedloop.users import role_of, user_create, user_list
+from followups.selectors import nps_by_root_cause, responses_coded_to
+from surveys.models import Channel, Response
+from surveys.selectors import group_expression, nps_breakdown, response_list
+from surveys.services import responses_ingest
+from surveys.services.ingestion import MAX_BATCH
+
+
+class TokenApi(ObtainAuthToken):
+    """POST {"username", "password"} -> {"token"}."""
+
+    authentication_classes = ()
+    permission_classes = ()
+
+
+class UserOutputSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    email = serializers.EmailField()
+    role = serializers.SerializerMethodField()
+
+    def get_role(self, user) -> str | None:
+        return role_of(user)
+
+
+class UserInputSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(write_only=True, max_length=128)
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    role = serializers.ChoiceField(choices=ROLES)
+
+
+class UserListCreateApi(APIView):
+    permission_classes = [IsManager]
+
+    @extend_schema(responses=UserOutputSerializer(many=True))
+    def get(self, request: Request) -> ApiResponse:
+        paginator = StandardPagination()
+        page = paginator.paginate_queryset(user_list(), request, view=self)
+        return paginator.get_paginated_response(UserOutputSerializer(page, many=True).data)
+
+    @extend_schema(request=UserInputSerializer, responses={201: UserOutputSerializer})
+    def post(self, request: Request) -> ApiResponse:
+        serializer = UserInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = user_create(**serializer.validated_data)
+        return ApiResponse(UserOutputSerializer(user_list().get(pk=user.pk)).data, status=status.HTTP_201_CREATED)
+
+
+class CustomerInputSerializer(serializers.Serializer):
+    external_id = serializers.CharField(max_length=100)
+    email = serializers.EmailField(required=False)
+    name = serializers.CharField(required=False, max_length=200)
+    phone = serializers.CharField(required=False, max_length=40)
+    attributes = serializers.DictField(required=False)
+
+
+class ResponseInputSerializer(serializers.Serializer):
+    """Documents the ingestion body; ``surveys.intake`` does the validation for every path."""
+
+    survey = serializers.SlugField()
+    customer = CustomerInputSerializer()
+    score = serializers.IntegerField(min_value=0, max_value=10)
+    comment = serializers.CharField(required=False, max_length=5000, allow_blank=True)
+    channel = serializers.ChoiceField(choices=Channel.choices, required=False)
+    submitted_at = serializers.DateTimeField(required=False)
+    external_id = serializers.CharField(required=False, max_length=200)
+    ticket_ref = serializers.CharField(required=False, max_length=100)
+
+
+class ResponseOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    survey = serializers.CharField(source="survey.slug")
+    customer = serializers.SerializerMethodField()
+    score = serializers.IntegerField()
+    category = serializers.CharField()
+    comment = serializers.CharField()
+    channel = serializers.CharField()
+    submitted_at = serializers.DateTimeField()
+    received_at = serializers.DateTimeField()
+    external_id = serializers.CharField(allow_null=True)
+    ticket_ref = serializers.CharField()
+    case = serializers.IntegerField(source="case_id", allow_null=True, default=None)
+
+    def get_customer(self, response: Response) -> dict[str, Any]:
+        customer = response.customer
+        return {
+            "external_id": customer.external_id,
+            "email": customer.email,
+            "name": customer.name,
+            "attributes": customer.attributes,
+        }
+
+
+def _response_output(response_id: int) -> dict[str, Any]:
+    return ResponseOutputSerializer(response_list().get(pk=response_id)).data
+
+
+class ResponseListIngestApi(APIView):
+    def get_permissions(self):
+        return [CanIngest()] if self.request.method == "POST" else [CanReadResponses()]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("survey", str),
+            OpenApiParameter("category", str, enum=["promoter", "passive", "detractor"]),
+            OpenApiParameter("customer", str, description="Customer external id."),
+            OpenApiParameter("submitted_after", str, description="ISO 8601 time, inclusive."),
+            OpenApiParameter("submitted_before", str, description="ISO 8601 time, exclusive."),
+            OpenApiParameter("root_cause", str, description="Root-cause slug."),
+        ],
+        responses=ResponseOutputSerializer(many=True),
+    )
+    def get(self, request: Request) -> ApiResponse:
+        responses = response_list(filters=request.query_params)
+        if request.query_params.get("root_cause"):
+            responses = responses_coded_to(responses, request.query_params["root_cause"])
+        paginator = LargeListPagination()
+        page = paginator.paginate_queryset(responses, request, view=self)
+        return paginator.get_paginated_response(ResponseOutputSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=ResponseInputSerializer,
+        responses={201: ResponseOutputSerializer, 200: ResponseOutputSerializer},
+        description="Stores one response. Replaying an external_id answers 200 with the stored one.",
+    )
+    def post(self, request: Request) -> ApiResponse:
+        outcome = responses_ingest(items=[request.data]).outcomes[0]
+        if outcome.status == "rejected":
+            raise ApplicationError("Invalid response.", errors=outcome.errors)
+        code = status.HTTP_201_CREATED if outcome.status == "created" else status.HTTP_200_OK
+        return ApiResponse(_response_output(outcome.response_id), status=code)
+
+
+class ResponseBulkIngestApi(APIView):
+    permission_classes = [CanIngest]
+
+    @extend_schema(
+        request=inline_serializer("BulkIngestInput", {"responses": ResponseInputSerializer(many=True)}),
+        responses=inline_serializer(
+            "BulkIngestResult",
+            {
+                "created": serializers.IntegerField(),
+                "duplicates": serializers.IntegerField(),
+                "rejected": serializers.ListField(child=serializers.DictField()),
+            },
+        ),
+    )
+    def post(self, request: Request) -> ApiResponse:
+        items = request.data.get("responses") if isinstance(request.data, dict) else None
+        if not isinstance(items, list):
+            raise ApplicationError("Invalid body.", errors={"responses": ["Expected a list of responses."]})
+        if len(items) > MAX_BATCH:
+            raise ApplicationError(
+                "Too many items.", errors={"responses": [f"At most {MAX_BATCH} responses per request."]}
+            )
+        result = responses_ingest(items=items)
+        return ApiResponse(
+            {
+                "created": result.count("created"),
+                "duplicates": result.count("duplicate"),
+                "rejected": [{"index": index, "errors": errors} for index, errors in result.rejected],
+            }
+        )
+
+
+class NpsApi(APIView):
+    permission_classes = [CanReadResponses]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("survey", str),
+            OpenApiParameter("submitted_after", str),
+            OpenApiParameter("submitted_before", str),
+            OpenApiParameter(
+                "group_by", str, description="day | week | month | quarter | attribute:<name> | root_cause"
+            ),
+        ],
+        responses=inline_serializer(
+            "NpsResult",
+            {
+                "results": inline_serializer(
+                    "NpsRow",
+                    {
+                        "group": serializers.CharField(allow_null=True),
+                        "responses": serializers.IntegerField(),
+                        "promoters": serializers.IntegerField(),
+                        "passives": serializers.IntegerField(),
+                        "detractors": serializers.IntegerField(),
+                        "nps": serializers.FloatField(allow_null=True),
+                        "margin_of_error": serializers.FloatField(allow_null=True),
+                    },
+                    many=True,
+                )
+            },
+        ),
+    )
+    def get(self, request: Request) -> ApiResponse:
+        filters = {
+            k: v for k, v in request.query_params.items() if k in {"survey", "submitted_after", "submitted_before"}
+        }
+        responses = response_list(filters=filters).select_related(None)
+        group_by = request.query_params.get("group_by", "")
+        if group_by == "root_cause":
+            rows = nps_by_root_cause(responses=responses)
+        elif not group_by:
+            rows = nps_breakdown(responses=responses)
+        else:
+            group = group_expression(group_by)
+            if group is None:
+                raise ApplicationError(
+                    "Unknown group_by.",
+                    errors={"group_by": ["Use day, week, month, quarter, attribute:<name> or root_cause."]},
+                )
+            rows = nps_breakdown(responses=responses, group=group, group_by=group_by)
+        return ApiResponse({"results": [row.as_dict() for row in rows], "generated_at": timezone.now()})

@@ -1,0 +1,64 @@
+"""The three roles of API.md, kept as Django groups, and the permission classes that read them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.http import HttpRequest
+from rest_framework.permissions import BasePermission
+
+AGENT = "agent"
+MANAGER = "manager"
+INTEGRATION = "integration"
+ROLES = (AGENT, MANAGER, INTEGRATION)
+
+
+def user_roles(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
+    """The roles a user has; a superuser counts as a manager. Cached on the user object."""
+    if not user.is_authenticated:
+        return frozenset()
+    cached = getattr(user, "_closedloop_roles", None)
+    if cached is None:
+        names = set(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
+        if user.is_superuser:
+            names.add(MANAGER)
+        cached = frozenset(names)
+        user._closedloop_roles = cached
+    return cached
+
+
+def is_manager(user: AbstractBaseUser | AnonymousUser) -> bool:
+    return MANAGER in user_roles(user)
+
+
+def role_context(request: HttpRequest) -> dict[str, Any]:
+    """Template context: which navigation entries the signed-in user may see."""
+    roles = user_roles(request.user)
+    return {"is_manager": MANAGER in roles, "is_agent": AGENT in roles or MANAGER in roles}
+
+
+class _HasRole(BasePermission):
+    roles: frozenset[str] = frozenset()
+
+    def has_permission(self, request, view) -> bool:
+        return bool(self.roles & user_roles(request.user))
+
+
+class IsManager(_HasRole):
+    message = "Only managers may do this."
+    roles = frozenset({MANAGER})
+
+
+class CanIngest(_HasRole):
+    """Pushing responses and help-desk events: integrations and managers."""
+
+    message = "Only integration users and managers may ingest responses."
+    roles = frozenset({INTEGRATION, MANAGER})
+
+
+class CanReadResponses(_HasRole):
+    """Reading responses and NPS: every role (integrations pull them into BI tools)."""
+
+    message = "Your account has no role that may read responses."
+    roles = frozenset(ROLES)

@@ -1,0 +1,114 @@
+"""Team and root-cause endpoints."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import SAFE_METHODS
+from rest_framework.request import Request
+from rest_framework.response import Response as ApiResponse
+from rest_framework.views import APIView
+
+from closedloop.pagination import StandardPagination
+from closedloop.roles import CanReadResponses, IsManager
+from followups.models import Team
+from followups.selectors import root_cause_list, team_list
+from followups.services import root_cause_create, team_create, team_update
+
+
+class _ReadAllWriteManagers(APIView):
+    def get_permissions(self):
+        return [CanReadResponses()] if self.request.method in SAFE_METHODS else [IsManager()]
+
+
+def _paginated(view: APIView, request: Request, queryset, serializer_class) -> ApiResponse:
+    paginator = StandardPagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+class TeamOutputSerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+    members = serializers.SerializerMethodField()
+    lead = serializers.CharField(source="lead.username", default=None)
+    default = serializers.BooleanField(source="is_default")
+
+    def get_members(self, team: Team) -> list[str]:
+        return sorted(user.username for user in team.members.all())
+
+
+class TeamInputSerializer(serializers.Serializer):
+    slug = serializers.SlugField(max_length=80)
+    name = serializers.CharField(max_length=200)
+    members = serializers.ListField(child=serializers.CharField(max_length=150), required=False)
+    lead = serializers.CharField(max_length=150, required=False, allow_null=True, allow_blank=True)
+    default = serializers.BooleanField(required=False)
+
+
+class TeamListCreateApi(_ReadAllWriteManagers):
+    @extend_schema(responses=TeamOutputSerializer(many=True))
+    def get(self, request: Request) -> ApiResponse:
+        return _paginated(self, request, team_list(), TeamOutputSerializer)
+
+    @extend_schema(request=TeamInputSerializer, responses={201: TeamOutputSerializer})
+    def post(self, request: Request) -> ApiResponse:
+        serializer = TeamInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        team = team_create(
+            slug=data["slug"],
+            name=data["name"],
+            members=data.get("members", ()),
+            lead=data.get("lead") or None,
+            default=data.get("default", False),
+        )
+        return ApiResponse(TeamOutputSerializer(team_list().get(pk=team.pk)).data, status=status.HTTP_201_CREATED)
+
+
+class TeamDetailApi(_ReadAllWriteManagers):
+    @extend_schema(responses=TeamOutputSerializer)
+    def get(self, request: Request, slug: str) -> ApiResponse:
+        return ApiResponse(TeamOutputSerializer(get_object_or_404(team_list(), slug=slug)).data)
+
+    @extend_schema(request=TeamInputSerializer(partial=True), responses=TeamOutputSerializer)
+    def patch(self, request: Request, slug: str) -> ApiResponse:
+        team = get_object_or_404(Team, slug=slug)
+        serializer = TeamInputSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if data.get("slug", slug) != slug:
+            return ApiResponse({"slug": ["A team's slug cannot change."]}, status=400)
+        team_update(
+            team=team,
+            name=data.get("name"),
+            members=data.get("members"),
+            lead=data["lead"] or "" if "lead" in data else None,
+            default=data.get("default"),
+        )
+        return ApiResponse(TeamOutputSerializer(team_list().get(pk=team.pk)).data)
+
+
+class RootCauseSerializer(serializers.Serializer):
+    slug = serializers.SlugField(max_length=80)
+    name = serializers.CharField(max_length=200)
+    parent = serializers.SlugField(source="parent.slug", default=None, allow_null=True, required=False)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    keywords = serializers.ListField(child=serializers.CharField(max_length=100), required=False, default=list)
+    active = serializers.BooleanField(required=False, default=True)
+
+
+class RootCauseListCreateApi(_ReadAllWriteManagers):
+    @extend_schema(responses=RootCauseSerializer(many=True))
+    def get(self, request: Request) -> ApiResponse:
+        return _paginated(self, request, root_cause_list(), RootCauseSerializer)
+
+    @extend_schema(request=RootCauseSerializer, responses={201: RootCauseSerializer})
+    def post(self, request: Request) -> ApiResponse:
+        serializer = RootCauseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data["parent"] = (data.pop("parent", None) or {}).get("slug")
+        root_cause = root_cause_create(**data)
+        return ApiResponse(RootCauseSerializer(root_cause).data, status=status.HTTP_201_CREATED)

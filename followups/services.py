@@ -1,0 +1,82 @@
+"""Write services of the loops: teams and the root-cause taxonomy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from followups.models import RootCause, Team
+
+User = get_user_model()
+
+
+def _users_by_name(field: str, usernames: Iterable[str]) -> list[AbstractUser]:
+    usernames = list(dict.fromkeys(usernames))
+    users = {u.username: u for u in User.objects.filter(username__in=usernames, is_active=True)}
+    missing = [name for name in usernames if name not in users]
+    if missing:
+        raise ValidationError({field: [f"No active user named {name!r}." for name in missing]})
+    return [users[name] for name in usernames]
+
+
+@transaction.atomic
+def team_create(
+    *, slug: str, name: str, members: Iterable[str] = (), lead: str | None = None, default: bool = False
+) -> Team:
+    """Create a team. The first team becomes the default until another is marked default."""
+    team = Team(slug=slug, name=name)
+    team.full_clean()
+    # Lock the current default row so two first teams created at once cannot both be default.
+    has_default = Team.objects.select_for_update().filter(is_default=True).exists()
+    return team_update(team=team, members=members, lead=lead, default=default or not has_default)
+
+
+@transaction.atomic
+def team_update(
+    *,
+    team: Team,
+    name: str | None = None,
+    members: Iterable[str] | None = None,
+    lead: str | None = None,
+    default: bool | None = None,
+) -> Team:
+    """Change a team; marking it default takes the flag from the previous default team."""
+    if name is not None:
+        team.name = name
+    if lead is not None:
+        team.lead = _users_by_name("lead", [lead])[0] if lead else None
+    if default:
+        Team.objects.filter(is_default=True).exclude(pk=team.pk).update(is_default=False)
+        team.is_default = True
+    elif default is False and team.is_default:
+        raise ValidationError({"default": ["Mark another team as default instead."]})
+    team.full_clean()
+    team.save()
+    if members is not None:
+        team.members.set(_users_by_name("members", members))
+    return team
+
+
+@transaction.atomic
+def root_cause_create(
+    *,
+    slug: str,
+    name: str,
+    parent: str | None = None,
+    description: str = "",
+    keywords: Iterable[str] = (),
+    active: bool = True,
+) -> RootCause:
+    """Add a node to the root-cause taxonomy, under ``parent`` (a slug) when given."""
+    root_cause = RootCause(slug=slug, name=name, description=description, keywords=list(keywords), active=active)
+    if parent:
+        root_cause.parent = RootCause.objects.filter(slug=parent).first()
+        if root_cause.parent is None:
+            raise ValidationError({"parent": [f"No root cause with slug {parent!r}."]})
+    root_cause.full_clean()
+    root_cause.save()
+    return root_cause

@@ -1,0 +1,190 @@
+"""Validation of one incoming response item: a pure function shared by every intake path.
+
+The API (single and bulk), the CSV import and the public survey pages all hand raw items to
+``parse_response_item``, so the rules of API.md are written once. It touches no database: which
+survey slugs exist is checked by the ingestion service in one query per batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils.dateparse import parse_datetime
+
+from surveys.models import COMMENT_MAX_LENGTH, Channel
+from surveys.nps import Category, classify
+
+# A sender's clock may run a little ahead of ours; later than this is "in the future".
+CLOCK_SKEW = timedelta(minutes=5)
+MAX_ATTRIBUTES = 50
+CHANNELS = frozenset(Channel.values)
+
+Errors = dict[str, list[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerData:
+    external_id: str
+    email: str | None = None
+    name: str | None = None
+    phone: str | None = None
+    attributes: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseItem:
+    survey: str
+    customer: CustomerData
+    score: int
+    category: Category
+    comment: str
+    channel: str | None
+    submitted_at: datetime | None
+    external_id: str | None
+    ticket_ref: str
+
+
+class _Invalid(Exception):
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+def _text(value: Any, *, max_length: int, allow_int: bool = False) -> str:
+    if allow_int and isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise _Invalid("Must be a string.")
+    if len(value) > max_length:
+        raise _Invalid(f"Ensure this field has no more than {max_length} characters.")
+    # PostgreSQL text and jsonb cannot hold NUL; refuse it rather than fail on insert.
+    if "\x00" in value:
+        raise _Invalid("Must not contain NUL characters.")
+    return value
+
+
+def _optional_text(item: dict, key: str, max_length: int, errors: Errors, allow_int: bool = False) -> str | None:
+    value = item.get(key)
+    if value is None:
+        return None
+    try:
+        return _text(value, max_length=max_length, allow_int=allow_int).strip()
+    except _Invalid as exc:
+        errors[key] = [exc.message]
+        return None
+
+
+def _score(value: Any) -> int:
+    # JSON true is a Python int, and "7" or 7.5 are not integers: only a real integer counts.
+    if value is None:
+        raise _Invalid("This field is required.")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _Invalid("A valid integer from 0 to 10 is required.")
+    if not 0 <= value <= 10:
+        raise _Invalid("Ensure this value is between 0 and 10.")
+    return value
+
+
+def _attributes(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _Invalid("Must be an object of segment names to values.")
+    if len(value) > MAX_ATTRIBUTES:
+        raise _Invalid(f"At most {MAX_ATTRIBUTES} attributes.")
+    for key, item in value.items():
+        _text(key, max_length=64)
+        if isinstance(item, str):
+            _text(item, max_length=200)
+        elif item is not None and not isinstance(item, (int, float, bool)):
+            raise _Invalid(f"Attribute {key!r} must be a string, number, boolean or null.")
+    return value
+
+
+def _customer(value: Any) -> tuple[CustomerData | None, Errors]:
+    if not isinstance(value, dict):
+        return None, {"non_field_errors": ["Must be an object with at least an external_id."]}
+    errors: Errors = {}
+    external_id = None
+    if value.get("external_id") in (None, ""):
+        errors["external_id"] = ["This field is required."]
+    else:
+        external_id = _optional_text(value, "external_id", 100, errors, allow_int=True)
+        if external_id == "":
+            errors["external_id"] = ["This field may not be blank."]
+    email = _optional_text(value, "email", 254, errors)
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors["email"] = ["Enter a valid email address."]
+    name = _optional_text(value, "name", 200, errors)
+    phone = _optional_text(value, "phone", 40, errors)
+    attributes = None
+    if value.get("attributes") is not None:
+        try:
+            attributes = _attributes(value["attributes"])
+        except _Invalid as exc:
+            errors["attributes"] = [exc.message]
+    if errors:
+        return None, errors
+    return CustomerData(external_id, email, name, phone, attributes), {}
+
+
+def _submitted_at(value: Any, now: datetime) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _Invalid("Must be an ISO 8601 date-time string.")
+    try:
+        parsed = parse_datetime(value)
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise _Invalid("Must be an ISO 8601 date-time, e.g. 2026-11-20T10:00:00+00:00.")
+    if parsed.tzinfo is None:
+        raise _Invalid("Include a UTC offset, e.g. 2026-11-20T10:00:00+00:00.")
+    if parsed > now + CLOCK_SKEW:
+        raise _Invalid("Must not be in the future.")
+    return parsed
+
+
+def parse_response_item(raw: Any, *, now: datetime) -> tuple[ResponseItem | None, Errors]:
+    """Check one raw item against API.md; return the parsed item or field-level errors."""
+    if not isinstance(raw, dict):
+        return None, {"non_field_errors": ["Expected an object."]}
+    errors: Errors = {}
+    survey = raw.get("survey")
+    if survey in (None, ""):
+        errors["survey"] = ["This field is required."]
+    elif not isinstance(survey, str) or len(survey) > 80:
+        errors["survey"] = ["Must be a survey slug."]
+    if "customer" not in raw or raw["customer"] is None:
+        errors["customer"] = ["This field is required."]
+        customer = None
+    else:
+        customer, customer_errors = _customer(raw["customer"])
+        if customer_errors:
+            errors["customer"] = customer_errors  # nested, as DRF reports nested serializers
+    score = None
+    try:
+        score = _score(raw.get("score"))
+    except _Invalid as exc:
+        errors["score"] = [exc.message]
+    comment = _optional_text(raw, "comment", COMMENT_MAX_LENGTH, errors) or ""
+    channel = raw.get("channel")
+    if channel is not None and channel not in CHANNELS:
+        errors["channel"] = [f"Must be one of: {', '.join(sorted(CHANNELS))}."]
+    submitted_at = None
+    try:
+        submitted_at = _submitted_at(raw.get("submitted_at"), now)
+    except _Invalid as exc:
+        errors["submitted_at"] = [exc.message]
+    external_id = _optional_text(raw, "external_id", 200, errors, allow_int=True) or None
+    ticket_ref = _optional_text(raw, "ticket_ref", 100, errors) or ""
+    if errors:
+        return None, errors
+    return ResponseItem(
+        survey, customer, score, classify(score), comment, channel, submitted_at, external_id, ticket_ref
+    ), {}

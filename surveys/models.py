@@ -1,0 +1,179 @@
+"""Intake data: customers (and their accounts), surveys, responses, CSV import jobs."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from surveys.nps import Category, classify
+
+COMMENT_MAX_LENGTH = 5000
+CATEGORY_CHOICES = [(category.value, category.value.title()) for category in Category]
+
+
+class Account(models.Model):
+    """A B2B grouping of customers (a client company of the service desk)."""
+
+    external_id = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name or self.external_id
+
+
+class Customer(models.Model):
+    """Someone who answers surveys, identified by the id the help desk knows them by."""
+
+    external_id = models.CharField(max_length=100, unique=True)
+    email = models.EmailField(blank=True)
+    name = models.CharField(max_length=200, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.SET_NULL, related_name="customers")
+    # Segment attributes (plan, region, ...) used by NPS breakdowns and routing rules.
+    attributes = models.JSONField(default=dict, blank=True)
+    surveys_unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    updates_unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    erased_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.name or self.external_id
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
+
+
+class Survey(models.Model):
+    class Kind(models.TextChoices):
+        RELATIONSHIP = "relationship", "Relationship (periodic)"
+        TRANSACTIONAL = "transactional", "Transactional (after a ticket)"
+
+    slug = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.TRANSACTIONAL)
+    question = models.CharField(
+        max_length=500, default="How likely are you to recommend our IT support to a colleague?"
+    )
+    quarantine_days = models.PositiveIntegerField(default=90, help_text="Survey-fatigue window.")
+    followup_passives = models.BooleanField(default=False)
+    hot_threshold = models.PositiveSmallIntegerField(
+        default=3, validators=[MaxValueValidator(10)], help_text="Scores at or below open hot cases."
+    )
+    require_coding = models.BooleanField(
+        default=False, help_text="Cases need a resolution code and a root cause before resolving."
+    )
+    active = models.BooleanField(default=True)
+    thank_you_promoter = models.TextField(blank=True, default="Thank you! We're glad we could help.")
+    thank_you_passive = models.TextField(blank=True, default="Thank you. We'll use your feedback to do better.")
+    thank_you_detractor = models.TextField(
+        blank=True, default="Thank you for telling us. Someone from our team will contact you shortly."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(hot_threshold__lte=10), name="survey_hot_threshold_0_10"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def thank_you_text(self, category: str) -> str:
+        return {
+            Category.PROMOTER: self.thank_you_promoter,
+            Category.PASSIVE: self.thank_you_passive,
+            Category.DETRACTOR: self.thank_you_detractor,
+        }[Category(category)]
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    SMS = "sms", "SMS"
+    WEB = "web", "Web"
+    IN_APP = "in_app", "In app"
+    PHONE = "phone", "Phone"
+    API = "api", "API"
+    IMPORT = "import", "Import"
+
+
+class Response(models.Model):
+    """One answer to the NPS question. The category is stored so aggregates need no CASE."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="responses")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="responses")
+    score = models.PositiveSmallIntegerField(validators=[MinValueValidator(0), MaxValueValidator(10)])
+    category = models.CharField(max_length=9, choices=CATEGORY_CHOICES, editable=False)
+    comment = models.TextField(blank=True, max_length=COMMENT_MAX_LENGTH)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.API)
+    submitted_at = models.DateTimeField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    ticket_ref = models.CharField(max_length=100, blank=True)
+    # Idempotency key from the sending system; unique per survey when given.
+    external_id = models.CharField(max_length=200, null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(score__gte=0, score__lte=10), name="response_score_0_10"),
+            models.CheckConstraint(
+                condition=(
+                    Q(category=Category.PROMOTER, score__gte=9)
+                    | Q(category=Category.PASSIVE, score__gte=7, score__lte=8)
+                    | Q(category=Category.DETRACTOR, score__lte=6)
+                ),
+                name="response_category_matches_score",
+            ),
+            models.UniqueConstraint(
+                fields=["survey", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="response_unique_external_id_per_survey",
+            ),
+        ]
+        indexes = [
+            # NPS over time for all surveys (GET /api/v1/nps/, the home page): an index-only
+            # scan over a date range, since category is carried in the index.
+            models.Index(fields=["submitted_at"], include=["category"], name="response_time_cat_idx"),
+            # The same per survey, and GET /api/v1/responses/?survey=...
+            models.Index(fields=["survey", "submitted_at"], include=["category"], name="response_survey_time_idx"),
+            # GET /api/v1/responses/?category=detractor (follow-up sweeps, themes).
+            models.Index(fields=["category", "submitted_at"], name="response_category_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.score} from {self.customer_id} on {self.submitted_at:%Y-%m-%d}"
+
+    def save(self, *args, **kwargs) -> None:
+        # The category is derived from the score and never set independently.
+        self.category = classify(self.score)
+        super().save(*args, **kwargs)
+
+
+class ImportJob(models.Model):
+    """A CSV file of responses uploaded from the web UI, imported by the task cluster."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="import_jobs")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    file_name = models.CharField(max_length=255)
+    content = models.TextField(help_text="The uploaded CSV, kept until the import finishes.")
+    mapping = models.JSONField(default=dict, blank=True, help_text="API field -> CSV column.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    rows = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    rejected = models.JSONField(default=list, blank=True, help_text="[{line, errors}] for rejected rows.")
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.status})"

@@ -1,0 +1,117 @@
+"""Reads of the intake app: response lists and NPS aggregates, each one set-based query."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import django_filters
+from django.db.models import Count, Expression, F, Q, QuerySet
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import TruncDay, TruncMonth, TruncQuarter, TruncWeek
+from django.utils import timezone
+
+from closedloop.filters import apply_filters
+from surveys.models import CATEGORY_CHOICES, Response, Survey
+from surveys.nps import Category, NpsSummary, rounded
+
+TIME_GROUPS = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth, "quarter": TruncQuarter}
+ATTRIBUTE_PREFIX = "attribute:"
+
+
+class ResponseFilter(django_filters.FilterSet):
+    survey = django_filters.CharFilter(field_name="survey__slug")
+    category = django_filters.ChoiceFilter(choices=CATEGORY_CHOICES)
+    customer = django_filters.CharFilter(field_name="customer__external_id")
+    submitted_after = django_filters.IsoDateTimeFilter(field_name="submitted_at", lookup_expr="gte")
+    submitted_before = django_filters.IsoDateTimeFilter(field_name="submitted_at", lookup_expr="lt")
+
+    class Meta:
+        model = Response
+        fields = ["survey", "category", "customer", "submitted_after", "submitted_before"]
+
+
+def response_list(*, filters: dict[str, Any] | None = None) -> QuerySet[Response]:
+    """Responses matching the API filters, newest first, with survey and customer joined.
+
+    Raises django's ValidationError (a 400 through the API) for malformed filter values.
+    """
+    queryset = Response.objects.select_related("survey", "customer").order_by("-submitted_at", "-id")
+    return apply_filters(ResponseFilter, filters, queryset)
+
+
+def survey_list() -> QuerySet[Survey]:
+    return Survey.objects.order_by("slug")
+
+
+@dataclass(frozen=True)
+class NpsRow:
+    group: str | None
+    summary: NpsSummary
+
+    def as_dict(self) -> dict[str, Any]:
+        s = self.summary
+        return {
+            "group": self.group,
+            "responses": s.responses,
+            "promoters": s.promoters,
+            "passives": s.passives,
+            "detractors": s.detractors,
+            "nps": rounded(s.nps),
+            "margin_of_error": rounded(s.margin_of_error),
+        }
+
+
+def group_expression(group_by: str) -> Expression | None:
+    """The SQL expression for a time or attribute ``group_by`` of API.md; None if unknown."""
+    if group_by in TIME_GROUPS:
+        return TIME_GROUPS[group_by]("submitted_at", tzinfo=timezone.get_current_timezone())
+    if group_by.startswith(ATTRIBUTE_PREFIX) and len(group_by) > len(ATTRIBUTE_PREFIX):
+        return KeyTextTransform(group_by[len(ATTRIBUTE_PREFIX) :], "customer__attributes")
+    return None
+
+
+def nps_breakdown(
+    *, responses: QuerySet[Response], group: Expression | None = None, group_by: str = ""
+) -> list[NpsRow]:
+    """NPS per group in one aggregate query (one row, group None, when ``group`` is None).
+
+    Counting the category column (never null) with FILTER lets PostgreSQL answer a date range from the covering index
+    on (submitted_at) INCLUDE (category) without reading the table.
+    """
+    counts = {
+        "promoters": Count("category", filter=Q(category=Category.PROMOTER)),
+        "passives": Count("category", filter=Q(category=Category.PASSIVE)),
+        "detractors": Count("category", filter=Q(category=Category.DETRACTOR)),
+    }
+    if group is None:
+        totals = responses.order_by().aggregate(**counts)
+        return [NpsRow(None, NpsSummary(**totals))]
+    rows = (
+        responses.order_by()
+        .annotate(group=group)
+        .values("group")
+        .annotate(**counts)
+        .order_by(F("group").asc(nulls_last=True))
+    )
+    return [
+        NpsRow(_label(row["group"], group_by), NpsSummary(row["promoters"], row["passives"], row["detractors"]))
+        for row in rows
+    ]
+
+
+def _label(value: Any, group_by: str) -> str | None:
+    """How a group is named in the API: 2026-11-20, 2026-W47, 2026-11, 2026-Q4, or the value."""
+    if isinstance(value, datetime):
+        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    if isinstance(value, date):
+        if group_by == "week":
+            year, week, _ = value.isocalendar()
+            return f"{year}-W{week:02d}"
+        if group_by == "month":
+            return f"{value:%Y-%m}"
+        if group_by == "quarter":
+            return f"{value.year}-Q{(value.month - 1) // 3 + 1}"
+        return value.isoformat()
+    return None if value is None else str(value)

@@ -1,0 +1,6 @@
+"""Write services of the intake app; import them from here."""
+
+from surveys.services.ingestion import IngestResult, Outcome, responses_ingest
+from surveys.services.surveys import survey_create, survey_update
+
+__all__ = ["IngestResult", "Outcome", "responses_ingest", "survey_create", "survey_update"]

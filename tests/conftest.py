@@ -1,0 +1,89 @@
+"""The named world most tests start from, and API clients signed in as each role.
+
+maya is a manager, alice and bob are agents, izzy is an integration account and olga has an
+account but no role. One survey, support-2026, with the defaults of API.md.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from tests.factories import make_survey, make_user
+
+
+def pytest_collection_modifyitems(config, items):
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL")
+        for item in items:
+            if "postgres" in item.keywords:
+                item.add_marker(skip)
+
+
+@pytest.fixture
+def survey(db):
+    return make_survey()
+
+
+@pytest.fixture
+def maya(db):
+    return make_user("maya", "manager", email="maya@example.com")
+
+
+@pytest.fixture
+def alice(db):
+    return make_user("alice", "agent", email="alice@example.com")
+
+
+@pytest.fixture
+def bob(db):
+    return make_user("bob", "agent", email="bob@example.com")
+
+
+@pytest.fixture
+def izzy(db):
+    return make_user("izzy", "integration")
+
+
+@pytest.fixture
+def olga(db):
+    return make_user("olga", None)
+
+
+def _client_for(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def manager_api(maya) -> APIClient:
+    return _client_for(maya)
+
+
+@pytest.fixture
+def agent_api(alice) -> APIClient:
+    return _client_for(alice)
+
+
+@pytest.fixture
+def integration_api(izzy) -> APIClient:
+    return _client_for(izzy)
+
+
+@pytest.fixture
+def no_role_api(olga) -> APIClient:
+    return _client_for(olga)
+
+
+@pytest.fixture
+def anonymous_api() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"

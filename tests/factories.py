@@ -1,0 +1,52 @@
+"""Builders for test data. Each goes through the project's own services, as users would."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractUser
+
+from closedloop.users import user_create
+from surveys.models import Response, Survey
+from surveys.services import responses_ingest, survey_create
+
+PASSWORD = "correct-horse-battery-9"
+_sequence = itertools.count(1)
+
+
+def make_user(username: str, role: str | None = "agent", **extra: Any) -> AbstractUser:
+    """A user in ``role`` (None: signed in but in no role) with the shared test PASSWORD."""
+    if role is None:
+        from django.contrib.auth import get_user_model
+
+        return get_user_model().objects.create_user(username=username, password=PASSWORD, **extra)
+    return user_create(username=username, password=PASSWORD, role=role, **extra)
+
+
+def make_survey(slug: str = "support-2026", **fields: Any) -> Survey:
+    return survey_create(slug=slug, name=fields.pop("name", slug.replace("-", " ").title()), **fields)
+
+
+def response_item(score: int, *, survey: str = "support-2026", customer: str | None = None, **fields: Any) -> dict:
+    """A raw ingestion item as an API client would send it."""
+    item = {"survey": survey, "customer": {"external_id": customer or f"C-{next(_sequence)}"}, "score": score}
+    item.update(fields)
+    return item
+
+
+def make_response(
+    score: int,
+    *,
+    survey: str = "support-2026",
+    customer: str | None = None,
+    submitted_at: datetime | None = None,
+    **fields: Any,
+) -> Response:
+    """Ingest one response through the ingestion service and return it."""
+    if submitted_at is not None:
+        fields["submitted_at"] = submitted_at.isoformat()
+    outcome = responses_ingest(items=[response_item(score, survey=survey, customer=customer, **fields)]).outcomes[0]
+    assert outcome.status in {"created", "duplicate"}, outcome.errors
+    return Response.objects.select_related("customer", "survey").get(pk=outcome.response_id)
