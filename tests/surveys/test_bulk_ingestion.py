@@ -1,0 +1,120 @@
+"""POST /api/v1/responses/bulk/: many responses, valid ones stored, invalid ones reported by index."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from surveys.models import Customer, Response
+from surveys.services import responses_ingest
+from surveys.services.ingestion import MAX_BATCH
+from surveys.signals import responses_ingested
+from tests.factories import response_item
+
+URL = "/api/v1/responses/bulk/"
+
+
+def test_valid_items_are_stored_and_invalid_ones_reported_by_index(integration_api, survey):
+    items = [
+        response_item(9, external_id="a"),
+        response_item(11, external_id="b"),
+        response_item(5, external_id="c"),
+        {"survey": "nope", "customer": {"external_id": "C-x"}, "score": 5},
+        "not an object",
+    ]
+    reply = integration_api.post(URL, {"responses": items}, format="json")
+
+    assert reply.status_code == 200
+    data = reply.json()
+    assert data["created"] == 2
+    assert data["duplicates"] == 0
+    assert [r["index"] for r in data["rejected"]] == [1, 3, 4]
+    assert "score" in data["rejected"][0]["errors"]
+    assert "survey" in data["rejected"][1]["errors"]
+    assert set(Response.objects.values_list("external_id", flat=True)) == {"a", "c"}
+    assert not Customer.objects.filter(external_id="C-x").exists()
+
+
+def test_replayed_and_repeated_keys_are_duplicates(integration_api, survey):
+    integration_api.post(URL, {"responses": [response_item(3, external_id="k1")]}, format="json")
+    items = [response_item(3, external_id="k1"), response_item(4, external_id="k2"), response_item(4, external_id="k2")]
+    data = integration_api.post(URL, {"responses": items}, format="json").json()
+    assert data == {"created": 1, "duplicates": 2, "rejected": []}
+    assert Response.objects.count() == 2
+
+
+def test_one_customer_several_times_in_a_batch_is_created_once_with_the_latest_details(integration_api, survey):
+    first = response_item(3, customer="C-1")
+    first["customer"]["attributes"] = {"plan": "basic", "region": "EU"}
+    second = response_item(9, customer="C-1")
+    second["customer"].update(email="ana@example.com", attributes={"plan": "gold"})
+    integration_api.post(URL, {"responses": [first, second]}, format="json")
+    customer = Customer.objects.get()
+    assert customer.email == "ana@example.com"
+    assert customer.attributes == {"plan": "gold", "region": "EU"}
+    assert customer.responses.count() == 2
+
+
+@pytest.mark.parametrize("body", [{}, {"responses": "x"}, {"responses": {"a": 1}}, [1, 2]])
+def test_a_body_without_a_list_of_responses_is_a_400(integration_api, survey, body):
+    reply = integration_api.post(URL, body, format="json")
+    assert reply.status_code == 400
+    assert "responses" in reply.json()
+
+
+def test_more_than_10000_items_is_a_400_storing_nothing(integration_api, survey):
+    items = [response_item(5, customer="C-1")] * (MAX_BATCH + 1)
+    reply = integration_api.post(URL, {"responses": items}, format="json")
+    assert reply.status_code == 400
+    assert Response.objects.count() == 0
+
+
+def test_10000_items_are_accepted(integration_api, survey):
+    items = [response_item(i % 11, external_id=f"x{i}") for i in range(MAX_BATCH)]
+    data = integration_api.post(URL, {"responses": items}, format="json").json()
+    assert data["created"] == MAX_BATCH
+    assert Response.objects.count() == MAX_BATCH
+    assert Customer.objects.count() == MAX_BATCH
+
+
+def _queries_for(n: int, offset: int) -> int:
+    items = [response_item(i % 11, external_id=f"q{offset + i}") for i in range(n)]
+    # Half the customers exist already, so both the insert and the update paths run.
+    known = [response_item(5, customer=f"C-known-{i}") for i in range(n // 2)]
+    responses_ingest(items=known)
+    for i, item in enumerate(items[: n // 2]):
+        item["customer"] = {"external_id": f"C-known-{i}", "name": f"Name {i}"}
+    with CaptureQueriesContext(connection) as captured:
+        result = responses_ingest(items=items)
+    assert result.count("created") == n
+    return len(captured)
+
+
+@pytest.mark.postgres  # SQLite caps parameters per statement, so Django splits its inserts there
+def test_the_number_of_queries_does_not_grow_with_the_batch(survey):
+    small = _queries_for(10, 0)
+    large = _queries_for(2000, 10_000)  # large enough for the COPY path on PostgreSQL
+    assert large <= small + 2  # COPY takes its ids from the sequence in one extra query
+    assert large <= 10
+
+
+def test_a_batch_signals_once_with_every_created_id(survey, django_capture_on_commit_callbacks):
+    received = []
+
+    def listener(sender, response_ids, **kwargs):
+        received.append(sorted(response_ids))
+
+    responses_ingested.connect(listener)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            result = responses_ingest(items=[response_item(i % 11) for i in range(50)])
+    finally:
+        responses_ingested.disconnect(listener)
+    assert received == [sorted(result.created_ids)]
+    assert len(received[0]) == 50
+
+
+def test_imported_rows_keep_their_channel_default(survey):
+    result = responses_ingest(items=[response_item(4)], default_channel="import")
+    assert Response.objects.get(pk=result.created_ids[0]).channel == "import"

@@ -1,0 +1,104 @@
+"""Token sign-in, anonymous access, and the three roles of API.md across the endpoints."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from tests.factories import PASSWORD, response_item
+
+
+def test_the_token_endpoint_trades_credentials_for_a_token_that_works(maya, survey):
+    client = APIClient()
+    reply = client.post("/api/v1/auth/token/", {"username": "maya", "password": PASSWORD}, format="json")
+    assert reply.status_code == 200
+    token = reply.json()["token"]
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert client.get("/api/v1/surveys/").status_code == 200
+
+
+def test_wrong_credentials_get_a_400_and_no_token(maya):
+    reply = APIClient().post("/api/v1/auth/token/", {"username": "maya", "password": "nope"}, format="json")
+    assert reply.status_code == 400
+    assert "token" not in reply.json()
+
+
+def test_a_bad_token_is_a_401(survey):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token 0123456789abcdef")
+    assert client.get("/api/v1/surveys/").status_code == 401
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/api/v1/responses/", "/api/v1/nps/", "/api/v1/surveys/", "/api/v1/users/", "/api/v1/teams/", "/api/v1/root-causes/"],
+)
+def test_anonymous_clients_get_401(anonymous_api, db, url):
+    assert anonymous_api.get(url).status_code == 401
+
+
+@pytest.mark.parametrize("url", ["/api/v1/schema/", "/api/v1/docs/"])
+def test_schema_and_docs_are_public(anonymous_api, db, url):
+    assert anonymous_api.get(url).status_code == 200
+
+
+def test_the_schema_describes_the_contract(anonymous_api, db):
+    schema = anonymous_api.get("/api/v1/schema/?format=json").json()
+    for path in [
+        "/api/v1/auth/token/",
+        "/api/v1/responses/",
+        "/api/v1/responses/bulk/",
+        "/api/v1/nps/",
+        "/api/v1/surveys/",
+        "/api/v1/surveys/{slug}/",
+        "/api/v1/users/",
+        "/api/v1/teams/",
+        "/api/v1/teams/{slug}/",
+    ]:
+        assert path in schema["paths"], path
+
+
+ROLE_MATRIX = [
+    # (client fixture, may ingest, may read responses and NPS, may manage users)
+    ("manager_api", True, True, True),
+    ("agent_api", False, True, False),
+    ("integration_api", True, True, False),
+    ("no_role_api", False, False, False),
+]
+
+
+@pytest.mark.parametrize(("client", "ingest", "read", "manage"), ROLE_MATRIX)
+def test_each_role_gets_exactly_its_permissions(request, survey, client, ingest, read, manage):
+    api = request.getfixturevalue(client)
+    posted = api.post("/api/v1/responses/", response_item(5), format="json")
+    assert posted.status_code == (201 if ingest else 403)
+    bulk = api.post("/api/v1/responses/bulk/", {"responses": [response_item(5)]}, format="json")
+    assert bulk.status_code == (200 if ingest else 403)
+    for url in ["/api/v1/responses/", "/api/v1/nps/", "/api/v1/surveys/"]:
+        assert api.get(url).status_code == (200 if read else 403), url
+    assert api.get("/api/v1/users/").status_code == (200 if manage else 403)
+    created = api.post("/api/v1/surveys/", {"slug": f"s-{client}", "name": "S"}, format="json")
+    assert created.status_code == (201 if manage else 403)
+
+
+def test_a_superuser_counts_as_a_manager(db, survey):
+    from django.contrib.auth import get_user_model
+
+    root = get_user_model().objects.create_superuser("root", "root@example.com", PASSWORD)
+    api = APIClient()
+    api.force_authenticate(root)
+    assert api.get("/api/v1/users/").status_code == 200
+    assert api.post("/api/v1/responses/", response_item(3), format="json").status_code == 201
+
+
+def test_createsuperuser_noinput_works_from_the_environment(db, monkeypatch):
+    from django.contrib.auth import get_user_model
+
+    monkeypatch.setenv("DJANGO_SUPERUSER_USERNAME", "admin")
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a-long-admin-password-1")
+    monkeypatch.setenv("DJANGO_SUPERUSER_EMAIL", "admin@example.com")
+    call_command("createsuperuser", "--noinput", verbosity=0)
+    admin = get_user_model().objects.get(username="admin")
+    assert admin.is_superuser
+    assert admin.check_password("a-long-admin-password-1")

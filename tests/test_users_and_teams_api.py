@@ -1,0 +1,93 @@
+"""/api/v1/users/ and /api/v1/teams/: people in roles, teams with a default."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+
+from closedloop.roles import user_roles
+from followups.models import Team
+from tests.factories import make_user
+
+
+def test_a_manager_creates_a_user_in_a_role(manager_api):
+    body = {"username": "agent2", "password": "a-decent-passphrase-7", "email": "a2@example.com", "role": "agent"}
+    reply = manager_api.post("/api/v1/users/", body, format="json")
+    assert reply.status_code == 201
+    assert reply.json() == {"username": "agent2", "email": "a2@example.com", "role": "agent"}
+    user = get_user_model().objects.get(username="agent2")
+    assert user.check_password("a-decent-passphrase-7")
+    assert user_roles(user) == {"agent"}
+
+
+def test_users_list_shows_roles(manager_api, alice, izzy):
+    rows = {u["username"]: u["role"] for u in manager_api.get("/api/v1/users/").json()["results"]}
+    assert rows == {"maya": "manager", "alice": "agent", "izzy": "integration"}
+
+
+def test_bad_user_bodies_are_400s_and_store_nothing(manager_api, alice):
+    bodies = [
+        {"username": "x", "password": "a-decent-passphrase-7", "role": "boss"},
+        {"username": "x", "password": "123", "role": "agent"},
+        {"username": "alice", "password": "a-decent-passphrase-7", "role": "agent"},
+        {"username": "bad name!", "password": "a-decent-passphrase-7", "role": "agent"},
+        {"password": "a-decent-passphrase-7", "role": "agent"},
+    ]
+    for body in bodies:
+        reply = manager_api.post("/api/v1/users/", body, format="json")
+        assert reply.status_code == 400, body
+        assert reply.json()
+    assert get_user_model().objects.count() == 2
+
+
+def test_the_first_team_is_the_default_until_another_is_marked(manager_api, alice, bob):
+    first = manager_api.post(
+        "/api/v1/teams/", {"slug": "emea", "name": "EMEA", "members": ["alice", "bob"], "lead": "alice"}, format="json"
+    )
+    assert first.status_code == 201
+    assert first.json() == {"slug": "emea", "name": "EMEA", "members": ["alice", "bob"], "lead": "alice", "default": True}
+    second = manager_api.post("/api/v1/teams/", {"slug": "amer", "name": "Americas"}, format="json").json()
+    assert second["default"] is False
+    marked = manager_api.patch("/api/v1/teams/amer/", {"default": True}, format="json").json()
+    assert marked["default"] is True
+    assert manager_api.get("/api/v1/teams/emea/").json()["default"] is False
+    assert Team.objects.filter(is_default=True).count() == 1
+
+
+def test_patching_members_and_lead(manager_api, alice, bob):
+    manager_api.post("/api/v1/teams/", {"slug": "emea", "name": "EMEA", "members": ["alice"]}, format="json")
+    reply = manager_api.patch("/api/v1/teams/emea/", {"members": ["bob"], "lead": "bob", "name": "EMEA desk"}, format="json")
+    assert reply.status_code == 200
+    assert reply.json()["members"] == ["bob"]
+    assert reply.json()["lead"] == "bob"
+    assert reply.json()["name"] == "EMEA desk"
+
+
+def test_bad_team_bodies_are_400s(manager_api, alice):
+    manager_api.post("/api/v1/teams/", {"slug": "emea", "name": "EMEA"}, format="json")
+    bad = [
+        {"slug": "emea", "name": "Again"},
+        {"slug": "x", "name": "X", "members": ["nobody"]},
+        {"slug": "y", "name": "Y", "lead": "ghost"},
+        {"slug": "not a slug", "name": "Z"},
+    ]
+    for body in bad:
+        assert manager_api.post("/api/v1/teams/", body, format="json").status_code == 400, body
+    assert Team.objects.count() == 1
+    assert manager_api.patch("/api/v1/teams/emea/", {"default": False}, format="json").status_code == 400
+    assert manager_api.get("/api/v1/teams/nope/").status_code == 404
+
+
+def test_agents_read_teams_but_do_not_change_them(agent_api, manager_api):
+    manager_api.post("/api/v1/teams/", {"slug": "emea", "name": "EMEA"}, format="json")
+    assert agent_api.get("/api/v1/teams/").status_code == 200
+    assert agent_api.patch("/api/v1/teams/emea/", {"name": "Mine"}, format="json").status_code == 403
+    assert agent_api.post("/api/v1/teams/", {"slug": "x", "name": "X"}, format="json").status_code == 403
+
+
+def test_an_inactive_user_cannot_join_a_team(manager_api):
+    user = make_user("gone", "agent")
+    user.is_active = False
+    user.save()
+    reply = manager_api.post("/api/v1/teams/", {"slug": "t", "name": "T", "members": ["gone"]}, format="json")
+    assert reply.status_code == 400
+    assert "members" in reply.json()
