@@ -10,10 +10,17 @@ from django.db.models import QuerySet
 
 
 def apply_filters(
-    filterset_class: type[django_filters.FilterSet], filters: dict[str, Any] | None, queryset: QuerySet
+    filterset_class: type[django_filters.FilterSet],
+    filters: dict[str, Any] | None,
+    queryset: QuerySet,
+    *,
+    request: Any = None,
 ) -> QuerySet:
-    """Filter ``queryset``; raise ValidationError with per-field messages for malformed values."""
-    filterset = filterset_class(filters or {}, queryset=queryset)
+    """Filter ``queryset``; raise ValidationError with per-field messages for malformed values.
+
+    ``request`` (anything with a ``user``) is handed to filters that depend on who asks.
+    """
+    filterset = filterset_class(filters or {}, queryset=queryset, request=request)
     if not filterset.is_valid():
         raise ValidationError({name: [str(m) for m in messages] for name, messages in filterset.errors.items()})
     return filterset.qs

@@ -189,6 +189,13 @@ if Q_BROKER == "redis":
 if Q_CLUSTER["timeout"] >= Q_CLUSTER["retry"]:
     raise ImproperlyConfigured("Q_TIMEOUT must be below Q_RETRY, or long tasks run twice")
 
+# Follow-up cases: responses older than this open no case (an import of last year's answers
+# should not flood the queue); comments with these words make a case hot; the customer
+# attribute that names an account owner who takes their customers' cases (empty: off).
+FOLLOWUP_MAX_AGE_DAYS = envint("FOLLOWUP_MAX_AGE_DAYS", 30)
+HOT_KEYWORDS = envlist("HOT_KEYWORDS", ["cancel", "lawyer", "switching provider"])
+ACCOUNT_OWNER_ATTRIBUTE = envstr("ACCOUNT_OWNER_ATTRIBUTE", "account_owner")
+
 # CSV import: files above this many bytes are refused by the upload page.
 IMPORT_MAX_BYTES = envint("IMPORT_MAX_BYTES", 20 * 1024 * 1024)
 

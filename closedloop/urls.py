@@ -21,12 +21,16 @@ api_v1 = [
     path("teams/", followups_apis.TeamListCreateApi.as_view(), name="api-teams"),
     path("teams/<slug:slug>/", followups_apis.TeamDetailApi.as_view(), name="api-team"),
     path("root-causes/", followups_apis.RootCauseListCreateApi.as_view(), name="api-root-causes"),
+    path("", include("followups.case_api_urls")),
+    path("", include("followups.webhook_api_urls")),
 ]
 
 urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),
     path("", include("surveys.urls")),
+    path("", include("followups.urls")),
+    path("", include("followups.webhook_urls")),
     path("", include("django.contrib.auth.urls")),
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),

@@ -27,7 +27,8 @@ def user_create(*, username: str, password: str, email: str = "", role: str) -> 
     user.set_password(password)
     user.full_clean()
     user.save()
-    user.groups.add(Group.objects.get(name=role))
+    # get_or_create: the roles migration made the groups, but a flushed database has none.
+    user.groups.add(Group.objects.get_or_create(name=role)[0])
     return user
 
 

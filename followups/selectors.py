@@ -1,12 +1,99 @@
-"""Reads of the loops: teams, root causes, and responses by root cause."""
+"""Reads of the loops: case lists and timelines, teams, root causes, responses by root cause."""
 
 from __future__ import annotations
 
-from django.db.models import F, QuerySet
+from types import SimpleNamespace
+from typing import Any
 
-from followups.models import RootCause, Team
+import django_filters
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db.models import F, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from closedloop.filters import apply_filters
+from followups.models import Case, CaseEvent, ResolutionCode, ResponseRootCause, RootCause, Team
+from followups.models.cases import OPEN
+from followups.workflow import CaseStatus
 from surveys.models import Response
 from surveys.selectors import NpsRow, nps_breakdown
+
+
+class CaseFilter(django_filters.FilterSet):
+    status = django_filters.CharFilter(method="filter_status", help_text="One or several, comma-separated.")
+    open = django_filters.BooleanFilter(method="filter_open")
+    owner = django_filters.CharFilter(method="filter_owner")
+    team = django_filters.CharFilter(field_name="team__slug")
+    overdue = django_filters.BooleanFilter(method="filter_overdue")
+    priority = django_filters.ChoiceFilter(choices=[("hot", "hot"), ("normal", "normal")])
+
+    class Meta:
+        model = Case
+        fields = ["status", "open", "owner", "team", "overdue", "priority"]
+
+    def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        statuses = [status.strip() for status in value.split(",") if status.strip()]
+        unknown = [status for status in statuses if status not in CaseStatus.values]
+        if unknown:
+            raise ValidationError({"status": [f"Unknown status {status!r}." for status in unknown]})
+        return queryset.filter(status__in=statuses)
+
+    def filter_open(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        return queryset.filter(OPEN) if value else queryset.exclude(OPEN)
+
+    def filter_owner(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if value == "me":
+            user = getattr(self.request, "user", None)
+            return queryset.filter(owner=user) if user is not None and user.is_authenticated else queryset.none()
+        if value == "none":
+            return queryset.filter(owner__isnull=True)
+        return queryset.filter(owner__username=value)
+
+    def filter_overdue(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        overdue = OPEN & Q(next_due__lte=timezone.now())
+        return queryset.filter(overdue) if value else queryset.exclude(overdue)
+
+
+def _with_root_causes(queryset: QuerySet[Case]) -> QuerySet[Case]:
+    codes = ResponseRootCause.objects.select_related("root_cause").order_by("root_cause__slug")
+    return queryset.prefetch_related(Prefetch("response__root_cause_codes", queryset=codes))
+
+
+def case_list(*, filters: dict[str, Any] | None = None, user: AbstractUser | None = None) -> QuerySet[Case]:
+    """Cases matching the API filters, earliest upcoming deadline first (no deadline last).
+
+    Raises ValidationError for malformed filter values. ``user`` resolves ``owner=me``.
+    """
+    queryset = Case.objects.select_related("response__survey", "response__customer", "team", "owner").order_by(
+        F("next_due").asc(nulls_last=True), "pk"
+    )
+    return apply_filters(CaseFilter, filters, _with_root_causes(queryset), request=SimpleNamespace(user=user))
+
+
+def case_detail(*, case_id: int) -> Case:
+    """One case with everything its page and API detail show, in a fixed number of queries."""
+    return _with_root_causes(
+        Case.objects.select_related("response__survey", "response__customer", "team__lead", "owner", "resolution_code")
+    ).get(pk=case_id)
+
+
+def case_events(*, case: Case) -> QuerySet[CaseEvent]:
+    """The case's history, oldest first."""
+    return case.events.select_related("actor").order_by("at", "pk")
+
+
+def customer_history(*, case: Case) -> QuerySet[Response]:
+    """The customer's other responses, newest first, with their cases."""
+    return (
+        Response.objects.filter(customer_id=case.response.customer_id)
+        .exclude(pk=case.response_id)
+        .select_related("survey", "case")
+        .order_by("-submitted_at")
+    )
+
+
+def resolution_code_list() -> QuerySet[ResolutionCode]:
+    return ResolutionCode.objects.filter(active=True).order_by("position", "slug")
 
 
 def team_list() -> QuerySet[Team]:

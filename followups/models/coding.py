@@ -1,34 +1,11 @@
-"""The loops' data: teams, the root-cause taxonomy and how responses are coded with it."""
+"""The root-cause taxonomy and the codes it puts on responses."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 
 from surveys.models import Response
-
-
-class Team(models.Model):
-    """A group of agents that owns follow-up cases. Exactly one team is the default."""
-
-    slug = models.SlugField(max_length=80, unique=True)
-    name = models.CharField(max_length=200)
-    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="teams", blank=True)
-    lead = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="teams_led"
-    )
-    is_default = models.BooleanField(default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["name"]
-        constraints = [
-            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="team_single_default"),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class RootCause(models.Model):

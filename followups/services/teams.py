@@ -1,4 +1,4 @@
-"""Write services of the loops: teams and the root-cause taxonomy."""
+"""Teams and the agents in them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from followups.models import RootCause, Team
+from followups.models import Team
 
 User = get_user_model()
 
@@ -59,24 +59,3 @@ def team_update(
     if members is not None:
         team.members.set(_users_by_name("members", members))
     return team
-
-
-@transaction.atomic
-def root_cause_create(
-    *,
-    slug: str,
-    name: str,
-    parent: str | None = None,
-    description: str = "",
-    keywords: Iterable[str] = (),
-    active: bool = True,
-) -> RootCause:
-    """Add a node to the root-cause taxonomy, under ``parent`` (a slug) when given."""
-    root_cause = RootCause(slug=slug, name=name, description=description, keywords=list(keywords), active=active)
-    if parent:
-        root_cause.parent = RootCause.objects.filter(slug=parent).first()
-        if root_cause.parent is None:
-            raise ValidationError({"parent": [f"No root cause with slug {parent!r}."]})
-    root_cause.full_clean()
-    root_cause.save()
-    return root_cause

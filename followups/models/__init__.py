@@ -1,0 +1,25 @@
+"""Data of the loops: teams and their calendars, routing and SLA rules, cases and their
+history, the root-cause taxonomy, the notification outbox and outgoing webhooks."""
+
+from followups.models.cases import Case, CaseEvent, CasePause, ResolutionCode
+from followups.models.coding import ResponseRootCause, RootCause
+from followups.models.notifications import Notification
+from followups.models.rules import RoutingRule, SlaPolicy
+from followups.models.teams import AgentProfile, Team
+from followups.models.webhooks import WebhookDelivery, WebhookEndpoint
+
+__all__ = [
+    "AgentProfile",
+    "Case",
+    "CaseEvent",
+    "CasePause",
+    "Notification",
+    "ResolutionCode",
+    "ResponseRootCause",
+    "RootCause",
+    "RoutingRule",
+    "SlaPolicy",
+    "Team",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+]

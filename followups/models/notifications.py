@@ -1,0 +1,50 @@
+"""The outbox of emails to staff: each message is a row first, delivered afterwards."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Notification(models.Model):
+    """An email to an agent or lead, recorded before it is sent.
+
+    ``dedupe_key`` makes "notify once" a database fact: a sweep that runs twice, or two sweeps
+    at once, cannot queue the same breach alert twice.
+    """
+
+    class Kind(models.TextChoices):
+        CASE_ASSIGNED = "case_assigned"
+        HOT_CASE = "hot_case"
+        BREACHED = "breached"
+        ESCALATED = "escalated"
+        DIGEST = "digest"
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SENT = "sent"
+        FAILED = "failed"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    email = models.EmailField()
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    case = models.ForeignKey("followups.Case", null=True, blank=True, on_delete=models.CASCADE)
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    next_attempt_at = models.DateTimeField()
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # The delivery task claims pending rows whose attempt time has come.
+            models.Index(fields=["next_attempt_at"], condition=Q(status="pending"), name="notification_pending_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.email} ({self.status})"

@@ -1,0 +1,269 @@
+"""Working a case: assignment, status changes, notes, contacts and root causes.
+
+Every function locks the case row, checks the actor's rights and the workflow table, changes
+the case and writes its history in one transaction, and queues emails and webhook events that
+go out only after commit. ``case_transition`` is the only code that changes a case's status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from closedloop.exceptions import ApplicationError, ConflictError
+from closedloop.roles import AGENT, MANAGER
+from followups.business_time import add_business_time, business_time_between
+from followups.models import Case, CaseEvent, CasePause, ResolutionCode, ResponseRootCause, RootCause
+from followups.notifications import assignment_email
+from followups.payloads import case_payload
+from followups.permissions import can_assign_case, can_work_case
+from followups.services.outbox import events_record, notifications_queue, webhook_events_queue
+from followups.sla import AT_RISK_SHARE, team_calendar
+from followups.workflow import CaseStatus, can_transition, needs_close_reason, pauses_resolution_clock
+
+User = get_user_model()
+S = CaseStatus
+
+CONTACT_CHANNELS = ("phone", "email", "sms", "chat", "in_person", "video")
+# Outcomes that count as having reached out for the first-contact deadline.
+CONTACT_OUTCOMES = {"reached": True, "left_message": True, "email_sent": True, "no_answer": False}
+TEXT_MAX = 5000
+
+
+def _lock(case: Case, actor: AbstractUser | None, *, check=can_work_case) -> Case:
+    locked = (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("team", "owner", "response__survey", "response__customer")
+        .get(pk=case.pk)
+    )
+    if actor is not None and not check(actor, locked):
+        raise PermissionDenied("You may not change this case.")
+    return locked
+
+
+def _event(case: Case, actor, kind: str, now: datetime, **fields) -> CaseEvent:
+    return CaseEvent(case=case, actor=actor, kind=kind, at=now, **fields)
+
+
+@transaction.atomic
+def case_transition(
+    *,
+    case: Case,
+    to_status: str,
+    actor: AbstractUser | None,
+    note: str = "",
+    reason: str = "",
+    resolution_code: str | None = None,
+    now: datetime | None = None,
+) -> Case:
+    """Move a case to ``to_status`` as the workflow table allows (ConflictError otherwise)."""
+    now = now or timezone.now()
+    case = _lock(case, actor)
+    from_status = case.status
+    if to_status not in S.values:
+        raise ApplicationError("Unknown status.", errors={"to": [f"Must be one of: {', '.join(S.values)}."]})
+    if not can_transition(from_status, to_status):
+        raise ConflictError(f"A case cannot go from {from_status} to {to_status}.")
+    if needs_close_reason(from_status, to_status) and not reason.strip():
+        raise ApplicationError("Reason required.", errors={"reason": ["Say why a case closes without resolution."]})
+    events = []
+    if resolution_code:
+        case.resolution_code = _resolution_code(resolution_code)
+    if to_status == S.RESOLVED:
+        _check_coding(case)
+    if pauses_resolution_clock(from_status):
+        _end_pause(case, now)
+    _apply(case, to_status, now, reason, events, actor)
+    details = {key: value for key, value in (("note", note[:TEXT_MAX]), ("reason", reason[:500])) if value}
+    if case.resolution_code and to_status == S.RESOLVED:
+        details["resolution_code"] = case.resolution_code.slug
+    events.append(
+        _event(
+            case,
+            actor,
+            CaseEvent.Kind.STATUS_CHANGED,
+            now,
+            from_status=from_status,
+            to_status=to_status,
+            details=details,
+        )
+    )
+    case.status = to_status
+    case.save()
+    events_record(events)
+    hooks = [("case.status_changed", {**case_payload(case), "from_status": from_status})]
+    if to_status == S.CLOSED:
+        hooks.append(("case.closed", case_payload(case)))
+    webhook_events_queue(hooks, now=now)
+    return case
+
+
+def _apply(case: Case, to_status: str, now: datetime, reason: str, events: list, actor) -> None:
+    """Set the timestamps and deadlines that entering ``to_status`` implies."""
+    calendar = team_calendar(case.team)
+    if to_status == S.CONTACTED and case.first_contacted_at is None:
+        _first_contact(case, now, events, actor)
+    if to_status in (S.IN_PROGRESS, S.CONTACTED):
+        case.resolved_at = case.closed_at = None
+        case.close_reason = ""
+        _resume_resolution_clock(case, calendar)
+    elif to_status == S.WAITING_ON_CUSTOMER:
+        case.paused_at, case.next_due, case.at_risk_from = now, None, None
+        CasePause.objects.create(case=case, started_at=now)
+    elif to_status == S.RESOLVED:
+        _breach_if_late(case, "resolution", case.resolution_due, now, events, actor)
+        case.resolved_at, case.next_due, case.at_risk_from = now, None, None
+    elif to_status == S.CLOSED:
+        case.closed_at, case.next_due, case.at_risk_from = now, None, None
+        case.close_reason = reason[:500]
+
+
+def _first_contact(case: Case, now: datetime, events: list, actor) -> None:
+    case.first_contacted_at = now
+    _breach_if_late(case, "first_contact", case.first_contact_due, now, events, actor)
+
+
+def _resume_resolution_clock(case: Case, calendar) -> None:
+    if case.first_contacted_at is None:
+        return  # still counting down to first contact
+    start_to_due = business_time_between(case.created_at, case.resolution_due, calendar)
+    case.next_due = case.resolution_due
+    case.at_risk_from = add_business_time(case.created_at, start_to_due * (1 - AT_RISK_SHARE), calendar)
+    case.at_risk_notified_at = None
+
+
+def _end_pause(case: Case, now: datetime) -> None:
+    """Push the resolution deadline out by the working time spent waiting on the customer."""
+    calendar = team_calendar(case.team)
+    paused = business_time_between(case.paused_at, now, calendar)
+    case.resolution_due = add_business_time(case.resolution_due, paused, calendar)
+    CasePause.objects.filter(case=case, ended_at__isnull=True).update(ended_at=now, business_time=paused)
+    case.paused_at = None
+
+
+def _breach_if_late(case: Case, deadline: str, due: datetime, now: datetime, events: list, actor) -> None:
+    # The sweep records breaches of untouched cases; a deadline missed by an action taken late
+    # is recorded here, so SLA reporting never misses one that fell between two sweeps.
+    field = f"{deadline}_breached_at"
+    if now > due and getattr(case, field) is None:
+        setattr(case, field, now)
+        events.append(_event(case, actor, CaseEvent.Kind.BREACHED, now, details={"deadline": deadline}))
+
+
+def _resolution_code(slug: str) -> ResolutionCode:
+    code = ResolutionCode.objects.filter(slug=slug, active=True).first()
+    if code is None:
+        raise ApplicationError("Unknown resolution code.", errors={"resolution_code": [f"No active code {slug!r}."]})
+    return code
+
+
+def _check_coding(case: Case) -> None:
+    if not case.response.survey.require_coding:
+        return
+    errors = {}
+    if case.resolution_code_id is None:
+        errors["resolution_code"] = ["This survey requires a resolution code before a case is resolved."]
+    if not ResponseRootCause.objects.filter(response_id=case.response_id).exists():
+        errors["root_causes"] = ["This survey requires at least one root cause before a case is resolved."]
+    if errors:
+        raise ApplicationError("Coding required.", errors=errors)
+
+
+@transaction.atomic
+def case_assign(
+    *, case: Case, owner: AbstractUser | None, actor: AbstractUser | None, now: datetime | None = None
+) -> Case:
+    """Give a case to ``owner`` (None: unassign). The new owner must be an active agent or manager."""
+    now = now or timezone.now()
+    case = _lock(case, actor, check=lambda user, c: can_assign_case(user, c, owner.pk if owner else None))
+    if owner is not None and not (owner.is_active and owner.groups.filter(name__in=[AGENT, MANAGER]).exists()):
+        raise ApplicationError("Not an agent.", errors={"owner": [f"{owner.get_username()} cannot own cases."]})
+    if case.owner_id == (owner.pk if owner else None):
+        return case
+    previous = case.owner.get_username() if case.owner else None
+    case.owner, case.assigned_at = owner, now
+    case.save()
+    details = {"from": previous, "to": owner.get_username() if owner else None}
+    events_record([_event(case, actor, CaseEvent.Kind.ASSIGNED, now, details=details)])
+    if owner is not None and owner != actor and owner.email and _wants_assignment_emails(owner):
+        notifications_queue([assignment_email(case, owner, now)])
+    webhook_events_queue([("case.assigned", case_payload(case))], now=now)
+    return case
+
+
+def _wants_assignment_emails(user: AbstractUser) -> bool:
+    profile = getattr(user, "agent_profile", None)
+    return profile is None or profile.assignment_emails
+
+
+@transaction.atomic
+def case_note_add(*, case: Case, actor: AbstractUser, text: str, now: datetime | None = None) -> CaseEvent:
+    """Add an internal note to the case's timeline."""
+    text = text.strip()
+    if not text:
+        raise ApplicationError("Empty note.", errors={"text": ["This field may not be blank."]})
+    if len(text) > TEXT_MAX:
+        raise ApplicationError("Note too long.", errors={"text": [f"At most {TEXT_MAX} characters."]})
+    case = _lock(case, actor)
+    event = _event(case, actor, CaseEvent.Kind.NOTE, now or timezone.now(), details={"text": text})
+    events_record([event])
+    return event
+
+
+@transaction.atomic
+def case_contact_log(
+    *, case: Case, actor: AbstractUser, channel: str, outcome: str, note: str = "", now: datetime | None = None
+) -> Case:
+    """Record an attempt to reach the customer; a successful one on a new case marks it contacted."""
+    errors = {}
+    if channel not in CONTACT_CHANNELS:
+        errors["channel"] = [f"Must be one of: {', '.join(CONTACT_CHANNELS)}."]
+    if outcome not in CONTACT_OUTCOMES:
+        errors["outcome"] = [f"Must be one of: {', '.join(CONTACT_OUTCOMES)}."]
+    if len(note) > TEXT_MAX:
+        errors["note"] = [f"At most {TEXT_MAX} characters."]
+    if errors:
+        raise ApplicationError("Invalid contact.", errors=errors)
+    now = now or timezone.now()
+    case = _lock(case, actor)
+    details = {"channel": channel, "outcome": outcome, "note": note.strip()}
+    events_record([_event(case, actor, CaseEvent.Kind.CONTACT_LOGGED, now, details=details)])
+    if CONTACT_OUTCOMES[outcome] and case.status == S.NEW:
+        return case_transition(case=case, to_status=S.CONTACTED, actor=actor, now=now)
+    if CONTACT_OUTCOMES[outcome] and case.first_contacted_at is None:
+        events: list[CaseEvent] = []
+        _first_contact(case, now, events, actor)
+        case.save()
+        events_record(events)
+    return case
+
+
+@transaction.atomic
+def case_root_causes_set(*, case: Case, actor: AbstractUser, slugs: Iterable[str], now: datetime | None = None) -> Case:
+    """Replace the root causes the case's response is coded with."""
+    slugs = list(dict.fromkeys(slugs))
+    found = {rc.slug: rc for rc in RootCause.objects.filter(slug__in=slugs, active=True)}
+    unknown = [slug for slug in slugs if slug not in found]
+    if unknown:
+        raise ApplicationError(
+            "Unknown root causes.", errors={"root_causes": [f"No active root cause {s!r}." for s in unknown]}
+        )
+    case = _lock(case, actor)
+    codes = ResponseRootCause.objects.filter(response_id=case.response_id)
+    current = set(codes.values_list("root_cause__slug", flat=True))
+    wanted = set(slugs)
+    if current == wanted:
+        return case
+    codes.exclude(root_cause__slug__in=wanted).delete()
+    ResponseRootCause.objects.bulk_create(
+        [ResponseRootCause(response_id=case.response_id, root_cause=found[s], coded_by=actor) for s in wanted - current]
+    )
+    details = {"added": sorted(wanted - current), "removed": sorted(current - wanted)}
+    events_record([_event(case, actor, CaseEvent.Kind.ROOT_CAUSES_CHANGED, now or timezone.now(), details=details)])
+    return case
