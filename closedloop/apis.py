@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -113,8 +114,13 @@ class ResponseOutputSerializer(serializers.Serializer):
         }
 
 
+def _with_case(responses: QuerySet[Response]) -> QuerySet[Response]:
+    """Each response with the id of its follow-up case (null when it needs none)."""
+    return responses.annotate(case_id=F("case__id"))
+
+
 def _response_output(response_id: int) -> dict[str, Any]:
-    return ResponseOutputSerializer(response_list().get(pk=response_id)).data
+    return ResponseOutputSerializer(_with_case(response_list()).get(pk=response_id)).data
 
 
 class ResponseListIngestApi(APIView):
@@ -133,7 +139,7 @@ class ResponseListIngestApi(APIView):
         responses=ResponseOutputSerializer(many=True),
     )
     def get(self, request: Request) -> ApiResponse:
-        responses = response_list(filters=request.query_params)
+        responses = _with_case(response_list(filters=request.query_params))
         if request.query_params.get("root_cause"):
             responses = responses_coded_to(responses, request.query_params["root_cause"])
         paginator = LargeListPagination()

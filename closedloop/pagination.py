@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from rest_framework.pagination import CursorPagination, PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 
 
 class StandardPagination(PageNumberPagination):
@@ -18,3 +20,49 @@ class LargeListPagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 1000
     ordering = ("-submitted_at", "-id")
+
+
+class UncountedPagination(PageNumberPagination):
+    """Pages without COUNT(*): a queue over a million cases should not count them per request.
+
+    One extra row is read to know whether a next page exists; ``count`` is omitted, as API.md allows.
+    """
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        size = self.get_page_size(request)
+        try:
+            self.number = max(int(request.query_params.get(self.page_query_param, 1)), 1)
+        except ValueError:
+            self.number = 1
+        offset = (self.number - 1) * size
+        rows = list(queryset[offset : offset + size + 1])
+        self.has_next = len(rows) > size
+        return rows[:size]
+
+    def get_paginated_response(self, data):
+        return Response(
+            {
+                "next": self._link(self.number + 1) if self.has_next else None,
+                "previous": self._link(self.number - 1) if self.number > 1 else None,
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["results"],
+            "properties": {
+                "next": {"type": "string", "nullable": True, "format": "uri"},
+                "previous": {"type": "string", "nullable": True, "format": "uri"},
+                "results": schema,
+            },
+        }
+
+    def _link(self, number: int) -> str:
+        return replace_query_param(self.request.build_absolute_uri(), self.page_query_param, number)

@@ -142,7 +142,9 @@ def _end_pause(case: Case, now: datetime) -> None:
     """Push the resolution deadline out by the working time spent waiting on the customer."""
     calendar = team_calendar(case.team)
     paused = business_time_between(case.paused_at, now, calendar)
-    case.resolution_due = add_business_time(case.resolution_due, paused, calendar)
+    if paused:
+        # Adding zero would move a deadline that sits exactly at closing time to the next opening.
+        case.resolution_due = add_business_time(case.resolution_due, paused, calendar)
     CasePause.objects.filter(case=case, ended_at__isnull=True).update(ended_at=now, business_time=paused)
     case.paused_at = None
 

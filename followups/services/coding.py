@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from followups.models import RootCause
+from followups.models import ResolutionCode, RootCause
 
 
 @transaction.atomic
@@ -29,3 +29,12 @@ def root_cause_create(
     root_cause.full_clean()
     root_cause.save()
     return root_cause
+
+
+@transaction.atomic
+def resolution_code_create(*, slug: str, name: str, active: bool = True, position: int = 100) -> ResolutionCode:
+    """Add a code agents can pick when they resolve a case."""
+    code = ResolutionCode(slug=slug, name=name, active=active, position=position)
+    code.full_clean()
+    code.save()
+    return code

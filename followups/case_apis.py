@@ -1,0 +1,288 @@
+"""Case endpoints of API.md: list, detail, transition, assign, notes, root causes, events.
+
+Views only validate the body's shape, call one service or selector and serialize; the workflow
+table, deadlines and who-may-do-what live in the services (``followups.services.cases``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response as ApiResponse
+from rest_framework.views import APIView
+
+from closedloop.exceptions import ApplicationError
+from closedloop.pagination import StandardPagination, UncountedPagination
+from closedloop.roles import IsManager
+from followups.models import Case, ResolutionCode
+from followups.permissions import can_read_cases
+from followups.selectors import case_detail, case_events, case_list, resolution_code_list
+from followups.services.cases import (
+    CONTACT_CHANNELS,
+    CONTACT_OUTCOMES,
+    case_assign,
+    case_contact_log,
+    case_note_add,
+    case_root_causes_set,
+    case_transition,
+)
+from followups.services.coding import resolution_code_create
+from followups.workflow import ALLOWED_TRANSITIONS, CaseStatus
+
+User = get_user_model()
+
+
+class CanWorkCases(BasePermission):
+    message = "Only agents and managers may see cases."
+
+    def has_permission(self, request, view) -> bool:
+        return can_read_cases(request.user)
+
+
+class CustomerSummarySerializer(serializers.Serializer):
+    external_id = serializers.CharField()
+    name = serializers.CharField()
+    email = serializers.CharField()
+
+
+class CaseResponseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    survey = serializers.CharField(source="survey.slug")
+    score = serializers.IntegerField()
+    category = serializers.CharField()
+    comment = serializers.CharField()
+    channel = serializers.CharField()
+    submitted_at = serializers.DateTimeField()
+    ticket_ref = serializers.CharField()
+    customer = CustomerSummarySerializer()
+
+
+class CaseOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    response = CaseResponseSerializer()
+    owner = serializers.CharField(source="owner.username", default=None)
+    team = serializers.CharField(source="team.slug")
+    status = serializers.CharField()
+    priority = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    first_contact_due = serializers.DateTimeField()
+    resolution_due = serializers.DateTimeField()
+    next_due = serializers.DateTimeField(allow_null=True)
+    first_contacted_at = serializers.DateTimeField(allow_null=True)
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    closed_at = serializers.DateTimeField(allow_null=True)
+    paused_since = serializers.DateTimeField(source="paused_at", allow_null=True)
+    breached = serializers.ListField(child=serializers.CharField(), source="breached_list")
+    at_risk = serializers.SerializerMethodField()
+    overdue = serializers.SerializerMethodField()
+    escalation_level = serializers.IntegerField()
+    root_causes = serializers.SerializerMethodField()
+
+    def get_at_risk(self, case: Case) -> bool:
+        return case.is_at_risk(self.context["now"])
+
+    def get_overdue(self, case: Case) -> bool:
+        return case.is_overdue(self.context["now"])
+
+    def get_root_causes(self, case: Case) -> list[str]:
+        return [code.root_cause.slug for code in case.response.root_cause_codes.all()]
+
+    def to_representation(self, case: Case) -> dict[str, Any]:
+        case.breached_list = case.breached()
+        return super().to_representation(case)
+
+
+class CaseEventSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    actor = serializers.CharField(source="actor.username", default=None)
+    kind = serializers.CharField()
+    from_status = serializers.CharField()
+    to_status = serializers.CharField()
+    details = serializers.DictField()
+
+
+class CaseDetailSerializer(CaseOutputSerializer):
+    close_reason = serializers.CharField()
+    resolution_code = serializers.CharField(source="resolution_code.slug", default=None)
+    allowed_transitions = serializers.SerializerMethodField()
+    events = serializers.SerializerMethodField()
+
+    def get_allowed_transitions(self, case: Case) -> list[str]:
+        return sorted(ALLOWED_TRANSITIONS[CaseStatus(case.status)])
+
+    def get_events(self, case: Case) -> list[dict]:
+        return CaseEventSerializer(case_events(case=case), many=True).data
+
+
+def _context() -> dict[str, Any]:
+    return {"now": timezone.now()}
+
+
+def _detail(case_id: int) -> ApiResponse:
+    return ApiResponse(CaseDetailSerializer(case_detail(case_id=case_id), context=_context()).data)
+
+
+class CaseListApi(APIView):
+    permission_classes = [CanWorkCases]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, description="One or several statuses, comma-separated."),
+            OpenApiParameter("open", bool, description="true: not resolved or closed."),
+            OpenApiParameter("owner", str, description="`me`, `none` (unassigned) or a username."),
+            OpenApiParameter("team", str, description="Team slug."),
+            OpenApiParameter("overdue", bool),
+            OpenApiParameter("priority", str, enum=["hot", "normal"]),
+        ],
+        responses=CaseOutputSerializer(many=True),
+    )
+    def get(self, request: Request) -> ApiResponse:
+        cases = case_list(filters=request.query_params, user=request.user)
+        paginator = UncountedPagination()
+        page = paginator.paginate_queryset(cases, request, view=self)
+        return paginator.get_paginated_response(CaseOutputSerializer(page, many=True, context=_context()).data)
+
+
+class CaseDetailApi(APIView):
+    permission_classes = [CanWorkCases]
+
+    @extend_schema(responses=CaseDetailSerializer)
+    def get(self, request: Request, case_id: int) -> ApiResponse:
+        get_object_or_404(Case, pk=case_id)
+        return _detail(case_id)
+
+
+class CaseTransitionApi(APIView):
+    permission_classes = [CanWorkCases]
+
+    class InputSerializer(serializers.Serializer):
+        to = serializers.ChoiceField(choices=CaseStatus.choices)
+        note = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+        reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+        resolution_code = serializers.SlugField(required=False, allow_null=True, default=None)
+
+    @extend_schema(request=InputSerializer, responses={200: CaseDetailSerializer})
+    def post(self, request: Request, case_id: int) -> ApiResponse:
+        case = get_object_or_404(Case, pk=case_id)
+        data = _valid(self.InputSerializer, request)
+        case_transition(
+            case=case,
+            to_status=data["to"],
+            actor=request.user,
+            note=data["note"],
+            reason=data["reason"],
+            resolution_code=data["resolution_code"],
+        )
+        return _detail(case_id)
+
+
+class CaseAssignApi(APIView):
+    permission_classes = [CanWorkCases]
+
+    class InputSerializer(serializers.Serializer):
+        owner = serializers.CharField(allow_null=True, max_length=150)
+
+    @extend_schema(request=InputSerializer, responses={200: CaseDetailSerializer})
+    def post(self, request: Request, case_id: int) -> ApiResponse:
+        case = get_object_or_404(Case, pk=case_id)
+        data = _valid(self.InputSerializer, request)
+        owner = None
+        if data["owner"]:
+            owner = User.objects.filter(username=data["owner"]).first()
+            if owner is None:
+                raise ApplicationError("Unknown user.", errors={"owner": [f"No user named {data['owner']!r}."]})
+        case_assign(case=case, owner=owner, actor=request.user)
+        return _detail(case_id)
+
+
+class CaseNoteApi(APIView):
+    permission_classes = [CanWorkCases]
+
+    class InputSerializer(serializers.Serializer):
+        text = serializers.CharField(max_length=5000)
+
+    @extend_schema(request=InputSerializer, responses={201: CaseEventSerializer})
+    def post(self, request: Request, case_id: int) -> ApiResponse:
+        case = get_object_or_404(Case, pk=case_id)
+        data = _valid(self.InputSerializer, request)
+        event = case_note_add(case=case, actor=request.user, text=data["text"])
+        return ApiResponse(CaseEventSerializer(event).data, status=status.HTTP_201_CREATED)
+
+
+class CaseContactApi(APIView):
+    permission_classes = [CanWorkCases]
+
+    class InputSerializer(serializers.Serializer):
+        channel = serializers.ChoiceField(choices=CONTACT_CHANNELS)
+        outcome = serializers.ChoiceField(choices=list(CONTACT_OUTCOMES))
+        note = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+
+    @extend_schema(request=InputSerializer, responses={200: CaseDetailSerializer})
+    def post(self, request: Request, case_id: int) -> ApiResponse:
+        case = get_object_or_404(Case, pk=case_id)
+        data = _valid(self.InputSerializer, request)
+        case_contact_log(case=case, actor=request.user, **data)
+        return _detail(case_id)
+
+
+class CaseRootCausesApi(APIView):
+    permission_classes = [CanWorkCases]
+
+    class InputSerializer(serializers.Serializer):
+        root_causes = serializers.ListField(child=serializers.SlugField(), max_length=50)
+
+    @extend_schema(request=InputSerializer, responses={200: CaseDetailSerializer})
+    def put(self, request: Request, case_id: int) -> ApiResponse:
+        case = get_object_or_404(Case, pk=case_id)
+        data = _valid(self.InputSerializer, request)
+        case_root_causes_set(case=case, actor=request.user, slugs=data["root_causes"])
+        return _detail(case_id)
+
+
+class CaseEventsApi(APIView):
+    permission_classes = [CanWorkCases]
+
+    @extend_schema(responses=CaseEventSerializer(many=True))
+    def get(self, request: Request, case_id: int) -> ApiResponse:
+        case = get_object_or_404(Case, pk=case_id)
+        paginator = StandardPagination()
+        page = paginator.paginate_queryset(case_events(case=case), request, view=self)
+        return paginator.get_paginated_response(CaseEventSerializer(page, many=True).data)
+
+
+class ResolutionCodeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ResolutionCode
+        fields = ("slug", "name", "active", "position")
+
+
+class ResolutionCodeListApi(APIView):
+    def get_permissions(self):
+        return [CanWorkCases()] if self.request.method in SAFE_METHODS else [IsManager()]
+
+    @extend_schema(responses=ResolutionCodeSerializer(many=True))
+    def get(self, request: Request) -> ApiResponse:
+        paginator = StandardPagination()
+        page = paginator.paginate_queryset(resolution_code_list(), request, view=self)
+        return paginator.get_paginated_response(ResolutionCodeSerializer(page, many=True).data)
+
+    @extend_schema(request=ResolutionCodeSerializer, responses={201: ResolutionCodeSerializer})
+    def post(self, request: Request) -> ApiResponse:
+        serializer = ResolutionCodeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        code = resolution_code_create(**serializer.validated_data)
+        return ApiResponse(ResolutionCodeSerializer(code).data, status=status.HTTP_201_CREATED)
+
+
+def _valid(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
