@@ -62,3 +62,19 @@ class CanReadResponses(_HasRole):
 
     message = "Your account has no role that may read responses."
     roles = frozenset(ROLES)
+
+
+class ManagerPermissionsBackend:
+    """Managers hold every permission, so the Django admin is their configuration console.
+
+    Listed after ModelBackend in AUTHENTICATION_BACKENDS; it authenticates nobody itself.
+    """
+
+    def authenticate(self, request, **credentials) -> None:
+        return None
+
+    def has_perm(self, user, perm: str, obj=None) -> bool:
+        return user.is_active and is_manager(user)
+
+    def has_module_perms(self, user, app_label: str) -> bool:
+        return user.is_active and is_manager(user)

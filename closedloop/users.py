@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 
-from closedloop.roles import ROLES
+from closedloop.roles import MANAGER, ROLES
 
 User = get_user_model()
 
@@ -19,7 +19,8 @@ def user_create(*, username: str, password: str, email: str = "", role: str) -> 
     """Create an active user in one role; the password must pass the configured validators."""
     if role not in ROLES:
         raise ValidationError({"role": [f"Must be one of: {', '.join(ROLES)}."]})
-    user = User(username=username, email=email)
+    # Managers configure the product in the Django admin, which needs is_staff to sign in.
+    user = User(username=username, email=email, is_staff=role == MANAGER)
     try:
         validate_password(password, user)
     except ValidationError as exc:

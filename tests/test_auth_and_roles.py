@@ -32,7 +32,14 @@ def test_a_bad_token_is_a_401(survey):
 
 @pytest.mark.parametrize(
     "url",
-    ["/api/v1/responses/", "/api/v1/nps/", "/api/v1/surveys/", "/api/v1/users/", "/api/v1/teams/", "/api/v1/root-causes/"],
+    [
+        "/api/v1/responses/",
+        "/api/v1/nps/",
+        "/api/v1/surveys/",
+        "/api/v1/users/",
+        "/api/v1/teams/",
+        "/api/v1/root-causes/",
+    ],
 )
 def test_anonymous_clients_get_401(anonymous_api, db, url):
     assert anonymous_api.get(url).status_code == 401
@@ -102,3 +109,12 @@ def test_createsuperuser_noinput_works_from_the_environment(db, monkeypatch):
     admin = get_user_model().objects.get(username="admin")
     assert admin.is_superuser
     assert admin.check_password("a-long-admin-password-1")
+
+
+def test_managers_use_the_admin_and_agents_cannot(client, maya, alice, survey):
+    client.force_login(maya)
+    assert client.get("/admin/").status_code == 200
+    assert client.get("/admin/surveys/survey/").status_code == 200
+    assert client.get(f"/admin/surveys/survey/{survey.pk}/change/").status_code == 200
+    client.force_login(alice)
+    assert client.get("/admin/surveys/survey/").status_code == 302  # to the admin sign-in

@@ -1,0 +1,45 @@
+"""Declare the task cluster's schedules in code; run on every deploy (idempotent, by name).
+
+Q_CLUSTER sets catch_up=False, so a restart after an outage runs each sweep once rather
+than once per missed slot.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+from django_q.models import Schedule
+
+DIGEST_AT = time(7, 0)
+
+# name -> (task, schedule type, minutes)
+SCHEDULES = {
+    "escalation sweep": ("followups.tasks.escalation_sweep", Schedule.MINUTES, 5),
+    "staff email delivery": ("followups.tasks.notifications_deliver", Schedule.MINUTES, 1),
+    "webhook delivery": ("followups.tasks.webhooks_deliver", Schedule.MINUTES, 1),
+    "daily digest": ("followups.tasks.digests_send", Schedule.DAILY, None),
+}
+
+
+def _first_run(schedule_type: str) -> datetime:
+    now = timezone.localtime()
+    if schedule_type != Schedule.DAILY:
+        return now
+    at = timezone.make_aware(datetime.combine(now.date(), DIGEST_AT))
+    return at if at > now else at + timedelta(days=1)
+
+
+class Command(BaseCommand):
+    help = "Create or update the periodic tasks (escalation sweep, deliveries, daily digest)."
+
+    def handle(self, *args, **options) -> None:
+        for name, (func, schedule_type, minutes) in SCHEDULES.items():
+            schedule, created = Schedule.objects.update_or_create(
+                name=name, defaults={"func": func, "schedule_type": schedule_type, "minutes": minutes, "repeats": -1}
+            )
+            if created:
+                schedule.next_run = _first_run(schedule_type)
+                schedule.save(update_fields=["next_run"])
+            self.stdout.write(f"{'created' if created else 'kept'} schedule {name!r}")
