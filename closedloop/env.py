@@ -8,6 +8,7 @@ A secret may also come from a file named by ``<NAME>_FILE`` (Docker and systemd 
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -57,3 +58,18 @@ def envlist(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def local_secret_key(path: Path) -> str:
+    """A random key kept in ``path`` (created on first use), for runs that set no SECRET_KEY.
+
+    Sessions and signed links then survive restarts of a local install without a key in the
+    code; production sets SECRET_KEY (or SECRET_KEY_FILE) instead.
+    """
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        key = secrets.token_urlsafe(50)
+        path.touch(mode=0o600)
+        path.write_text(key)
+        return key

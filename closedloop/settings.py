@@ -12,18 +12,12 @@ import dj_database_url
 import dj_email_url
 from django.core.exceptions import ImproperlyConfigured
 
-from closedloop.env import envbool, envint, envlist, envstr
+from closedloop.env import envbool, envint, envlist, envstr, local_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = envbool("DEBUG", False)
-SECRET_KEY = envstr("SECRET_KEY")
-if not SECRET_KEY:
-    if not DEBUG and envbool("REQUIRE_SECRET_KEY", False):
-        raise ImproperlyConfigured("SECRET_KEY must be set in production")
-    # A fixed local key keeps sessions and signed links valid across restarts of a first run;
-    # README tells operators to set SECRET_KEY (and REQUIRE_SECRET_KEY=true) in production.
-    SECRET_KEY = "closedloop-local-development-key-change-me-in-production"
+SECRET_KEY = envstr("SECRET_KEY") or local_secret_key(BASE_DIR / ".secret_key")
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
