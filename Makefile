@@ -17,7 +17,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
 
 run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --no-input
-	$(BIN)/python manage.py seed_demo
+	PORT=$(PORT) $(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py setup_schedules
 	exec $(BIN)/python manage.py serve --port $(PORT)
 

@@ -1,0 +1,573 @@
+"""Demo data: a believable year of an IT service desk, built by ``manage.py seed_demo``.
+
+Two service-desk teams, their agents, a manager and an integration account; a transactional
+survey sent after solved tickets and a quarterly relationship survey; about 2,000 customers (many
+in B2B accounts) who gave about 3,000 responses over the last twelve months, with an NPS that
+improves slowly over the year and differs by segment; and a root-cause taxonomy that codes the
+comments. The plan is a pure function of a seed and a moment, so the same seed builds the same
+year; writing goes through the product's own services, ingestion first of all, so extensions
+listening to ``responses_ingested`` see the demo exactly as they would see real traffic.
+"""
+
+from __future__ import annotations
+
+import random
+import unicodedata
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from closedloop.roles import AGENT, INTEGRATION, MANAGER
+from closedloop.users import user_create
+from followups.models import ResponseRootCause
+from followups.services import root_cause_create, team_create
+from surveys.models import Account, Channel, Customer, Survey
+from surveys.services import responses_ingest, survey_create
+
+DEFAULT_PASSWORD = "demo-closedloop-2026"
+DEFAULT_SEED = 2026
+TICKET_SURVEY = "support-tickets"
+RELATIONSHIP_SURVEY = "quarterly-relationship"
+CUSTOMERS = 2000
+EXTRA_TICKET_RESPONSES = 600  # beyond one per customer; returning customers come back
+WAVE_SIZE = 100
+WAVES_DAYS_AGO = (345, 255, 165, 75)
+TICKET_QUARANTINE_DAYS = 14
+BATCH = 500
+# Responses this recent are left uncoded: their cases are still being worked.
+UNCODED_DAYS = 7
+
+
+@dataclass(frozen=True, slots=True)
+class DemoUser:
+    username: str
+    role: str
+    team: str = ""  # team slug
+    lead: bool = False
+
+
+TEAMS = {"service-desk-emea": "Service Desk EMEA", "service-desk-americas": "Service Desk Americas"}
+DEFAULT_TEAM = "service-desk-emea"  # takes the cases no routing rule claims
+# Service Desk Americas also covers APAC (follow the sun from the west coast).
+TEAM_OF_REGION = {"EMEA": "service-desk-emea", "Americas": "service-desk-americas", "APAC": "service-desk-americas"}
+USERS = (
+    DemoUser("helen", MANAGER),
+    DemoUser("priya", AGENT, "service-desk-emea", lead=True),
+    DemoUser("lukas", AGENT, "service-desk-emea"),
+    DemoUser("amara", AGENT, "service-desk-emea"),
+    DemoUser("diego", AGENT, "service-desk-americas", lead=True),
+    DemoUser("emily", AGENT, "service-desk-americas"),
+    DemoUser("marcus", AGENT, "service-desk-americas"),
+    DemoUser("helpdesk-sync", INTEGRATION),
+)
+
+# (slug, name, parent, description, keywords), parents first. A theme's keywords are lower-case
+# fragments that each of its demo comments contains, so keyword suggestions work on the demo too.
+ROOT_CAUSES = (
+    ("people", "People", None, "Skills, attitude and availability of the service desk staff.", ()),
+    ("process", "Process", None, "How requests flow: queues, hand-offs, closing criteria.", ()),
+    ("product", "Product", None, "The support tools customers use themselves.", ()),
+    ("technology", "Technology", None, "Devices, networks and identity systems that failed.", ()),
+    ("communication", "Communication", None, "Keeping customers informed while they wait.", ()),
+    ("policy", "Policy", None, "Rules that stand between customers and a fix.", ()),
+    ("agent-knowledge", "Agent knowledge", "people", "The agent could not solve or understand the problem.",
+     ("didn't know", "script", "passed between")),
+    ("slow-response", "Slow response", "process", "Long waits before or during the work on a ticket.",
+     ("slow", "waited", "waiting", "took longer", "queue")),
+    ("repeat-contact", "Repeat contact / ticket reopened", "process", "Closed without a fix, or reported again.",
+     ("reopen", "same problem", "came back")),
+    ("self-service-portal", "Self-service portal", "product", "The portal is hard to use or fails.", ("portal",)),
+    ("vpn-access", "VPN and access", "technology", "VPN drops, missing permissions, remote access.",
+     ("vpn", "access")),
+    ("password-reset", "Password and MFA resets", "technology", "Lock-outs, resets and second factors.",
+     ("password", "mfa", "locked out")),
+    ("hardware", "Hardware (laptops, printers)", "technology", "Broken, slow or missing devices.",
+     ("laptop", "printer", "docking station")),
+    ("no-updates", "No updates on progress", "communication", "The customer had to chase for news.",
+     ("no update", "nobody told", "status")),
+    ("approval-rules", "Approval rules", "policy", "Approvals that delay routine requests.", ("approval",)),
+)  # fmt: skip
+
+# Comments by theme: what a detractor writes, and the milder version a passive writes.
+COMPLAINTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "slow-response": (
+        (
+            "Waited {days} days before anyone even looked at my ticket.",
+            "Far too slow. My request sat in the queue for {days} days.",
+            "Response time is terrible, I was waiting over a week for a simple software install.",
+            "The fix was fine but waiting {days} days for it was not.",
+        ),
+        ("Solved in the end, but it took longer than I expected.", "Good help once I got through the phone queue."),
+    ),
+    "repeat-contact": (
+        (
+            "Third time I've reported the same problem. They closed {ticket} but nothing was fixed.",
+            "The issue came back the next day and I had to reopen the ticket. Twice.",
+            "Closed without a fix, so I had to reopen it and explain everything again.",
+        ),
+        ("Fixed now, although I had to reopen the ticket once.",),
+    ),
+    "vpn-access": (
+        (
+            "The VPN drops every twenty minutes and nobody could tell me why.",
+            "Couldn't connect to the VPN from home for two days and lost a lot of work.",
+            "Still no access to the shared drive after the VPN change.",
+            "My access to {app} was removed by mistake and it took ages to restore.",
+        ),
+        ("VPN works again, but it was a rough week without remote access.",),
+    ),
+    "password-reset": (
+        (
+            "Locked out of my account again, and the password reset link never arrived.",
+            "Why does a password reset need a phone call and forty minutes?",
+            "MFA reset took three days, I couldn't sign in to {app} the whole time.",
+        ),
+        ("Password reset worked, but the self-service option should not need a call.",),
+    ),
+    "hardware": (
+        (
+            "My laptop went away for repair two weeks ago and the loaner can't run {app}.",
+            "The printer on the third floor has been broken for a month.",
+            "Replacement laptop arrived without the software I need.",
+            "Docking station still not working after two visits.",
+        ),
+        ("New laptop is great, it just took a while to arrive.", "Printer fixed, thanks, though it took a few tries."),
+    ),
+    "no-updates": (
+        (
+            "No updates at all. I had to call to find out what was happening with my ticket.",
+            "Nobody told me the engineer was coming, so I missed the visit.",
+            "The ticket status said in progress for a week without a single comment.",
+        ),
+        ("OK service, but no updates while I was waiting.",),
+    ),
+    "agent-knowledge": (
+        (
+            "The person on the phone didn't know how {app} works and kept escalating.",
+            "I got passed between three people before someone understood the problem.",
+            "First-line support just read from a script.",
+        ),
+        ("Friendly, but I was passed between two teams before it was sorted.",),
+    ),
+    "approval-rules": (
+        (
+            "Needing a manager approval to install a PDF reader is ridiculous.",
+            "Waiting for an approval for admin rights has blocked my work all week.",
+        ),
+        ("Fine, but the approval step for software requests is slow.",),
+    ),
+    "self-service-portal": (
+        (
+            "The self-service portal is confusing, I couldn't find where to log a request.",
+            "The portal timed out every time I attached a screenshot.",
+        ),
+        ("The new portal is better, still a bit hard to find things.",),
+    ),
+}
+# How often each theme is behind a complaint (before the seasonal adjustments in _theme).
+THEME_WEIGHTS = {
+    "slow-response": 24,
+    "repeat-contact": 16,
+    "no-updates": 14,
+    "vpn-access": 12,
+    "hardware": 12,
+    "password-reset": 10,
+    "agent-knowledge": 7,
+    "approval-rules": 3,
+    "self-service-portal": 4,
+}
+PRAISE = (
+    "{agent} fixed my laptop in ten minutes. Brilliant!",
+    "Big thanks to {agent}, who stayed on the call until the VPN worked.",
+    "{agent} was patient and explained everything clearly.",
+    "Quick, friendly and sorted first time. Thank you {agent}!",
+    "{agent} reset my password in two minutes. Great service.",
+    "{agent} kept me updated the whole way through, much appreciated.",
+)
+POSITIVE = (
+    "Fast and friendly, as always.",
+    "Problem solved the same day. Great job.",
+    "Very happy with the support, keep it up.",
+    "Sorted before I had finished my coffee.",
+    "The service has improved a lot this year.",
+)
+NEUTRAL = ("Fine.", "Did the job.", "No complaints.")
+APPS = ("Outlook", "Teams", "the CRM", "the ERP system", "SharePoint", "the expenses tool")
+
+ACCOUNTS = (
+    "Contoso Pharma", "Fabrikam Engineering", "Northwind Traders", "Tailspin Toys", "Woodgrove Bank", "Litware",
+    "Proseware", "Wingtip Logistics", "Fourth Coffee", "Trey Research", "Relecloud", "Lamna Healthcare",
+    "Alpine Ski House", "Coho Winery", "Wide World Importers", "Humongous Insurance", "Blue Yonder Airlines",
+    "Graphic Design Institute", "Adventure Works", "Margie's Travel",
+)  # fmt: skip
+FIRST_NAMES = (
+    "Ana", "Ben", "Carla", "David", "Elif", "Fatima", "George", "Hannah", "Ivan", "Julia", "Kenji", "Laura",
+    "Mateo", "Nadia", "Oliver", "Paula", "Rahul", "Sara", "Tomás", "Uma", "Victor", "Wei", "Yasmin", "Zoë",
+    "Aisha", "Bruno", "Chloé", "Daniel", "Emma", "Felix", "Grace", "Hiro", "Irene", "James", "Kofi", "Lena",
+    "Mei", "Noah", "Olga", "Pedro", "Quentin", "Rosa", "Sven", "Tanvi", "Ulrich", "Valentina", "Will", "Ximena",
+)  # fmt: skip
+LAST_NAMES = (
+    "Silva", "Smith", "Müller", "García", "Kowalski", "Nguyen", "Okafor", "Rossi", "Tanaka", "Johnson",
+    "Dubois", "Jensen", "Patel", "Kim", "Hernández", "Schmidt", "Brown", "Costa", "Wang", "Novak",
+    "Martin", "Andersson", "Haddad", "Ivanova", "López", "Murphy", "Yilmaz", "Chen", "Rahman", "Fischer",
+)  # fmt: skip
+DEPARTMENTS = ("Finance", "HR", "Sales", "Marketing", "Engineering", "Operations", "Legal", "Customer Success")
+PLANS = {"basic": 45, "standard": 38, "gold": 17}
+ACCOUNT_PLANS = {"basic": 20, "standard": 50, "gold": 30}
+REGIONS = {"EMEA": 45, "Americas": 35, "APAC": 20}
+# Expected NPS points each segment adds to the year's baseline.
+PLAN_EFFECT = {"basic": -8, "standard": 0, "gold": 14}
+REGION_EFFECT = {"EMEA": 4, "Americas": 2, "APAC": -14}
+TYPE_EFFECT = {"new": 3, "returning": -2}
+BASELINE_START, BASELINE_GAIN = 20.0, 16.0  # the year starts near +20 and gains about 16 points
+RELATIONSHIP_EFFECT = -6  # asked about the service in general, people remember the bad days
+PASSIVE_SHARE = 0.3
+TICKET_CHANNELS = {
+    Channel.EMAIL: 55,
+    Channel.IN_APP: 15,
+    Channel.WEB: 12,
+    Channel.SMS: 8,
+    Channel.PHONE: 5,
+    Channel.API: 5,
+}
+WAVE_CHANNELS = {Channel.EMAIL: 80, Channel.WEB: 15, Channel.SMS: 5}
+DETRACTOR_SCORES = {0: 4, 1: 2, 2: 3, 3: 5, 4: 8, 5: 14, 6: 18}
+
+
+@dataclass(frozen=True, slots=True)
+class DemoAccount:
+    external_id: str
+    name: str
+    domain: str
+    plan: str
+    region: str
+
+
+@dataclass(frozen=True, slots=True)
+class DemoCustomer:
+    external_id: str
+    name: str
+    email: str
+    account: DemoAccount | None
+    attributes: dict[str, str]
+
+    def as_item(self) -> dict[str, Any]:
+        return {"external_id": self.external_id, "name": self.name, "email": self.email, "attributes": self.attributes}
+
+
+@dataclass(frozen=True, slots=True)
+class DemoResponse:
+    item: dict[str, Any]  # a raw ingestion item, as an integration would send it
+    theme: str | None  # the root cause the comment is about
+    submitted_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DemoPlan:
+    accounts: list[DemoAccount]
+    customers: list[DemoCustomer]
+    responses: list[DemoResponse]  # oldest first
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSummary:
+    accounts: int
+    customers: int
+    responses: int
+    root_cause_codes: int
+
+
+def demo_plan(*, seed: int, now: datetime) -> DemoPlan:
+    """The whole demo year as plain data, the same for the same seed and moment (no database)."""
+    rng = random.Random(seed)
+    accounts = _accounts(rng)
+    customers = _customers(rng, accounts)
+    responses = [*_ticket_responses(rng, customers, now), *_wave_responses(rng, customers, now)]
+    responses.sort(key=lambda response: response.submitted_at)
+    return DemoPlan(accounts, customers, responses)
+
+
+def _pick(rng: random.Random, weights: dict[Any, float]) -> Any:
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+def _ascii(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower().replace("'", "")
+
+
+def _accounts(rng: random.Random) -> list[DemoAccount]:
+    return [
+        DemoAccount(
+            f"ACC-{number:03d}",
+            name,
+            f"{_ascii(name).replace(' ', '')}.example",
+            _pick(rng, ACCOUNT_PLANS),
+            _pick(rng, REGIONS),
+        )
+        for number, name in enumerate(ACCOUNTS, start=1)
+    ]
+
+
+def _customers(rng: random.Random, accounts: list[DemoAccount]) -> list[DemoCustomer]:
+    """About 40 % of customers work for an account and share its plan, region and mail domain."""
+    customers: list[DemoCustomer] = []
+    emails: set[str] = set()
+    for number in range(CUSTOMERS):
+        account = rng.choice(accounts) if rng.random() < 0.4 else None
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        domain = account.domain if account else rng.choice(("example.com", "example.org", "example.net"))
+        local = f"{_ascii(first)}.{_ascii(last)}"
+        email, suffix = f"{local}@{domain}", 1
+        while email in emails:
+            suffix += 1
+            email = f"{local}{suffix}@{domain}"
+        emails.add(email)
+        attributes = {
+            "plan": account.plan if account else _pick(rng, PLANS),
+            "region": account.region if account else _pick(rng, REGIONS),
+            "customer_type": "new" if rng.random() < 0.35 else "returning",
+            "department": rng.choice(DEPARTMENTS),
+        }
+        customers.append(DemoCustomer(f"C-{10001 + number}", f"{first} {last}", email, account, attributes))
+    return customers
+
+
+def _moment(rng: random.Random, now: datetime, *, days_ago: float) -> datetime:
+    """A working-hours moment about ``days_ago`` days before ``now``, never after it."""
+    day = (now - timedelta(days=days_ago)).astimezone(UTC).date()
+    clock = time(rng.randint(7, 18), rng.randint(0, 59), rng.randint(0, 59), tzinfo=UTC)
+    return min(datetime.combine(day, clock), now - timedelta(minutes=rng.randint(5, 300)))
+
+
+def _ticket_moment(rng: random.Random, now: datetime, taken: list[datetime]) -> datetime:
+    """When a ticket was solved: mostly on weekdays, and not within the survey's quarantine of
+    the customer's other ticket surveys (a few tries, then any moment)."""
+    for _ in range(20):
+        moment = _moment(rng, now, days_ago=rng.uniform(0, 364))
+        if moment.weekday() >= 5 and rng.random() < 0.8:
+            continue
+        if all(abs(moment - other) >= timedelta(days=TICKET_QUARANTINE_DAYS) for other in taken):
+            break
+    taken.append(moment)
+    return moment
+
+
+def _ticket_responses(rng: random.Random, customers: list[DemoCustomer], now: datetime) -> list[DemoResponse]:
+    """Everyone answered after at least one solved ticket; returning customers after several."""
+    returning = [c for c in customers if c.attributes["customer_type"] == "returning"]
+    askers = [*customers, *rng.choices(returning, k=EXTRA_TICKET_RESPONSES)]
+    taken: dict[str, list[datetime]] = defaultdict(list)
+    solved = sorted(((_ticket_moment(rng, now, taken[c.external_id]), c) for c in askers), key=lambda pair: pair[0])
+    ticket = 18000
+    responses = []
+    for moment, customer in solved:
+        ticket += rng.randint(1, 6)  # not every solved ticket gets an answer
+        # A few answers come from the web form, which knows no ticket.
+        ticket_ref = f"INC-{ticket}" if rng.random() < 0.9 else ""
+        fields = {"ticket_ref": ticket_ref, "external_id": f"hd-rating-{ticket}"} if ticket_ref else {}
+        channel = _pick(rng, TICKET_CHANNELS)
+        responses.append(
+            _response(rng, customer=customer, survey=TICKET_SURVEY, moment=moment, now=now, channel=channel, **fields)
+        )
+    return responses
+
+
+def _wave_responses(rng: random.Random, customers: list[DemoCustomer], now: datetime) -> list[DemoResponse]:
+    """Each quarter a sample of customers answers the relationship survey, most in the first days."""
+    responses = []
+    for days_ago in WAVES_DAYS_AGO:
+        sent = now - timedelta(days=days_ago)
+        wave = f"{sent.year}Q{(sent.month - 1) // 3 + 1}"
+        for customer in rng.sample(customers, WAVE_SIZE):
+            moment = _moment(rng, now, days_ago=days_ago - min(rng.expovariate(1 / 3), 14))
+            response = _response(
+                rng,
+                customer=customer,
+                survey=RELATIONSHIP_SURVEY,
+                moment=moment,
+                now=now,
+                channel=_pick(rng, WAVE_CHANNELS),
+                external_id=f"qr-{wave}-{customer.external_id}",
+            )
+            responses.append(response)
+    return responses
+
+
+def _response(
+    rng: random.Random,
+    *,
+    customer: DemoCustomer,
+    survey: str,
+    moment: datetime,
+    now: datetime,
+    channel: str,
+    **fields: str,
+) -> DemoResponse:
+    """One answer whose odds follow the year's trend and the customer's segments."""
+    age = (now - moment).total_seconds() / 86400
+    expected = BASELINE_START + BASELINE_GAIN * (1 - age / 365)
+    expected += sum(
+        effect[customer.attributes[name]]
+        for name, effect in (("plan", PLAN_EFFECT), ("region", REGION_EFFECT), ("customer_type", TYPE_EFFECT))
+    )
+    if survey == RELATIONSHIP_SURVEY:
+        expected += RELATIONSHIP_EFFECT
+    score = _score(rng, expected)
+    comment, theme = _comment(rng, score, customer, age, fields.get("ticket_ref") or "my ticket")
+    item = {
+        "survey": survey,
+        "customer": customer.as_item(),
+        "score": score,
+        "comment": comment,
+        "channel": channel,
+        "submitted_at": moment.isoformat(),
+        **fields,
+    }
+    return DemoResponse(item, theme, moment)
+
+
+def _score(rng: random.Random, expected_nps: float) -> int:
+    """A score drawn so that, on average, the NPS is ``expected_nps`` with 30 % passives."""
+    nps = max(-0.65, min(0.65, expected_nps / 100))
+    promoter = (1 - PASSIVE_SHARE + nps) / 2
+    draw = rng.random()
+    if draw < promoter:
+        return 10 if rng.random() < 0.55 else 9
+    if draw < promoter + PASSIVE_SHARE:
+        return 8 if rng.random() < 0.55 else 7
+    return _pick(rng, DETRACTOR_SCORES)
+
+
+def _comment(rng: random.Random, score: int, customer: DemoCustomer, age: float, ticket: str) -> tuple[str, str | None]:
+    """What the customer wrote and the theme it is about; detractors write most often."""
+    details = {"days": rng.randint(3, 12), "app": rng.choice(APPS), "ticket": ticket}
+    if score <= 6:
+        if rng.random() >= 0.8:
+            return "", None
+        theme = _theme(rng, age)
+        return rng.choice(COMPLAINTS[theme][0]).format(**details), theme
+    if score <= 8:
+        draw = rng.random()
+        if draw < 0.35:
+            theme = _theme(rng, age)
+            return rng.choice(COMPLAINTS[theme][1]).format(**details), theme
+        return (rng.choice(NEUTRAL), None) if draw < 0.5 else ("", None)
+    draw = rng.random()
+    if draw < 0.25:
+        agents = [u for u in USERS if u.team == TEAM_OF_REGION[customer.attributes["region"]]]
+        return rng.choice(PRAISE).format(agent=rng.choice(agents).username.title()), None
+    return (rng.choice(POSITIVE), None) if draw < 0.45 else ("", None)
+
+
+def _theme(rng: random.Random, age: float) -> str:
+    weights = dict(THEME_WEIGHTS)
+    weights["slow-response"] *= 0.5 + age / 365  # the queue got faster over the year
+    if 120 <= age <= 180:
+        weights["vpn-access"] *= 4  # the weeks after the VPN client upgrade
+    return _pick(rng, weights)
+
+
+def demo_present() -> bool:
+    """Whether the demo was already built (its ticket survey exists)."""
+    return Survey.objects.filter(slug=TICKET_SURVEY).exists()
+
+
+@transaction.atomic
+def demo_seed(*, password: str, seed: int = DEFAULT_SEED, now: datetime | None = None) -> DemoSummary | None:
+    """Build the demo year, or do nothing (None) when it is already present.
+
+    One transaction: a failed run leaves nothing behind, so running again starts clean. Raises
+    django's ValidationError when the password fails the validators or a demo username is taken.
+    """
+    if demo_present():
+        return None
+    now = now or timezone.now()
+    plan = demo_plan(seed=seed, now=now)
+    _create_people(password)
+    _create_surveys()
+    root_causes = _create_root_causes()
+    response_ids = _ingest(plan.responses, now)
+    _create_accounts(plan)
+    codes = _code_root_causes(plan.responses, response_ids, root_causes, now)
+    return DemoSummary(len(plan.accounts), len(plan.customers), len(response_ids), codes)
+
+
+def _create_people(password: str) -> None:
+    for user in USERS:
+        user_create(username=user.username, password=password, email=f"{user.username}@example.com", role=user.role)
+    for slug, name in TEAMS.items():
+        members = [u for u in USERS if u.team == slug]
+        lead = next(u.username for u in members if u.lead)
+        team_create(
+            slug=slug, name=name, members=[u.username for u in members], lead=lead, default=slug == DEFAULT_TEAM
+        )
+
+
+def _create_surveys() -> None:
+    survey_create(
+        slug=TICKET_SURVEY,
+        name="Support ticket follow-up",
+        kind=Survey.Kind.TRANSACTIONAL,
+        quarantine_days=TICKET_QUARANTINE_DAYS,
+    )
+    survey_create(
+        slug=RELATIONSHIP_SURVEY,
+        name="Quarterly relationship survey",
+        kind=Survey.Kind.RELATIONSHIP,
+        question="How likely are you to recommend our IT service desk to a friend or colleague?",
+        quarantine_days=80,
+    )
+
+
+def _create_root_causes() -> dict[str, int]:
+    return {
+        slug: root_cause_create(slug=slug, name=name, parent=parent, description=description, keywords=keywords).pk
+        for slug, name, parent, description, keywords in ROOT_CAUSES
+    }
+
+
+def _ingest(responses: Sequence[DemoResponse], now: datetime) -> list[int]:
+    """Store the responses in API-sized batches; return their ids in the same order."""
+    ids: list[int] = []
+    for start in range(0, len(responses), BATCH):
+        result = responses_ingest(items=[r.item for r in responses[start : start + BATCH]], now=now)
+        if result.rejected:
+            raise ValueError(f"the demo plan has invalid responses: {result.rejected[:3]}")
+        ids.extend(outcome.response_id for outcome in result.outcomes)
+    return ids
+
+
+def _create_accounts(plan: DemoPlan) -> None:
+    accounts = Account.objects.bulk_create([Account(external_id=a.external_id, name=a.name) for a in plan.accounts])
+    # Ingestion knows no accounts; one UPDATE per account links its people.
+    members: dict[str, list[str]] = defaultdict(list)
+    for customer in plan.customers:
+        if customer.account:
+            members[customer.account.external_id].append(customer.external_id)
+    for account in accounts:
+        Customer.objects.filter(external_id__in=members[account.external_id]).update(account=account)
+
+
+def _code_root_causes(
+    responses: Sequence[DemoResponse], response_ids: Sequence[int], root_causes: dict[str, int], now: datetime
+) -> int:
+    coded_before = now - timedelta(days=UNCODED_DAYS)
+    codes = [
+        ResponseRootCause(response_id=response_id, root_cause_id=root_causes[response.theme])
+        for response, response_id in zip(responses, response_ids, strict=True)
+        if response.theme and response.submitted_at < coded_before
+    ]
+    ResponseRootCause.objects.bulk_create(codes, batch_size=1000)
+    return len(codes)
+
+
+def demo_password_matches(*, password: str) -> bool:
+    """Whether the demo's logins still use ``password`` (checked on the manager's account)."""
+    manager = get_user_model().objects.filter(username=USERS[0].username).first()
+    return manager is not None and manager.check_password(password)

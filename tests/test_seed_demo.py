@@ -1,0 +1,169 @@
+"""``manage.py seed_demo``: the demo year that ``make run`` shows on a fresh machine."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.db import transaction
+from django.utils import timezone
+
+from closedloop.demo import DEFAULT_PASSWORD, USERS, demo_plan
+from closedloop.roles import AGENT, INTEGRATION, MANAGER
+from followups.models import ResponseRootCause, RootCause, Team
+from surveys.models import Account, Customer, Response, Survey
+from surveys.selectors import group_expression, nps_breakdown
+
+User = get_user_model()
+THEMES = (
+    "slow-response",
+    "repeat-contact",
+    "vpn-access",
+    "password-reset",
+    "hardware",
+    "no-updates",
+    "agent-knowledge",
+)
+DEMO_MODELS = (User, Team, Survey, Account, Customer, Response, RootCause, ResponseRootCause)
+
+
+def _seed(**options) -> str:
+    output = StringIO()
+    call_command("seed_demo", stdout=output, **options)
+    return output.getvalue()
+
+
+def _counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in DEMO_MODELS}
+
+
+def _nps_by(responses, group_by: str) -> dict[str, float]:
+    rows = nps_breakdown(responses=responses, group=group_expression(group_by), group_by=group_by)
+    return {row.group: row.summary.nps for row in rows}
+
+
+@pytest.fixture(scope="class")
+def seeded(django_db_setup, django_db_blocker) -> Iterator[str]:
+    """Seed once for the class; the transaction is rolled back afterwards so nothing leaks."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield _seed()
+        transaction.set_rollback(True)
+
+
+@pytest.mark.usefixtures("seeded", "db")
+class TestSeededDemo:
+    def test_it_creates_two_teams_of_three_agents_a_manager_and_an_integration(self):
+        teams = {team.name: team for team in Team.objects.prefetch_related("members")}
+        assert set(teams) == {"Service Desk EMEA", "Service Desk Americas"}
+        assert teams["Service Desk EMEA"].is_default
+        for team in teams.values():
+            assert len(team.members.all()) == 3
+            assert team.lead in team.members.all()
+        assert User.objects.filter(groups__name=AGENT).count() == 6
+        assert User.objects.filter(groups__name=MANAGER).count() == 1
+        assert User.objects.filter(groups__name=INTEGRATION).count() == 1
+        assert all(user.check_password(DEFAULT_PASSWORD) for user in User.objects.all())
+
+    def test_it_creates_about_2000_customers_with_segments_and_accounts(self):
+        assert 1900 <= Customer.objects.count() <= 2100
+        keys = ["plan", "region", "customer_type", "department"]
+        assert not Customer.objects.exclude(attributes__has_keys=keys).exists()
+        values = {key: set(Customer.objects.values_list(f"attributes__{key}", flat=True)) for key in keys}
+        assert values["plan"] == {"basic", "standard", "gold"}
+        assert values["region"] == {"EMEA", "Americas", "APAC"}
+        assert values["customer_type"] == {"new", "returning"}
+        assert len(values["department"]) >= 5
+        emails = Customer.objects.values_list("email", flat=True)
+        assert all(re.search(r"@([a-z0-9]+\.)?example(\.(com|org|net))?$", email) for email in emails)
+        assert len(set(emails)) == len(emails)
+        assert Account.objects.count() >= 10
+        assert all(account.customers.count() >= 2 for account in Account.objects.all())
+
+    def test_it_spreads_about_3000_responses_over_the_last_12_months(self):
+        now = timezone.now()
+        responses = Response.objects.all()
+        assert 2900 <= responses.count() <= 3100
+        assert not responses.filter(submitted_at__gt=now).exists()
+        assert not responses.filter(submitted_at__lt=now - timedelta(days=366)).exists()
+        assert len(_nps_by(responses, "month")) >= 12
+        tickets = responses.filter(survey__slug="support-tickets")
+        assert responses.filter(survey__slug="quarterly-relationship").count() >= 200
+        with_ticket = tickets.filter(ticket_ref__regex=r"^INC-[0-9]{5}$", external_id__isnull=False).count()
+        assert 0.6 * tickets.count() <= with_ticket < tickets.count()
+        assert len(set(responses.values_list("channel", flat=True))) >= 4
+
+    def test_its_nps_is_plausible_better_for_gold_worse_in_apac_and_improving(self):
+        responses = Response.objects.all()
+        (overall,) = nps_breakdown(responses=responses)
+        assert 15 <= overall.summary.nps <= 40
+        by_plan = _nps_by(responses, "attribute:plan")
+        assert by_plan["gold"] > by_plan["standard"] > by_plan["basic"]
+        by_region = _nps_by(responses, "attribute:region")
+        assert by_region["APAC"] < min(by_region["EMEA"], by_region["Americas"])
+        half_year = timezone.now() - timedelta(days=182)
+        (earlier,) = nps_breakdown(responses=responses.filter(submitted_at__lt=half_year))
+        (later,) = nps_breakdown(responses=responses.filter(submitted_at__gte=half_year))
+        assert later.summary.nps > earlier.summary.nps
+
+    def test_comments_cover_the_it_support_themes_and_are_coded_with_them(self):
+        commented = Response.objects.exclude(comment="").count()
+        assert 0.3 <= commented / Response.objects.count() <= 0.8
+        top_level = set(RootCause.objects.filter(parent=None).values_list("slug", flat=True))
+        assert top_level == {"people", "process", "product", "technology", "communication", "policy"}
+        for slug in THEMES:
+            assert ResponseRootCause.objects.filter(root_cause__slug=slug).count() >= 10, slug
+        codes = ResponseRootCause.objects.select_related("response", "root_cause")
+        for code in codes:
+            comment = code.response.comment.lower()
+            assert any(keyword in comment for keyword in code.root_cause.keywords), (comment, code.root_cause.slug)
+        detractors_coded = codes.filter(response__category="detractor").values("response").distinct().count()
+        assert detractors_coded > Response.objects.filter(category="detractor").count() / 2
+
+    def test_promoters_praise_the_demo_agents_by_name(self):
+        for user in USERS:
+            if user.role == AGENT:
+                name = user.username.title()
+                assert Response.objects.filter(category="promoter", comment__contains=name).exists(), name
+
+    def test_it_prints_every_login_with_its_role_and_the_password(self, seeded):
+        assert "Demo data created" in seeded
+        assert "Sign in at http://" in seeded
+        assert f"password: {DEFAULT_PASSWORD}" in seeded
+        for user in USERS:
+            assert re.search(rf"^\s+{re.escape(user.username)}\s+{user.role}\b", seeded, re.MULTILINE), user
+
+    def test_a_second_run_changes_nothing_and_still_prints_the_logins(self):
+        before = _counts()
+        output = _seed()
+        assert _counts() == before
+        assert "demo data already present" in output
+        assert f"password: {DEFAULT_PASSWORD}" in output
+        assert all(user.username in output for user in USERS)
+
+    def test_it_does_not_print_a_password_the_demo_logins_do_not_have(self, monkeypatch):
+        monkeypatch.setenv("DEMO_PASSWORD", "not-the-demo-password")
+        output = _seed()
+        assert "not-the-demo-password" not in output
+        assert "keep the password chosen when the demo was created" in output
+        assert f"password: {DEFAULT_PASSWORD}" in _seed(password=DEFAULT_PASSWORD)
+
+
+def test_the_same_seed_plans_the_same_year():
+    now = datetime(2026, 6, 1, 12, tzinfo=UTC)
+    plan = demo_plan(seed=7, now=now)
+    assert plan == demo_plan(seed=7, now=now)
+    assert plan.responses != demo_plan(seed=8, now=now).responses
+    assert max(response.submitted_at for response in plan.responses) <= now
+
+
+@pytest.mark.django_db
+def test_a_password_the_validators_refuse_stores_nothing():
+    before = _counts()
+    with pytest.raises(CommandError, match="too short"):
+        _seed(password="short")
+    assert _counts() == before
