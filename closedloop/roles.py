@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 from rest_framework.permissions import BasePermission
 
 AGENT = "agent"
@@ -35,7 +36,19 @@ def is_manager(user: AbstractBaseUser | AnonymousUser) -> bool:
 def role_context(request: HttpRequest) -> dict[str, Any]:
     """Template context: which navigation entries the signed-in user may see."""
     roles = user_roles(request.user)
-    return {"is_manager": MANAGER in roles, "is_agent": AGENT in roles or MANAGER in roles}
+    is_manager = MANAGER in roles
+    return {
+        "is_manager": is_manager,
+        "is_agent": AGENT in roles or is_manager,
+        # Team leads get the team queue; a lazy value, so pages that never ask run no query.
+        "is_lead": SimpleLazyObject(lambda: is_manager or _leads_a_team(request.user, roles)),
+    }
+
+
+def _leads_a_team(user, roles: frozenset[str]) -> bool:
+    from followups.models import Team  # the project layer may read both apps
+
+    return AGENT in roles and Team.objects.filter(lead=user).exists()
 
 
 class _HasRole(BasePermission):

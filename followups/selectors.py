@@ -12,7 +12,16 @@ from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from closedloop.filters import apply_filters
-from followups.models import Case, CaseEvent, ResolutionCode, ResponseRootCause, RootCause, Team
+from followups.models import (
+    Case,
+    CaseEvent,
+    ResolutionCode,
+    ResponseRootCause,
+    RootCause,
+    Team,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from followups.models.cases import OPEN
 from followups.workflow import CaseStatus
 from surveys.models import Response
@@ -113,3 +122,12 @@ def nps_by_root_cause(*, responses: QuerySet[Response]) -> list[NpsRow]:
     """NPS of the responses coded to each root cause (a response counts once per code)."""
     coded = responses.filter(root_cause_codes__isnull=False)
     return nps_breakdown(responses=coded, group=F("root_cause_codes__root_cause__slug"), group_by="root_cause")
+
+
+def webhook_endpoint_list() -> QuerySet[WebhookEndpoint]:
+    return WebhookEndpoint.objects.select_related("created_by").order_by("-created_at", "-pk")
+
+
+def webhook_delivery_list(*, endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
+    """The endpoint's deliveries, newest first."""
+    return endpoint.deliveries.order_by("-created_at", "-pk")

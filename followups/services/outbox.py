@@ -30,7 +30,7 @@ def notifications_queue(notifications: Sequence[Notification]) -> None:
     if not notifications:
         return
     Notification.objects.bulk_create(notifications, batch_size=2000, ignore_conflicts=True)
-    _deliver_on_commit("followups.tasks.notifications_deliver")
+    deliver_on_commit("followups.tasks.notifications_deliver")
 
 
 def webhook_events_queue(events: Iterable[tuple[str, dict[str, Any]]], *, now: datetime | None = None) -> int:
@@ -60,10 +60,10 @@ def webhook_events_queue(events: Iterable[tuple[str, dict[str, Any]]], *, now: d
         )
     WebhookDelivery.objects.bulk_create(deliveries, batch_size=2000)
     if deliveries:
-        _deliver_on_commit("followups.tasks.webhooks_deliver")
+        deliver_on_commit("followups.tasks.webhooks_deliver")
     return len(deliveries)
 
 
-def _deliver_on_commit(task: str) -> None:
+def deliver_on_commit(task: str) -> None:
     # The delivery tasks claim whatever is pending, so enqueueing one twice costs nothing.
     transaction.on_commit(partial(async_task, task))
