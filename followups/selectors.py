@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
 import django_filters
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from closedloop.filters import apply_filters
 from followups.models import (
     Case,
     CaseEvent,
+    CasePause,
     ResolutionCode,
     ResponseRootCause,
     RootCause,
@@ -23,6 +25,7 @@ from followups.models import (
     WebhookEndpoint,
 )
 from followups.models.cases import OPEN
+from followups.models.rules import Priority
 from followups.workflow import CaseStatus
 from surveys.models import Response
 from surveys.selectors import NpsRow, nps_breakdown
@@ -77,6 +80,24 @@ def case_list(*, filters: dict[str, Any] | None = None, user: AbstractUser | Non
         F("next_due").asc(nulls_last=True), "pk"
     )
     return apply_filters(CaseFilter, filters, _with_root_causes(queryset), request=SimpleNamespace(user=user))
+
+
+def case_counts(*, cases: QuerySet[Case], now: datetime) -> dict[str, int]:
+    """Open, overdue, at-risk and hot cases among ``cases`` (open ones), in one aggregate query.
+
+    The conditions are those of ``Case.is_overdue`` and ``Case.is_at_risk``, in SQL.
+    """
+    return cases.aggregate(
+        open=Count("pk"),
+        overdue=Count("pk", filter=Q(next_due__lte=now)),
+        at_risk=Count("pk", filter=Q(at_risk_from__lte=now, next_due__gt=now)),
+        hot=Count("pk", filter=Q(priority=Priority.HOT)),
+    )
+
+
+def case_pauses(*, case: Case) -> QuerySet[CasePause]:
+    """The case's waits on the customer, oldest first."""
+    return case.pauses.order_by("started_at")
 
 
 def case_detail(*, case_id: int) -> Case:

@@ -162,7 +162,8 @@ class ImportJob(models.Model):
         FAILED = "failed", "Failed"
 
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="import_jobs")
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    # Empty for imports run from the command line.
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     file_name = models.CharField(max_length=255)
     content = models.TextField(help_text="The uploaded CSV, kept until the import finishes.")
     mapping = models.JSONField(default=dict, blank=True, help_text="API field -> CSV column.")

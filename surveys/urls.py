@@ -1,3 +1,10 @@
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from surveys import views
+
+urlpatterns = [
+    path("imports/", views.import_upload, name="import-upload"),
+    path("imports/<int:pk>/", views.import_detail, name="import-detail"),
+]

@@ -156,7 +156,9 @@ def test_a_body_that_is_not_an_object_is_a_400(integration_api, survey, body):
     assert Response.objects.count() == 0
 
 
-def test_the_extension_point_fires_once_after_commit_with_the_new_ids(integration_api, survey, django_capture_on_commit_callbacks):
+def test_the_extension_point_fires_once_after_commit_with_the_new_ids(
+    integration_api, survey, django_capture_on_commit_callbacks
+):
     received = []
 
     def listener(sender, response_ids, **kwargs):
@@ -189,7 +191,9 @@ def test_concurrent_replays_of_one_external_id_store_one_response(survey, izzy):
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
         barrier.wait()
-        statuses.append(client.post(URL, response_item(2, external_id="race-1", customer="C-race"), format="json").status_code)
+        statuses.append(
+            client.post(URL, response_item(2, external_id="race-1", customer="C-race"), format="json").status_code
+        )
         connection.close()
 
     threads = [threading.Thread(target=replay) for _ in range(8)]

@@ -1,0 +1,171 @@
+"""Forms of the agent pages: queue filters, the case page's actions, and the agent's settings.
+
+The forms only parse input. What is allowed (transitions, who may assign, coding rules) is decided
+by the services in ``followups.services.cases``; their errors are put back on these forms.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from closedloop.exceptions import ApplicationError
+from followups.models import Case, RootCause, Team
+from followups.models.rules import Priority
+from followups.selectors import resolution_code_list, root_cause_list
+from followups.services.cases import CONTACT_CHANNELS, CONTACT_OUTCOMES, TEXT_MAX
+from followups.workflow import ALLOWED_TRANSITIONS, OPEN_STATUSES, CaseStatus
+
+User = get_user_model()
+
+# Display names of the services' codes; a code missing here still shows, spelled out from its value.
+CHANNEL_LABELS = {"sms": "SMS"}
+OUTCOME_LABELS = {"left_message": "Left a message"}
+CLOSE_REASON_MAX = 500
+REFUSED = "You may not change this case."
+
+
+def _choices(values: Any, labels: dict[str, str]) -> list[tuple[str, str]]:
+    return [(value, labels.get(value, value.replace("_", " ").capitalize())) for value in values]
+
+
+CHANNEL_CHOICES = _choices(CONTACT_CHANNELS, CHANNEL_LABELS)
+OUTCOME_CHOICES = _choices(CONTACT_OUTCOMES, OUTCOME_LABELS)
+
+
+class QueueFilterForm(forms.Form):
+    """The filters of "My queue", as GET parameters of the selector ``case_list``."""
+
+    status = forms.ChoiceField(
+        required=False,
+        choices=[("", "Any open status"), *((s.value, s.label) for s in CaseStatus if s in OPEN_STATUSES)],
+    )
+    priority = forms.ChoiceField(required=False, choices=[("", "Any priority"), *Priority.choices])
+    overdue = forms.ChoiceField(
+        required=False, label="Deadline", choices=[("", "Any"), ("true", "Overdue"), ("false", "Not overdue")]
+    )
+
+    def filters(self) -> dict[str, str]:
+        """The chosen filters in the selector's terms; none when the input was invalid."""
+        if not self.is_valid():
+            return {}
+        return {name: value for name, value in self.cleaned_data.items() if value}
+
+
+class TeamQueueFilterForm(QueueFilterForm):
+    """The team queue's filters: also the team (when there are several) and unassigned cases."""
+
+    team = forms.ChoiceField(required=False)
+    owner = forms.ChoiceField(required=False, choices=[("", "Anyone"), ("none", "Unassigned")])
+
+    field_order = ["team", "owner", "status", "priority", "overdue"]
+
+    def __init__(self, *args: Any, teams: list[Team], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].choices = [("", "All teams"), *((team.slug, team.name) for team in teams)]
+
+
+class CaseForm(forms.Form):
+    """A form acting on one case; a refusal of the service it feeds is put back on it."""
+
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.case = case
+
+    def add_service_error(self, error: Exception) -> None:
+        """Field messages go on their fields (or on top when the form has no such field)."""
+        errors = getattr(error, "errors", None) or {}
+        for field, messages in errors.items():
+            for message in messages:
+                self.add_error(field if field in self.fields else None, message)
+        if not errors:
+            message = error.message if isinstance(error, ApplicationError) else REFUSED
+            self.add_error(None, message)
+
+
+class TransitionForm(CaseForm):
+    prefix = "status"
+
+    to = forms.ChoiceField(label="New status", choices=CaseStatus.choices)
+    note = forms.CharField(required=False, max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        required=False,
+        max_length=CLOSE_REASON_MAX,
+        help_text="Required when closing a case that was not resolved.",
+    )
+    resolution_code = forms.ModelChoiceField(
+        queryset=resolution_code_list(),
+        required=False,
+        to_field_name="slug",
+        empty_label="None",
+        help_text="Used when resolving.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Only the statuses allowed next are offered; any status is accepted, so that a stale
+        # page gets the service's own refusal rather than a generic "invalid choice".
+        allowed = ALLOWED_TRANSITIONS[CaseStatus(self.case.status)]
+        self.fields["to"].widget.choices = [(s.value, s.label) for s in CaseStatus if s in allowed]
+        if self.case.resolution_code_id:
+            self.fields["resolution_code"].initial = self.case.resolution_code.slug
+
+
+class NoteForm(CaseForm):
+    prefix = "note"
+
+    text = forms.CharField(label="Note", max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ContactForm(CaseForm):
+    prefix = "contact"
+
+    channel = forms.ChoiceField(choices=CHANNEL_CHOICES)
+    outcome = forms.ChoiceField(choices=OUTCOME_CHOICES)
+    note = forms.CharField(required=False, max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RootCauseChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: RootCause) -> str:
+        return f"{obj.name} ({obj.parent.name})" if obj.parent else obj.name
+
+
+class RootCausesForm(CaseForm):
+    prefix = "rc"
+
+    root_causes = RootCauseChoiceField(
+        queryset=root_cause_list().filter(active=True),
+        to_field_name="slug",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Tick every cause that applies; untick one to remove it.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        codes = self.case.response.root_cause_codes.all()
+        self.fields["root_causes"].initial = [code.root_cause.slug for code in codes]
+
+    def slugs(self) -> list[str]:
+        return [root_cause.slug for root_cause in self.cleaned_data["root_causes"]]
+
+
+class AssignForm(CaseForm):
+    """The new owner of a case: a user id, or empty to leave the case unassigned."""
+
+    prefix = "assign"
+
+    owner = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True), required=False)
+
+
+class AgentSettingsForm(forms.Form):
+    is_away = forms.BooleanField(required=False, label="I am away", help_text="While away you are not given new cases.")
+    assignment_emails = forms.BooleanField(required=False, label="Email me when a case is assigned to me")
+    digest_emails = forms.BooleanField(required=False, label="Send me a daily digest of my open cases")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # A label after its box reads as a sentence, without the colon of labels above fields.
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)

@@ -1,0 +1,27 @@
+"""Who may open the agent pages: the roles that read cases (agents and managers)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+
+from followups.permissions import can_read_cases
+
+View = Callable[..., HttpResponse]
+
+
+def agent_page(view: View) -> View:
+    """Anonymous visitors go to sign in; integration accounts and users without a role get 403."""
+
+    @login_required
+    @wraps(view)
+    def checked(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not can_read_cases(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return checked

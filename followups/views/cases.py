@@ -1,0 +1,231 @@
+"""The case page and the small views its forms post to.
+
+Each action view parses its form and calls one service. Without JavaScript it redirects back to
+the case page (post/redirect/get); with htmx it answers with the case's working area (status,
+owner, root causes, forms and timeline) re-rendered, which the page swaps in place. A refusal of
+the service is shown on the form that caused it (a missing right above the forms), never as a
+server error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from closedloop.exceptions import ApplicationError, ConflictError
+from followups.forms import REFUSED, AssignForm, CaseForm, ContactForm, NoteForm, RootCausesForm, TransitionForm
+from followups.models import Case
+from followups.permissions import can_assign_case, can_work_case
+from followups.selectors import case_detail, case_events, case_list, case_pauses, customer_history, team_list
+from followups.services.cases import (
+    case_assign,
+    case_contact_log,
+    case_note_add,
+    case_root_causes_set,
+    case_transition,
+)
+from followups.views.access import agent_page
+from followups.views.queues import assignees
+
+
+def _load(pk: int) -> Case:
+    try:
+        return case_detail(case_id=pk)
+    except Case.DoesNotExist:
+        raise Http404("No such case.") from None
+
+
+def _work_context(request: HttpRequest, case: Case, forms: dict[str, CaseForm]) -> dict[str, Any]:
+    """What the case's working area shows; ``forms`` replaces the blank form of the same name."""
+    user = request.user
+    can_work = can_work_case(user, case)
+    can_reassign = can_assign_case(user, case, None)
+    context = {
+        "case": case,
+        "now": timezone.now(),
+        "events": case_events(case=case),
+        "pauses": case_pauses(case=case),
+        "root_causes": [code.root_cause for code in case.response.root_cause_codes.all()],
+        "can_work": can_work,
+        "can_reassign": can_reassign,
+        "can_take": not can_reassign and can_assign_case(user, case, user.pk),
+        "assignees": assignees(case.team, case.owner) if can_reassign else [],
+    }
+    if can_work:
+        context["transition_form"] = TransitionForm(case=case)
+        context["note_form"] = NoteForm(case=case)
+        context["contact_form"] = ContactForm(case=case)
+        context["root_causes_form"] = RootCausesForm(case=case)
+    context.update(forms)
+    return context
+
+
+@agent_page
+def case_page(request: HttpRequest, pk: int) -> HttpResponse:
+    return _render(request, _load(pk), partial=False)
+
+
+def _render(
+    request: HttpRequest,
+    case: Case,
+    *,
+    partial: bool,
+    forms: dict[str, CaseForm] | None = None,
+    notice: str = "",
+    refusal: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    """The whole case page, or only its working area for htmx to swap in place.
+
+    The working area always comes as a 200, with any errors inside it: htmx swaps only
+    successful answers.
+    """
+    context = _work_context(request, case, forms or {})
+    context.update(notice=notice, refusal=refusal)
+    if partial:
+        return render(request, "followups/partials/case_work.html", context)
+    context["history"] = customer_history(case=case)
+    return render(request, "followups/case_detail.html", context, status=status)
+
+
+Perform = Callable[[Case, Any], None]
+
+
+def _act(
+    request: HttpRequest, pk: int, name: str, form_class: type[CaseForm], perform: Perform, done: str
+) -> HttpResponse:
+    """Validate the posted form and call ``perform(case, form)``; answer with a redirect or a render.
+
+    ``name`` is the form's name in the page's context, where it replaces the blank one. After a
+    refusal nothing was stored (each service runs in one transaction), so ``case`` is still current.
+    """
+    case = _load(pk)
+    form = form_class(request.POST, case=case)
+    partial = bool(request.htmx)
+    if not form.is_valid():
+        return _render(request, case, partial=partial, forms={name: form}, status=400)
+    try:
+        perform(case, form)
+    except PermissionDenied:
+        # Someone without rights may not see this form at all, so the refusal goes above the forms.
+        return _render(request, case, partial=partial, refusal=REFUSED, status=403)
+    except ApplicationError as error:
+        form.add_service_error(error)
+        status = 409 if isinstance(error, ConflictError) else 400
+        return _render(request, case, partial=partial, forms={name: form}, status=status)
+    if partial:
+        return _render(request, _load(pk), partial=True, notice=done)
+    messages.success(request, done)
+    return redirect("case-detail", pk=pk)
+
+
+@agent_page
+@require_POST
+def case_transition_view(request: HttpRequest, pk: int) -> HttpResponse:
+    def perform(case: Case, form: TransitionForm) -> None:
+        data = form.cleaned_data
+        # The timeline records a resolution code only on resolving, so it is set only then.
+        code = data["resolution_code"].slug if data["resolution_code"] and data["to"] == "resolved" else None
+        case_transition(
+            case=case,
+            to_status=data["to"],
+            actor=request.user,
+            note=data["note"],
+            reason=data["reason"],
+            resolution_code=code,
+        )
+
+    return _act(request, pk, "transition_form", TransitionForm, perform, "Status changed.")
+
+
+@agent_page
+@require_POST
+def case_note_view(request: HttpRequest, pk: int) -> HttpResponse:
+    def perform(case: Case, form: NoteForm) -> None:
+        case_note_add(case=case, actor=request.user, text=form.cleaned_data["text"])
+
+    return _act(request, pk, "note_form", NoteForm, perform, "Note added.")
+
+
+@agent_page
+@require_POST
+def case_contact_view(request: HttpRequest, pk: int) -> HttpResponse:
+    def perform(case: Case, form: ContactForm) -> None:
+        data = form.cleaned_data
+        case_contact_log(
+            case=case, actor=request.user, channel=data["channel"], outcome=data["outcome"], note=data["note"]
+        )
+
+    return _act(request, pk, "contact_form", ContactForm, perform, "Contact logged.")
+
+
+@agent_page
+@require_POST
+def case_root_causes_view(request: HttpRequest, pk: int) -> HttpResponse:
+    def perform(case: Case, form: RootCausesForm) -> None:
+        case_root_causes_set(case=case, actor=request.user, slugs=form.slugs())
+
+    return _act(request, pk, "root_causes_form", RootCausesForm, perform, "Root causes saved.")
+
+
+def _assign(request: HttpRequest) -> Perform:
+    def perform(case: Case, form: AssignForm) -> None:
+        case_assign(case=case, owner=form.cleaned_data["owner"], actor=request.user)
+
+    return perform
+
+
+@agent_page
+@require_POST
+def case_assign_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a case's owner, from the case page or from a row of the team queue (sent with ``next``)."""
+    next_url = _next_url(request)
+    if next_url is None:
+        return _act(request, pk, "assign_form", AssignForm, _assign(request), "Owner changed.")
+    case = _load(pk)
+    form = AssignForm(request.POST, case=case)
+    if form.is_valid():
+        try:
+            _assign(request)(case, form)
+        except (ApplicationError, PermissionDenied) as error:
+            form.add_service_error(error)
+    error = " ".join(message for field_errors in form.errors.values() for message in field_errors)
+    if request.htmx:
+        return _queue_row(request, pk, next_url, error)
+    if error:
+        messages.error(request, f"Case {pk}: {error}")
+    else:
+        messages.success(request, f"Case {pk}: owner changed.")
+    return redirect(next_url)
+
+
+def _next_url(request: HttpRequest) -> str | None:
+    """The queue page a reassignment came from, if it is one of ours."""
+    url = request.POST.get("next", "")
+    allowed = url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return url if url and allowed else None
+
+
+def _queue_row(request: HttpRequest, pk: int, next_url: str, error: str) -> HttpResponse:
+    """The team queue's row of the case, re-rendered after a reassignment (with htmx)."""
+    case = case_list().get(pk=pk)
+    case.assignees = assignees(team_list().get(pk=case.team_id), case.owner)
+    context = {
+        "case": case,
+        "now": timezone.now(),
+        "next_url": next_url,
+        "row_error": error,
+        "row_notice": "" if error else "Owner changed.",
+        "team_view": True,
+    }
+    return render(request, "followups/partials/queue_row.html", context)
