@@ -44,7 +44,13 @@ def test_the_first_team_is_the_default_until_another_is_marked(manager_api, alic
         "/api/v1/teams/", {"slug": "emea", "name": "EMEA", "members": ["alice", "bob"], "lead": "alice"}, format="json"
     )
     assert first.status_code == 201
-    assert first.json() == {"slug": "emea", "name": "EMEA", "members": ["alice", "bob"], "lead": "alice", "default": True}
+    assert first.json() == {
+        "slug": "emea",
+        "name": "EMEA",
+        "members": ["alice", "bob"],
+        "lead": "alice",
+        "default": True,
+    }
     second = manager_api.post("/api/v1/teams/", {"slug": "amer", "name": "Americas"}, format="json").json()
     assert second["default"] is False
     marked = manager_api.patch("/api/v1/teams/amer/", {"default": True}, format="json").json()
@@ -55,7 +61,9 @@ def test_the_first_team_is_the_default_until_another_is_marked(manager_api, alic
 
 def test_patching_members_and_lead(manager_api, alice, bob):
     manager_api.post("/api/v1/teams/", {"slug": "emea", "name": "EMEA", "members": ["alice"]}, format="json")
-    reply = manager_api.patch("/api/v1/teams/emea/", {"members": ["bob"], "lead": "bob", "name": "EMEA desk"}, format="json")
+    reply = manager_api.patch(
+        "/api/v1/teams/emea/", {"members": ["bob"], "lead": "bob", "name": "EMEA desk"}, format="json"
+    )
     assert reply.status_code == 200
     assert reply.json()["members"] == ["bob"]
     assert reply.json()["lead"] == "bob"

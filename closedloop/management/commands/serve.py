@@ -9,6 +9,7 @@ SIGTERM to the web server, then SIGKILL to whatever is left after a grace period
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -63,8 +64,6 @@ class Command(BaseCommand):
         except subprocess.TimeoutExpired:
             self.stderr.write(f"process {process.pid} did not stop in {GRACE_SECONDS}s; killing it")
         # Workers left behind by a cluster that died first are still in its process group.
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         process.wait()
