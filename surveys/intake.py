@@ -7,12 +7,12 @@ survey slugs exist is checked by the ingestion service in one query per batch.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
+from django.core.validators import EmailValidator
 from django.utils.dateparse import parse_datetime
 
 from surveys.models import COMMENT_MAX_LENGTH, Channel
@@ -26,8 +26,28 @@ CHANNELS = frozenset(Channel.values)
 Errors = dict[str, list[str]]
 
 
-@dataclass(frozen=True, slots=True)
-class CustomerData:
+def _compiled(lazy_pattern: Any) -> re.Pattern[str]:
+    return re.compile(lazy_pattern.pattern, lazy_pattern.flags)
+
+
+class _EmailValidator(EmailValidator):
+    """Django's email rules, with its patterns compiled up front.
+
+    Django keeps them behind lazy proxies whose attribute lookups cost more than the matches
+    themselves, which shows at 10,000 addresses per bulk request.
+    """
+
+    user_regex = _compiled(EmailValidator.user_regex)
+    domain_regex = _compiled(EmailValidator.domain_regex)
+    literal_regex = _compiled(EmailValidator.literal_regex)
+
+
+validate_email = _EmailValidator()
+
+
+# Named tuples: immutable like frozen dataclasses and several times cheaper to build, which
+# shows at 10,000 items per bulk request.
+class CustomerData(NamedTuple):
     external_id: str
     email: str | None = None
     name: str | None = None
@@ -35,8 +55,7 @@ class CustomerData:
     attributes: dict[str, Any] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ResponseItem:
+class ResponseItem(NamedTuple):
     survey: str
     customer: CustomerData
     score: int
@@ -54,10 +73,10 @@ class _Invalid(Exception):
 
 
 def _text(value: Any, *, max_length: int, allow_int: bool = False) -> str:
-    if allow_int and isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
     if not isinstance(value, str):
-        raise _Invalid("Must be a string.")
+        if not allow_int or not isinstance(value, int) or isinstance(value, bool):
+            raise _Invalid("Must be a string.")
+        value = str(value)
     if len(value) > max_length:
         raise _Invalid(f"Ensure this field has no more than {max_length} characters.")
     # PostgreSQL text and jsonb cannot hold NUL; refuse it rather than fail on insert.
@@ -174,7 +193,8 @@ def parse_response_item(raw: Any, *, now: datetime) -> tuple[ResponseItem | None
         errors["score"] = [exc.message]
     comment = _optional_text(raw, "comment", COMMENT_MAX_LENGTH, errors) or ""
     channel = raw.get("channel")
-    if channel is not None and channel not in CHANNELS:
+    # A list or an object is not hashable: test the type before looking it up.
+    if channel is not None and (not isinstance(channel, str) or channel not in CHANNELS):
         errors["channel"] = [f"Must be one of: {', '.join(sorted(CHANNELS))}."]
     submitted_at = None
     try:

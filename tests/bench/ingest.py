@@ -1,0 +1,266 @@
+"""Bulk ingestion throughput against PostgreSQL's COPY, on the same 100,000 responses.
+
+``responses_ingest`` gets the raw items an API client sends (parsing and validation count), in
+batches of 10,000 as the bulk endpoint takes them, each batch in its own transaction: new and
+returning customers with attributes, idempotency keys, about 20 % detractors, comments on some.
+The baseline turns the same items into COPY text and streams them into an unindexed scratch
+table shaped like the responses table, also per batch. Each round uses a fresh survey and fresh
+customers; the best round of each side counts, so a busy neighbour on the machine does not.
+For scale, each round also has the server alone write its responses again (INSERT ... SELECT):
+what the schema's indexes, constraints and foreign-key checks cost without any Python.
+
+Run: DATABASE_URL=postgres://... .venv/bin/python tests/bench/ingest.py
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+import sys
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, NamedTuple
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # `make bench` runs this as a file
+
+# Sets Django up, so it comes before anything that needs the app registry.
+from tests.bench.common import delete_rows, migrate, progress, report, run_token, timed
+
+# isort: split
+from django.db import connection, transaction
+from django.utils import timezone
+
+from closedloop.db import copy_text
+from surveys.models import Customer, Response, Survey
+from surveys.nps import classify
+from surveys.services import responses_ingest, survey_create
+
+ROWS = int(os.environ.get("BENCH_ROWS", 100_000))
+BATCH = 10_000
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", 3))
+TARGET_RATIO = 0.25
+
+# Score weights 0..10: 20 % detractors, 25 % passives, 55 % promoters, as help desks see.
+SCORE_WEIGHTS = [1, 1, 1, 2, 2, 5, 8, 10, 15, 25, 30]
+COMMENTS = [
+    "Took a week to reset my VPN token",
+    "The agent was friendly but the laptop still crashes\nafter the update",
+    "Fixed in minutes, thank you!",
+    "Nobody called back; I had to chase the ticket twice",
+    'Printer on floor 3 "works" again, sort of',
+    "Great service\tas always",
+]
+PLANS = ["bronze", "silver", "gold", "platinum"]
+REGIONS = ["EU", "NA", "APAC", "LATAM"]
+CHANNELS = ["email", "web", "in_app", "sms", None]
+COPY_COLUMNS = (
+    "survey_id, customer_external_id, score, category, comment, channel, submitted_at, ticket_ref, external_id"
+)
+
+
+def customer_payload(prefix: str, number: int) -> dict[str, Any]:
+    """The customer part of an item; the same every time that customer answers."""
+    customer: dict[str, Any] = {
+        "external_id": f"{prefix}-C{number}",
+        "attributes": {"plan": PLANS[number % 4], "region": REGIONS[number // 4 % 4]},
+    }
+    if number % 10 < 7:
+        customer["email"] = f"user{number}@example.com"
+    if number % 2:
+        customer["name"] = f"Customer {number}"
+    return customer
+
+
+def make_batches(survey: str, now: datetime, seed: int) -> Iterator[list[dict[str, Any]]]:
+    """ROWS raw items in batches; four in five come from a new customer, the rest from an earlier one.
+
+    Customer ids and idempotency keys start with the survey's slug. Each batch is built only
+    when asked for, so no more items live at once than in one bulk request; the same seed gives
+    the same items.
+    """
+    rng = random.Random(seed)
+    customers = 0
+    for start in range(0, ROWS, BATCH):
+        batch = []
+        for index in range(start, min(start + BATCH, ROWS)):
+            if customers and rng.random() < 0.2:
+                number = rng.randrange(customers)
+            else:
+                number, customers = customers, customers + 1
+            batch.append(make_item(survey, now, rng, index, number))
+        yield batch
+
+
+def make_item(survey: str, now: datetime, rng: random.Random, index: int, customer: int) -> dict[str, Any]:
+    score = rng.choices(range(11), weights=SCORE_WEIGHTS)[0]
+    item: dict[str, Any] = {
+        "survey": survey,
+        "customer": customer_payload(survey, customer),
+        "score": score,
+        "submitted_at": (now - timedelta(seconds=rng.randrange(365 * 86400))).isoformat(),
+        "external_id": f"{survey}-R{index}",
+    }
+    if rng.random() < (0.7 if score <= 6 else 0.25):
+        item["comment"] = rng.choice(COMMENTS)
+    if channel := rng.choice(CHANNELS):
+        item["channel"] = channel
+    if rng.random() < 0.8:
+        item["ticket_ref"] = f"INC-{rng.randrange(10**6)}"
+    return item
+
+
+def ingest(batches: Iterable[list[dict[str, Any]]]) -> float:
+    """Seconds spent storing the batches through the ingestion service."""
+    seconds = 0.0
+    for batch in batches:
+        elapsed, result = timed(lambda batch=batch: responses_ingest(items=batch))
+        if result.count("created") != len(batch):
+            raise RuntimeError(f"expected every item created, got rejected {result.rejected[:3]}")
+        seconds += elapsed
+    return seconds
+
+
+def copy_line(survey_id: int, item: dict[str, Any]) -> str:
+    """One COPY text line for an item, with the defaults ingestion applies."""
+    return (
+        "\t".join(
+            (
+                str(survey_id),
+                copy_text(item["customer"]["external_id"]),
+                str(item["score"]),
+                classify(item["score"]),
+                copy_text(item.get("comment", "")),
+                item.get("channel") or "api",
+                item["submitted_at"],
+                copy_text(item.get("ticket_ref", "")),
+                copy_text(item["external_id"]),
+            )
+        )
+        + "\n"
+    )
+
+
+def copy(batches: Iterable[list[dict[str, Any]]], survey_id: int, table: str) -> float:
+    """Seconds spent turning the batches into COPY text and streaming them into the scratch table."""
+    seconds = 0.0
+    for batch in batches:
+        seconds += timed(lambda batch=batch: copy_batch(batch, survey_id, table))[0]
+    return seconds
+
+
+def copy_batch(batch: list[dict[str, Any]], survey_id: int, table: str) -> None:
+    buffer = io.StringIO("".join([copy_line(survey_id, item) for item in batch]))
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.cursor.copy_expert(f"COPY {table} ({COPY_COLUMNS}) FROM STDIN", buffer)
+
+
+def create_scratch_table(table: str) -> None:
+    # Shaped like surveys_response, with the customer's external id instead of a key, and
+    # deliberately without indexes or constraints: the fastest a load into PostgreSQL gets.
+    execute(
+        f"""CREATE TABLE {table} (
+            survey_id bigint NOT NULL, customer_external_id varchar(100) NOT NULL,
+            score smallint NOT NULL, category varchar(9) NOT NULL, comment text NOT NULL,
+            channel varchar(10) NOT NULL, submitted_at timestamptz NOT NULL,
+            ticket_ref varchar(100) NOT NULL, external_id varchar(200))"""
+    )
+
+
+# The same responses again, into a second survey, by the server alone.
+REWRITE_SQL = """
+INSERT INTO surveys_response
+    (survey_id, customer_id, score, category, comment, channel, submitted_at, received_at, ticket_ref, external_id)
+SELECT %s, customer_id, score, category, comment, channel, submitted_at, received_at, ticket_ref, external_id
+FROM surveys_response WHERE survey_id = %s
+"""
+
+
+class Round(NamedTuple):
+    ours: float  # rows per second, each figure
+    copy: float
+    server: float
+
+
+def server_alone(survey: Survey) -> float:
+    """Seconds PostgreSQL alone takes to write the round's responses again, in one transaction.
+
+    The same indexes, constraints and foreign-key checks as ingestion meets, with no Python in
+    the way: the most any ingestion into this schema could reach (customers not included).
+    """
+    again = survey_create(slug=f"{survey.slug}-again", name=f"{survey.name} again")
+
+    def run() -> None:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(REWRITE_SQL, [again.pk, survey.pk])
+
+    return timed(run)[0]
+
+
+def bench_round(number: int, prefix: str, table: str) -> Round:
+    """One round on a fresh survey and fresh customers."""
+    survey = survey_create(slug=f"{prefix}-{number}", name=f"Benchmark {prefix} round {number}")
+    now = timezone.now()
+    copy_seconds = copy(make_batches(survey.slug, now, number), survey.pk, table)
+    ours_seconds = ingest(make_batches(survey.slug, now, number))
+    stored = Response.objects.filter(survey=survey).count()
+    if stored != ROWS:
+        raise RuntimeError(f"expected {ROWS} responses stored, found {stored}")
+    server_seconds = server_alone(survey)
+    progress(
+        f"round {number}: ingestion {ours_seconds:.2f} s ({ROWS / ours_seconds:,.0f} rows/s), "
+        f"COPY {copy_seconds:.2f} s ({ROWS / copy_seconds:,.0f} rows/s), "
+        f"server alone rewriting the responses {server_seconds:.2f} s ({ROWS / server_seconds:,.0f} rows/s)"
+    )
+    return Round(ROWS / ours_seconds, ROWS / copy_seconds, ROWS / server_seconds)
+
+
+def clean(prefix: str) -> None:
+    """Delete what a run created, found by name, so a run that failed half-way is cleaned too."""
+    delete_rows(Response.objects.filter(survey__slug__startswith=f"{prefix}-"))
+    delete_rows(Customer.objects.filter(external_id__startswith=f"{prefix}-"))
+    delete_rows(Survey.objects.filter(slug__startswith=f"{prefix}-"))
+    # The next round, and whoever uses the database next, meet tables without dead rows.
+    execute("VACUUM ANALYZE surveys_response")
+    execute("VACUUM ANALYZE surveys_customer")
+
+
+def execute(sql: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+
+
+def main() -> None:
+    migrate()
+    prefix = f"bench-{run_token()}"
+    table = prefix.replace("-", "_")
+    progress(f"{ROWS:,} responses in batches of {BATCH:,}, best of {ROUNDS} rounds")
+    rounds = []
+    try:
+        create_scratch_table(table)
+        for number in range(1, ROUNDS + 1):
+            rounds.append(bench_round(number, prefix, table))
+            clean(prefix)
+            execute(f"TRUNCATE {table}")
+    finally:
+        execute(f"DROP TABLE IF EXISTS {table}")
+        clean(prefix)
+    ours = max(r.ours for r in rounds)
+    baseline = max(r.copy for r in rounds)
+    ratio = ours / baseline
+    progress(f"server alone, best round: {max(r.server for r in rounds):,.0f} rows/s")
+    progress(f"target ratio >= {TARGET_RATIO}: {'met' if ratio >= TARGET_RATIO else 'MISSED'}")
+    report(
+        {
+            "bench": "ingest",
+            "rows": ROWS,
+            "ours_rows_per_s": round(ours),
+            "copy_rows_per_s": round(baseline),
+            "ratio": round(ratio, 3),
+        }
+    )
+
+
+if __name__ == "__main__":
+    main()
