@@ -27,6 +27,7 @@ test: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python tests/bench/ingest.py
 	$(BIN)/python tests/bench/nps.py
+	$(BIN)/python tests/bench/escalation.py
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

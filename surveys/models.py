@@ -27,7 +27,7 @@ class Account(models.Model):
 class Customer(models.Model):
     """Someone who answers surveys, identified by the id the help desk knows them by."""
 
-    external_id = models.CharField(max_length=100, unique=True)
+    external_id = models.CharField(max_length=100)
     email = models.EmailField(blank=True)
     name = models.CharField(max_length=200, blank=True)
     phone = models.CharField(max_length=40, blank=True)
@@ -39,6 +39,13 @@ class Customer(models.Model):
     erased_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            # A constraint rather than unique=True: Django adds a second, pattern-matching index
+            # for unique text fields, which every customer insert would have to maintain.
+            models.UniqueConstraint(fields=["external_id"], name="customer_unique_external_id"),
+        ]
 
     def __str__(self) -> str:
         return self.name or self.external_id
@@ -104,7 +111,8 @@ class Channel(models.TextChoices):
 class Response(models.Model):
     """One answer to the NPS question. The category is stored so aggregates need no CASE."""
 
-    survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="responses")
+    # No index of its own: the (survey, submitted_at) index below serves every lookup by survey.
+    survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="responses", db_index=False)
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="responses")
     score = models.PositiveSmallIntegerField(validators=[MinValueValidator(0), MaxValueValidator(10)])
     category = models.CharField(max_length=9, choices=CATEGORY_CHOICES, editable=False)
@@ -139,8 +147,6 @@ class Response(models.Model):
             models.Index(fields=["submitted_at"], include=["category"], name="response_time_cat_idx"),
             # The same per survey, and GET /api/v1/responses/?survey=...
             models.Index(fields=["survey", "submitted_at"], include=["category"], name="response_survey_time_idx"),
-            # GET /api/v1/responses/?category=detractor (follow-up sweeps, themes).
-            models.Index(fields=["category", "submitted_at"], name="response_category_time_idx"),
         ]
 
     def __str__(self) -> str:

@@ -7,11 +7,11 @@ one reads all their open cases in deadline order, and the emails go into the out
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from closedloop.roles import AGENT, MANAGER
@@ -39,7 +39,7 @@ def digests_send(*, now: datetime | None = None) -> int:
     return len(agents)
 
 
-def _agents_due_a_digest(day) -> list[AbstractUser]:
+def _agents_due_a_digest(day: date) -> QuerySet[AbstractUser]:
     """Active agents and managers with an email, digests on (the default), open cases, none sent today."""
     tz = timezone.get_default_timezone()
     day_start = datetime.combine(day, time.min, tzinfo=tz)

@@ -157,19 +157,18 @@ def _stored_keys(items: Iterable[ResponseItem], surveys: dict[str, Survey]) -> d
     keys = list({item.external_id for item in items if item.external_id is not None})
     if not keys:
         return {}
-    rows = _select(
-        "SELECT survey_id, external_id, id FROM surveys_response WHERE survey_id = ANY(%s) AND external_id = ANY(%s)",
-        [[s.pk for s in surveys.values()], keys],
-    )
+    survey_ids = [s.pk for s in surveys.values()]
+    if connection.vendor == "postgresql":
+        rows = _select(
+            "SELECT survey_id, external_id, id FROM surveys_response"
+            " WHERE survey_id = ANY(%s) AND external_id = ANY(%s)",
+            [survey_ids, keys],
+        )
+    else:
+        rows = Response.objects.filter(survey_id__in=survey_ids, external_id__in=keys).values_list(
+            "survey_id", "external_id", "pk"
+        )
     return {(survey_id, key): pk for survey_id, key, pk in rows}
-
-
-def _select(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-    # Batch lookups pass their up to 10,000 keys as one array parameter: an ORM ``__in`` list
-    # of as many placeholders takes Django, psycopg2 and the server's parser several times longer.
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
 
 
 _CUSTOMER_FIELDS = ("email", "name", "phone")
@@ -210,15 +209,25 @@ def _upsert_customers(data: list[CustomerData], now: datetime) -> dict[str, int]
 
 def _known_customers(external_ids: list[str]) -> dict[str, dict[str, Any]]:
     """The stored details of the customers among ``external_ids`` that exist already."""
-    rows = _select(
-        "SELECT external_id, id, email, name, phone, attributes FROM surveys_customer WHERE external_id = ANY(%s)",
-        [external_ids],
-    )
-    # Django reads jsonb as text and leaves decoding to JSONField, which a raw query bypasses.
+    fields = ("external_id", "id", "email", "name", "phone", "attributes")
+    if connection.vendor == "postgresql":
+        rows = _select(f"SELECT {', '.join(fields)} FROM surveys_customer WHERE external_id = ANY(%s)", [external_ids])
+        # Django reads jsonb as text and leaves decoding to JSONField, which a raw query bypasses.
+        rows = [(*row[:5], json.loads(row[5])) for row in rows]
+    else:
+        rows = Customer.objects.filter(external_id__in=external_ids).values_list(*fields)
     return {
-        external_id: {"pk": pk, "email": email, "name": name, "phone": phone, "attributes": json.loads(attributes)}
+        external_id: {"pk": pk, "email": email, "name": name, "phone": phone, "attributes": attributes}
         for external_id, pk, email, name, phone, attributes in rows
     }
+
+
+def _select(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    # On PostgreSQL a batch's up to 10,000 keys travel as one array parameter: an ORM ``__in``
+    # list of as many placeholders costs Django, psycopg2 and the server's parser far more.
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def _merged(stored: dict[str, Any], versions: list[CustomerData]) -> dict[str, Any]:
