@@ -1,37 +1,45 @@
-"""Staff emails: one named builder and one template per message type, each returning an outbox row.
+"""Staff emails: one named builder and one template per message type.
 
-Customer text inside them is shortened; these are plain-text emails, so nothing is rendered as HTML.
+Builders return unsaved outbox rows (``Notification``) that name the message type, recipient,
+case and the little extra context the template needs; ``render`` turns a row into its subject
+and body when it is delivered. These are plain-text emails: nothing is rendered as HTML, and
+customer text in them is shortened and kept out of the subject's line structure.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.template.loader import render_to_string
 
 from followups.models import Case, Notification
+from followups.selectors import case_list
 
-SUBJECT_COMMENT = 60
+SUBJECT_MAX = 300
 
 
 def _notification(
     kind: str, user: AbstractUser, case: Case | None, key: str, context: dict, now: datetime
 ) -> Notification:
-    context = {**context, "user": user, "case": case, "site_url": settings.SITE_URL}
-    subject, _, body = render_to_string(f"followups/email/{kind}.txt", context).strip().partition("\n")
     return Notification(
         kind=kind,
         recipient=user,
         email=user.email,
-        subject=subject.strip()[:300],
-        body=body.strip(),
         case=case,
+        context=context,
         dedupe_key=key[:200],
         next_attempt_at=now,
         created_at=now,
     )
+
+
+def wants_assignment_emails(user: AbstractUser) -> bool:
+    """Whether the agent keeps assignment emails on (the default when they never said)."""
+    profile = getattr(user, "agent_profile", None)
+    return profile is None or profile.assignment_emails
 
 
 def assignment_email(case: Case, owner: AbstractUser, now: datetime) -> Notification:
@@ -54,8 +62,25 @@ def escalation_email(case: Case, user: AbstractUser, now: datetime) -> Notificat
     return _notification("escalated", user, case, f"escalated:{case.pk}:{case.escalation_level}:{user.pk}", {}, now)
 
 
-def digest_email(user: AbstractUser, cases: list[Case], day: str, now: datetime) -> Notification:
+def digest_email(user: AbstractUser, day: str, now: datetime) -> Notification:
     """The daily list of an agent's open cases, overdue first; once per agent and day."""
-    overdue = [case for case in cases if case.is_overdue(now)]
-    context = {"cases": cases, "overdue": overdue, "day": day, "now": now}
-    return _notification("digest", user, None, f"digest:{user.pk}:{day}", context, now)
+    return _notification("digest", user, None, f"digest:{user.pk}:{day}", {"day": day}, now)
+
+
+def render(notification: Notification, now: datetime) -> tuple[str, str]:
+    """The subject and body of an outbox row, from its template and the current data."""
+    context: dict[str, Any] = {
+        **notification.context,
+        "user": notification.recipient,
+        "case": notification.case,
+        "site_url": settings.SITE_URL,
+        "now": now,
+    }
+    if notification.case is not None:
+        # A customer's name could hold line breaks; the subject line must not.
+        context["customer"] = " ".join(str(notification.case.response.customer).split())
+    if notification.kind == Notification.Kind.DIGEST:
+        cases = list(case_list(filters={"owner": "me", "open": "true"}, user=notification.recipient))
+        context.update(cases=cases, overdue=[case for case in cases if case.is_overdue(now)])
+    subject, _, body = render_to_string(f"followups/email/{notification.kind}.txt", context).strip().partition("\n")
+    return " ".join(subject.split())[:SUBJECT_MAX], body.strip()

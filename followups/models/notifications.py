@@ -8,7 +8,7 @@ from django.db.models import Q
 
 
 class Notification(models.Model):
-    """An email to an agent or lead, recorded before it is sent.
+    """An email to an agent or lead, recorded before it is sent and rendered when it is.
 
     ``dedupe_key`` makes "notify once" a database fact: a sweep that runs twice, or two sweeps
     at once, cannot queue the same breach alert twice.
@@ -29,9 +29,13 @@ class Notification(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
     email = models.EmailField()
-    subject = models.CharField(max_length=300)
-    body = models.TextField()
     case = models.ForeignKey("followups.Case", null=True, blank=True, on_delete=models.CASCADE)
+    # What the template needs beyond the case and recipient (the missed deadline, the day).
+    context = models.JSONField(default=dict, blank=True)
+    # Rendered when sent, not when queued: a sweep that queues thousands stays quick, and the
+    # email shows the case as it is when it goes out. Kept as the record of what was sent.
+    subject = models.CharField(max_length=300, blank=True)
+    body = models.TextField(blank=True)
     dedupe_key = models.CharField(max_length=200, unique=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)

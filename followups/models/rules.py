@@ -61,7 +61,8 @@ class SlaPolicy(models.Model):
     attribute_value = models.CharField(max_length=200, blank=True)
     first_contact_hours = models.DecimalField(max_digits=6, decimal_places=2)
     resolution_hours = models.DecimalField(max_digits=6, decimal_places=2)
-    # Past this many business hours beyond a breached deadline the case moves to the team lead.
+    # This many clock hours after a missed deadline the case moves to the team lead: escalation
+    # does not wait for office hours (the sweep computes it in SQL, set-based).
     reassign_after_hours = models.DecimalField(max_digits=6, decimal_places=2, default=8)
     active = models.BooleanField(default=True)
 

@@ -20,7 +20,7 @@ from closedloop.exceptions import ApplicationError, ConflictError
 from closedloop.roles import AGENT, MANAGER
 from followups.business_time import add_business_time, business_time_between
 from followups.models import Case, CaseEvent, CasePause, ResolutionCode, ResponseRootCause, RootCause
-from followups.notifications import assignment_email
+from followups.notifications import assignment_email, wants_assignment_emails
 from followups.payloads import case_payload
 from followups.permissions import can_assign_case, can_work_case
 from followups.services.outbox import events_record, notifications_queue, webhook_events_queue
@@ -193,15 +193,10 @@ def case_assign(
     case.save()
     details = {"from": previous, "to": owner.get_username() if owner else None}
     events_record([_event(case, actor, CaseEvent.Kind.ASSIGNED, now, details=details)])
-    if owner is not None and owner != actor and owner.email and _wants_assignment_emails(owner):
+    if owner is not None and owner != actor and owner.email and wants_assignment_emails(owner):
         notifications_queue([assignment_email(case, owner, now)])
     webhook_events_queue([("case.assigned", case_payload(case))], now=now)
     return case
-
-
-def _wants_assignment_emails(user: AbstractUser) -> bool:
-    profile = getattr(user, "agent_profile", None)
-    return profile is None or profile.assignment_emails
 
 
 @transaction.atomic

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from followups.models import Notification
+from followups.notifications import render
 
 # Waits before the 2nd, 3rd, ... attempt; after the last the row is marked failed.
 RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
@@ -29,27 +30,43 @@ def notifications_deliver(*, now: datetime | None = None) -> int:
 @transaction.atomic
 def _deliver_batch(now: datetime) -> tuple[int, int]:
     rows = list(
-        Notification.objects.select_for_update(skip_locked=True)
+        Notification.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("recipient", "case__response__customer", "case__response__survey", "case__team", "case__owner")
         .filter(status=Notification.Status.PENDING, next_attempt_at__lte=now)
         .order_by("next_attempt_at")[:BATCH]
     )
     if not rows:
         return 0, 0
-    delivered = 0
-    with get_connection() as connection:
+    connection = get_connection()
+    try:
+        connection.open()
+    except Exception as exc:  # the server is down or refuses us: every claimed row waits its turn
         for row in rows:
             row.attempts += 1
-            try:
-                message = EmailMessage(row.subject, row.body, settings.DEFAULT_FROM_EMAIL, [row.email])
-                message.connection = connection
-                message.send()
-            except Exception as exc:  # any transport error: record it and retry later
-                _failed(row, exc, now)
-            else:
-                row.status, row.sent_at, row.last_error = Notification.Status.SENT, now, ""
-                delivered += 1
-            row.save(update_fields=["status", "attempts", "sent_at", "last_error", "next_attempt_at"])
-    return len(rows), delivered
+            _failed(row, exc, now)
+        Notification.objects.bulk_update(rows, ["status", "attempts", "last_error", "next_attempt_at"])
+        return len(rows), 0
+    try:
+        return len(rows), sum(_send(row, connection, now) for row in rows)
+    finally:
+        connection.close()
+
+
+def _send(row: Notification, connection, now: datetime) -> bool:
+    row.attempts += 1
+    try:
+        row.subject, row.body = render(row, now)
+        message = EmailMessage(row.subject, row.body, settings.DEFAULT_FROM_EMAIL, [row.email])
+        message.connection = connection
+        message.send()
+    except Exception as exc:  # any transport error: record it and retry later
+        _failed(row, exc, now)
+        sent = False
+    else:
+        row.status, row.sent_at, row.last_error = Notification.Status.SENT, now, ""
+        sent = True
+    row.save(update_fields=["status", "attempts", "subject", "body", "sent_at", "last_error", "next_attempt_at"])
+    return sent
 
 
 def _failed(row: Notification, exc: Exception, now: datetime) -> None:

@@ -1,17 +1,16 @@
 """The daily digest: each agent's open cases in one email, earliest deadline (overdue) first.
 
-Set-based whatever the number of agents: one query picks the agents who get a digest today,
-one reads all their open cases in deadline order, and the emails go into the outbox together.
+Set-based whatever the number of agents: one query picks the agents who get a digest today and
+their emails go into the outbox together; each digest lists the cases as they are when it is sent.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from closedloop.roles import AGENT, MANAGER
@@ -34,8 +33,7 @@ def digests_send(*, now: datetime | None = None) -> int:
     agents = list(_agents_due_a_digest(day))
     if not agents:
         return 0
-    cases = _open_cases_by_owner([agent.pk for agent in agents])
-    notifications_queue([digest_email(agent, cases[agent.pk], day.isoformat(), now) for agent in agents])
+    notifications_queue([digest_email(agent, day.isoformat(), now) for agent in agents])
     return len(agents)
 
 
@@ -57,16 +55,3 @@ def _agents_due_a_digest(day: date) -> QuerySet[AbstractUser]:
         .filter(Q(agent_profile__isnull=True) | Q(agent_profile__digest_emails=True))
         .order_by("pk")
     )
-
-
-def _open_cases_by_owner(owner_ids: list[int]) -> dict[int, list[Case]]:
-    """Every open case of these owners in one query, each owner's list in deadline order."""
-    by_owner: dict[int, list[Case]] = defaultdict(list)
-    cases = (
-        Case.objects.filter(OPEN, owner_id__in=owner_ids)
-        .select_related("response")
-        .order_by(F("next_due").asc(nulls_last=True), "pk")
-    )
-    for case in cases:
-        by_owner[case.owner_id].append(case)
-    return by_owner

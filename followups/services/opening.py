@@ -26,7 +26,7 @@ from closedloop.db import insert_rows
 from closedloop.roles import AGENT, MANAGER
 from followups.models import Case, CaseEvent, RoutingRule, SlaPolicy, Team
 from followups.models.rules import Priority
-from followups.notifications import assignment_email, hot_case_email
+from followups.notifications import assignment_email, hot_case_email, wants_assignment_emails
 from followups.payloads import case_payload
 from followups.routing import LoadBalancer, ResponseFacts, first_matching_rule, mentions_any
 from followups.services.outbox import events_record, notifications_queue, webhook_events_queue
@@ -199,7 +199,7 @@ def _record_opening(cases: list[Case], now: datetime) -> None:
             details = {"owner": case.owner.username, "by": "routing"}
             events.append(CaseEvent(case=case, at=now, kind=CaseEvent.Kind.ASSIGNED, details=details))
             webhooks.append(("case.assigned", case_payload(case)))
-            if case.owner.email and _wants_assignment_emails(case.owner):
+            if case.owner.email and wants_assignment_emails(case.owner):
                 emails.append(assignment_email(case, case.owner, now))
         lead = users.get(case.team.lead_id)
         if case.priority == Priority.HOT and lead and lead.email:
@@ -207,8 +207,3 @@ def _record_opening(cases: list[Case], now: datetime) -> None:
     events_record(events)
     notifications_queue(emails)
     webhook_events_queue(webhooks, now=now)
-
-
-def _wants_assignment_emails(user: User) -> bool:
-    profile = getattr(user, "agent_profile", None)
-    return profile is None or profile.assignment_emails
