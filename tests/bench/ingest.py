@@ -32,14 +32,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # `make bench` run
 from tests.bench.common import delete_rows, migrate, progress, report, run_token, timed
 
 # isort: split
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db import connection, transaction
 from django.utils import timezone
+from django_q.models import OrmQ
 
 from closedloop.db import copy_text
+from closedloop.roles import AGENT
+from followups.models import Case, Team
+from followups.services import team_create
 from surveys.models import Customer, Response, Survey
 from surveys.nps import classify
 from surveys.services import responses_ingest, survey_create
 
+User = get_user_model()
 ROWS = int(os.environ.get("BENCH_ROWS", 100_000))
 BATCH = 10_000
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", 3))
@@ -213,24 +220,40 @@ def bench_round(number: int, prefix: str, table: str) -> Round:
     stored = Response.objects.filter(survey=survey).count()
     if stored != ROWS:
         raise RuntimeError(f"expected {ROWS} responses stored, found {stored}")
+    cases = Case.objects.filter(response__survey=survey).count()
     server_seconds = server_alone(survey)
     progress(
         f"round {number}: ingestion {ours_seconds:.2f} s ({ROWS / ours_seconds:,.0f} rows/s), "
         f"COPY {copy_seconds:.2f} s ({ROWS / copy_seconds:,.0f} rows/s), "
         f"COPY unindexed {bare_seconds:.2f} s ({ROWS / bare_seconds:,.0f} rows/s), "
-        f"server alone rewriting the responses {server_seconds:.2f} s ({ROWS / server_seconds:,.0f} rows/s)"
+        f"server alone rewriting the responses {server_seconds:.2f} s ({ROWS / server_seconds:,.0f} rows/s); "
+        f"{cases:,} follow-up cases opened"
     )
     return Round(ROWS / ours_seconds, ROWS / copy_seconds, ROWS / bare_seconds, ROWS / server_seconds)
 
 
-def clean(prefix: str) -> None:
-    """Delete what a run created, found by name, so a run that failed half-way is cleaned too."""
+def create_team(prefix: str) -> None:
+    """A service desk of six agents, so detractors open their follow-up cases as in production."""
+    agents = [User.objects.create(username=f"{prefix}-agent{n}", email=f"agent{n}@example.com") for n in range(6)]
+    Group.objects.get_or_create(name=AGENT)[0].user_set.add(*agents)
+    team_create(slug=prefix, name="Benchmark desk", members=[a.username for a in agents], lead=agents[0].username)
+
+
+def clean_round(prefix: str) -> None:
+    """Delete a round's responses (their cases go with them), customers and surveys."""
     delete_rows(Response.objects.filter(survey__slug__startswith=f"{prefix}-"))
     delete_rows(Customer.objects.filter(external_id__startswith=f"{prefix}-"))
     delete_rows(Survey.objects.filter(slug__startswith=f"{prefix}-"))
     # The next round, and whoever uses the database next, meet tables without dead rows.
     execute("VACUUM ANALYZE surveys_response")
     execute("VACUUM ANALYZE surveys_customer")
+
+
+def clean(prefix: str) -> None:
+    """Delete what a run created, found by name, so a run that failed half-way is cleaned too."""
+    clean_round(prefix)
+    delete_rows(Team.objects.filter(slug=prefix))
+    delete_rows(User.objects.filter(username__startswith=f"{prefix}-agent"))
 
 
 def execute(sql: str) -> None:
@@ -244,15 +267,19 @@ def main() -> None:
     table = prefix.replace("-", "_")
     progress(f"{ROWS:,} responses in batches of {BATCH:,}, best of {ROUNDS} rounds")
     rounds = []
+    last_task = OrmQ.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     try:
         create_scratch_tables(table)
+        create_team(prefix)
         for number in range(1, ROUNDS + 1):
             rounds.append(bench_round(number, prefix, table))
-            clean(prefix)
+            clean_round(prefix)
             execute(f"TRUNCATE {table}, {table}_bare")
     finally:
         execute(f"DROP TABLE IF EXISTS {table}, {table}_bare")
         clean(prefix)
+        # The deliveries ingestion enqueued for the cases it opened: no cluster runs them here.
+        OrmQ.objects.filter(pk__gt=last_task).delete()
     ours = max(r.ours for r in rounds)
     baseline = max(r.copy for r in rounds)
     bare = max(r.copy_bare for r in rounds)
