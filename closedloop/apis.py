@@ -19,7 +19,7 @@ from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
 from closedloop.exceptions import ApplicationError
-from closedloop.pagination import LargeListPagination, StandardPagination
+from closedloop.pagination import LargeListPagination, paginated
 from closedloop.roles import ROLES, CanIngest, CanReadResponses, IsManager
 from closedloop.users import role_of, user_create, user_list
 from followups.selectors import nps_by_root_cause, responses_coded_to
@@ -57,9 +57,7 @@ class UserListCreateApi(APIView):
 
     @extend_schema(responses=UserOutputSerializer(many=True))
     def get(self, request: Request) -> ApiResponse:
-        paginator = StandardPagination()
-        page = paginator.paginate_queryset(user_list(), request, view=self)
-        return paginator.get_paginated_response(UserOutputSerializer(page, many=True).data)
+        return paginated(request, user_list(), UserOutputSerializer, view=self)
 
     @extend_schema(request=UserInputSerializer, responses={201: UserOutputSerializer})
     def post(self, request: Request) -> ApiResponse:
@@ -142,9 +140,7 @@ class ResponseListIngestApi(APIView):
         responses = _with_case(response_list(filters=request.query_params))
         if request.query_params.get("root_cause"):
             responses = responses_coded_to(responses, request.query_params["root_cause"])
-        paginator = LargeListPagination()
-        page = paginator.paginate_queryset(responses, request, view=self)
-        return paginator.get_paginated_response(ResponseOutputSerializer(page, many=True).data)
+        return paginated(request, responses, ResponseOutputSerializer, view=self, pagination_class=LargeListPagination)
 
     @extend_schema(
         request=ResponseInputSerializer,

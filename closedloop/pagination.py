@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from rest_framework.pagination import CursorPagination, PageNumberPagination
+from rest_framework.pagination import BasePagination, CursorPagination, PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
@@ -66,3 +66,18 @@ class UncountedPagination(PageNumberPagination):
 
     def _link(self, number: int) -> str:
         return replace_query_param(self.request.build_absolute_uri(), self.page_query_param, number)
+
+
+def paginated(
+    request,
+    queryset,
+    serializer_class,
+    *,
+    view=None,
+    pagination_class: type[BasePagination] = StandardPagination,
+    context: dict | None = None,
+) -> Response:
+    """One page of ``queryset`` serialized with ``serializer_class``, in the paginator's envelope."""
+    paginator = pagination_class()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True, context=context or {}).data)

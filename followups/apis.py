@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
-from closedloop.pagination import StandardPagination
+from closedloop.pagination import paginated
 from closedloop.roles import CanReadResponses, IsManager
 from followups.models import Team
 from followups.selectors import root_cause_list, team_list
@@ -20,12 +20,6 @@ from followups.services import root_cause_create, team_create, team_update
 class _ReadAllWriteManagers(APIView):
     def get_permissions(self):
         return [CanReadResponses()] if self.request.method in SAFE_METHODS else [IsManager()]
-
-
-def _paginated(view: APIView, request: Request, queryset, serializer_class) -> ApiResponse:
-    paginator = StandardPagination()
-    page = paginator.paginate_queryset(queryset, request, view=view)
-    return paginator.get_paginated_response(serializer_class(page, many=True).data)
 
 
 class TeamOutputSerializer(serializers.Serializer):
@@ -50,7 +44,7 @@ class TeamInputSerializer(serializers.Serializer):
 class TeamListCreateApi(_ReadAllWriteManagers):
     @extend_schema(responses=TeamOutputSerializer(many=True))
     def get(self, request: Request) -> ApiResponse:
-        return _paginated(self, request, team_list(), TeamOutputSerializer)
+        return paginated(request, team_list(), TeamOutputSerializer, view=self)
 
     @extend_schema(request=TeamInputSerializer, responses={201: TeamOutputSerializer})
     def post(self, request: Request) -> ApiResponse:
@@ -102,7 +96,7 @@ class RootCauseSerializer(serializers.Serializer):
 class RootCauseListCreateApi(_ReadAllWriteManagers):
     @extend_schema(responses=RootCauseSerializer(many=True))
     def get(self, request: Request) -> ApiResponse:
-        return _paginated(self, request, root_cause_list(), RootCauseSerializer)
+        return paginated(request, root_cause_list(), RootCauseSerializer, view=self)
 
     @extend_schema(request=RootCauseSerializer, responses={201: RootCauseSerializer})
     def post(self, request: Request) -> ApiResponse:

@@ -19,7 +19,7 @@ from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
 from closedloop.exceptions import ApplicationError
-from closedloop.pagination import StandardPagination, UncountedPagination
+from closedloop.pagination import UncountedPagination, paginated
 from closedloop.roles import IsManager
 from followups.models import Case, ResolutionCode
 from followups.permissions import can_read_cases
@@ -146,9 +146,9 @@ class CaseListApi(APIView):
     )
     def get(self, request: Request) -> ApiResponse:
         cases = case_list(filters=request.query_params, user=request.user)
-        paginator = UncountedPagination()
-        page = paginator.paginate_queryset(cases, request, view=self)
-        return paginator.get_paginated_response(CaseOutputSerializer(page, many=True, context=_context()).data)
+        return paginated(
+            request, cases, CaseOutputSerializer, view=self, pagination_class=UncountedPagination, context=_context()
+        )
 
 
 class CaseDetailApi(APIView):
@@ -253,9 +253,7 @@ class CaseEventsApi(APIView):
     @extend_schema(responses=CaseEventSerializer(many=True))
     def get(self, request: Request, case_id: int) -> ApiResponse:
         case = get_object_or_404(Case, pk=case_id)
-        paginator = StandardPagination()
-        page = paginator.paginate_queryset(case_events(case=case), request, view=self)
-        return paginator.get_paginated_response(CaseEventSerializer(page, many=True).data)
+        return paginated(request, case_events(case=case), CaseEventSerializer, view=self)
 
 
 class ResolutionCodeSerializer(serializers.ModelSerializer):
@@ -270,9 +268,7 @@ class ResolutionCodeListApi(APIView):
 
     @extend_schema(responses=ResolutionCodeSerializer(many=True))
     def get(self, request: Request) -> ApiResponse:
-        paginator = StandardPagination()
-        page = paginator.paginate_queryset(resolution_code_list(), request, view=self)
-        return paginator.get_paginated_response(ResolutionCodeSerializer(page, many=True).data)
+        return paginated(request, resolution_code_list(), ResolutionCodeSerializer, view=self)
 
     @extend_schema(request=ResolutionCodeSerializer, responses={201: ResolutionCodeSerializer})
     def post(self, request: Request) -> ApiResponse:

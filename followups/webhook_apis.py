@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
-from closedloop.pagination import LargeListPagination, StandardPagination
+from closedloop.pagination import LargeListPagination, paginated
 from closedloop.roles import IsManager
 from followups.models import WebhookDelivery, WebhookEndpoint
 from followups.selectors import webhook_delivery_list, webhook_endpoint_list
@@ -88,9 +88,7 @@ class WebhookListCreateApi(APIView):
 
     @extend_schema(responses=WebhookEndpointOutputSerializer(many=True))
     def get(self, request: Request) -> ApiResponse:
-        paginator = StandardPagination()
-        page = paginator.paginate_queryset(webhook_endpoint_list(), request, view=self)
-        return paginator.get_paginated_response(WebhookEndpointOutputSerializer(page, many=True).data)
+        return paginated(request, webhook_endpoint_list(), WebhookEndpointOutputSerializer, view=self)
 
     @extend_schema(request=WebhookEndpointCreateInputSerializer, responses={201: WebhookEndpointDetailOutputSerializer})
     def post(self, request: Request) -> ApiResponse:
@@ -126,9 +124,13 @@ class WebhookDeliveryListApi(APIView):
 
     @extend_schema(responses=WebhookDeliveryOutputSerializer(many=True))
     def get(self, request: Request, pk: int) -> ApiResponse:
-        paginator = WebhookDeliveryPagination()
-        page = paginator.paginate_queryset(webhook_delivery_list(endpoint=_endpoint(pk)), request, view=self)
-        return paginator.get_paginated_response(WebhookDeliveryOutputSerializer(page, many=True).data)
+        return paginated(
+            request,
+            webhook_delivery_list(endpoint=_endpoint(pk)),
+            WebhookDeliveryOutputSerializer,
+            view=self,
+            pagination_class=WebhookDeliveryPagination,
+        )
 
 
 class WebhookDeliveryReplayApi(APIView):

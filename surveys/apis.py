@@ -10,26 +10,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
-from closedloop.pagination import StandardPagination
+from closedloop.pagination import paginated
 from closedloop.roles import CanReadResponses, IsManager
 from surveys.models import Survey
 from surveys.selectors import survey_list
 from surveys.services import survey_create, survey_update
+from surveys.services.surveys import EDITABLE_FIELDS
 
-SURVEY_FIELDS = (
-    "slug",
-    "name",
-    "kind",
-    "question",
-    "quarantine_days",
-    "followup_passives",
-    "hot_threshold",
-    "require_coding",
-    "active",
-    "thank_you_promoter",
-    "thank_you_passive",
-    "thank_you_detractor",
-)
+SURVEY_FIELDS = ("slug", *EDITABLE_FIELDS)
 
 
 class SurveyOutputSerializer(serializers.ModelSerializer):
@@ -52,9 +40,7 @@ class _SurveyPermissions(APIView):
 class SurveyListCreateApi(_SurveyPermissions):
     @extend_schema(responses=SurveyOutputSerializer(many=True))
     def get(self, request: Request) -> ApiResponse:
-        paginator = StandardPagination()
-        page = paginator.paginate_queryset(survey_list(), request, view=self)
-        return paginator.get_paginated_response(SurveyOutputSerializer(page, many=True).data)
+        return paginated(request, survey_list(), SurveyOutputSerializer, view=self)
 
     @extend_schema(request=SurveyInputSerializer, responses={201: SurveyOutputSerializer})
     def post(self, request: Request) -> ApiResponse:
