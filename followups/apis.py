@@ -15,6 +15,7 @@ from closedloop.roles import CanReadResponses, IsManager
 from followups.models import Team
 from followups.selectors import root_cause_list, team_list
 from followups.services import root_cause_create, team_create, team_update
+from followups.services.teams import CALENDAR_FIELDS
 
 
 class _ReadAllWriteManagers(APIView):
@@ -28,6 +29,11 @@ class TeamOutputSerializer(serializers.Serializer):
     members = serializers.SerializerMethodField()
     lead = serializers.CharField(source="lead.username", default=None)
     default = serializers.BooleanField(source="is_default")
+    time_zone = serializers.CharField()
+    working_hours = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    holiday_country = serializers.CharField()
+    holiday_subdivision = serializers.CharField()
+    extra_holidays = serializers.ListField(child=serializers.CharField())
 
     def get_members(self, team: Team) -> list[str]:
         return sorted(user.username for user in team.members.all())
@@ -39,6 +45,15 @@ class TeamInputSerializer(serializers.Serializer):
     members = serializers.ListField(child=serializers.CharField(max_length=150), required=False)
     lead = serializers.CharField(max_length=150, required=False, allow_null=True, allow_blank=True)
     default = serializers.BooleanField(required=False)
+    time_zone = serializers.CharField(required=False, max_length=64)
+    working_hours = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField(max_length=11), max_length=6),
+        required=False,
+        help_text='Per weekday, e.g. {"mon": ["09:00-12:30", "13:30-17:00"], "sat": []}.',
+    )
+    holiday_country = serializers.CharField(required=False, allow_blank=True, max_length=2)
+    holiday_subdivision = serializers.CharField(required=False, allow_blank=True, max_length=10)
+    extra_holidays = serializers.ListField(child=serializers.DateField(), required=False, max_length=366)
 
 
 class TeamListCreateApi(_ReadAllWriteManagers):
@@ -57,6 +72,7 @@ class TeamListCreateApi(_ReadAllWriteManagers):
             members=data.get("members", ()),
             lead=data.get("lead") or None,
             default=data.get("default", False),
+            **{field: data[field] for field in CALENDAR_FIELDS if field in data},
         )
         return ApiResponse(TeamOutputSerializer(team_list().get(pk=team.pk)).data, status=status.HTTP_201_CREATED)
 
@@ -80,6 +96,7 @@ class TeamDetailApi(_ReadAllWriteManagers):
             members=data.get("members"),
             lead=data["lead"] or "" if "lead" in data else None,
             default=data.get("default"),
+            **{field: data[field] for field in CALENDAR_FIELDS if field in data},
         )
         return ApiResponse(TeamOutputSerializer(team_list().get(pk=team.pk)).data)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from django.contrib.auth import get_user_model
 
 from closedloop.roles import user_roles
@@ -44,13 +45,9 @@ def test_the_first_team_is_the_default_until_another_is_marked(manager_api, alic
         "/api/v1/teams/", {"slug": "emea", "name": "EMEA", "members": ["alice", "bob"], "lead": "alice"}, format="json"
     )
     assert first.status_code == 201
-    assert first.json() == {
-        "slug": "emea",
-        "name": "EMEA",
-        "members": ["alice", "bob"],
-        "lead": "alice",
-        "default": True,
-    }
+    summary = {key: first.json()[key] for key in ("slug", "name", "members", "lead", "default")}
+    assert summary == {"slug": "emea", "name": "EMEA", "members": ["alice", "bob"], "lead": "alice", "default": True}
+    assert first.json()["time_zone"] == "UTC"  # the default calendar: Monday to Friday, 9 to 5 UTC
     second = manager_api.post("/api/v1/teams/", {"slug": "amer", "name": "Americas"}, format="json").json()
     assert second["default"] is False
     marked = manager_api.patch("/api/v1/teams/amer/", {"default": True}, format="json").json()
@@ -99,3 +96,44 @@ def test_an_inactive_user_cannot_join_a_team(manager_api):
     reply = manager_api.post("/api/v1/teams/", {"slug": "t", "name": "T", "members": ["gone"]}, format="json")
     assert reply.status_code == 400
     assert "members" in reply.json()
+
+
+def test_a_team_carries_its_business_calendar(manager_api):
+    body = {
+        "slug": "apac",
+        "name": "APAC",
+        "time_zone": "Asia/Tokyo",
+        "working_hours": {"mon": ["08:30-12:00", "13:00-17:30"], "tue": ["08:30-17:30"]},
+        "holiday_country": "JP",
+        "extra_holidays": ["2026-12-28"],
+    }
+    data = manager_api.post("/api/v1/teams/", body, format="json").json()
+    assert data["time_zone"] == "Asia/Tokyo"
+    assert data["working_hours"] == body["working_hours"]
+    assert data["holiday_country"] == "JP"
+    assert data["extra_holidays"] == ["2026-12-28"]
+    patched = manager_api.patch("/api/v1/teams/apac/", {"time_zone": "Australia/Sydney"}, format="json").json()
+    assert patched["time_zone"] == "Australia/Sydney"
+    assert patched["working_hours"] == body["working_hours"]
+
+
+@pytest.mark.parametrize(
+    "calendar",
+    [
+        {"time_zone": "Mars/Olympus"},
+        {"working_hours": {"mon": ["25:00-26:00"]}},
+        {"working_hours": {"mon": ["17:00-09:00"]}},
+        {"working_hours": {"funday": ["09:00-17:00"]}},
+        {"working_hours": {"mon": [], "tue": []}},
+        {"holiday_country": "XX"},
+        {"extra_holidays": ["not a date"]},
+    ],
+)
+def test_a_calendar_deadlines_cannot_be_computed_in_is_a_400(manager_api, calendar):
+    manager_api.post("/api/v1/teams/", {"slug": "desk", "name": "Desk"}, format="json")
+    reply = manager_api.patch("/api/v1/teams/desk/", calendar, format="json")
+    assert reply.status_code == 400, reply.json()
+    assert Team.objects.get(slug="desk").time_zone == "UTC"
+    created = manager_api.post("/api/v1/teams/", {"slug": "other", "name": "Other", **calendar}, format="json")
+    assert created.status_code == 400
+    assert not Team.objects.filter(slug="other").exists()

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+
+from followups.sla import team_calendar
 
 
 def default_working_hours() -> dict[str, list[str]]:
@@ -44,6 +47,13 @@ class Team(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """Refuse a calendar that deadlines could not be computed in (bad hours, zone or country)."""
+        try:
+            team_calendar(self)
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise ValidationError({"working_hours": [f"Not a usable business calendar: {exc}"]}) from exc
 
 
 class AgentProfile(models.Model):

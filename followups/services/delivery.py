@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from followups.models import Notification
 from followups.notifications import render
@@ -75,3 +77,13 @@ def _failed(row: Notification, exc: Exception, now: datetime) -> None:
         row.status = Notification.Status.FAILED
     else:
         row.next_attempt_at = now + RETRY_DELAYS[row.attempts - 1]
+
+
+@transaction.atomic
+def notifications_retry(*, notifications) -> int:
+    """Queue emails again now (failed or pending), e.g. after fixing the mail server settings."""
+    count = notifications.exclude(status=Notification.Status.SENT).update(
+        status=Notification.Status.PENDING, next_attempt_at=timezone.now(), attempts=0
+    )
+    transaction.on_commit(partial(async_task, "followups.tasks.notifications_deliver"))
+    return count

@@ -1,0 +1,66 @@
+"""The admin as the managers' console: every page renders, and its actions go through the services."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+
+from followups.models import Case, CaseEvent, Notification
+from followups.services import team_create
+from followups.services.opening import cases_open_for_responses
+from tests.factories import make_response
+
+
+@pytest.fixture
+def world(survey, maya, alice):
+    team_create(slug="desk", name="Desk", members=["alice"], lead="alice")
+    response = make_response(2, comment="<script>alert(1)</script>")
+    return cases_open_for_responses(response_ids=[response.pk])[0]
+
+
+def test_every_admin_page_renders_for_a_manager(client, maya, world):
+    client.force_login(maya)
+    for model, model_admin in admin.site._registry.items():
+        meta = model._meta
+        changelist = reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist")
+        assert client.get(changelist).status_code == 200, changelist
+        first = model_admin.get_queryset(_request(maya)).first()
+        if first is not None:
+            change = reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[first.pk])
+            page = client.get(change)
+            assert page.status_code == 200, change
+            assert b"<script>alert(1)</script>" not in page.content
+
+
+def _request(user):
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/")
+    request.user = user
+    return request
+
+
+def test_assigning_cases_from_the_admin_records_the_event(client, maya, world):
+    client.force_login(maya)
+    url = reverse("admin:followups_case_changelist")
+    client.post(url, {"action": "assign_to_me", "_selected_action": [world.pk]})
+    assert Case.objects.get(pk=world.pk).owner == maya
+    assert CaseEvent.objects.filter(case=world, kind="assigned", actor=maya).exists()
+
+
+def test_cases_cannot_be_added_or_edited_around_the_workflow(client, maya, world):
+    client.force_login(maya)
+    assert client.get(reverse("admin:followups_case_add")).status_code == 403
+    change = reverse("admin:followups_case_change", args=[world.pk])
+    client.post(change, {"status": "closed"})
+    assert Case.objects.get(pk=world.pk).status == "new"
+
+
+def test_failed_emails_can_be_sent_again(client, maya, world):
+    Notification.objects.update(status=Notification.Status.FAILED, attempts=5)
+    client.force_login(maya)
+    ids = list(Notification.objects.values_list("pk", flat=True))
+    assert ids
+    client.post(reverse("admin:followups_notification_changelist"), {"action": "retry_now", "_selected_action": ids})
+    assert set(Notification.objects.values_list("status", "attempts")) == {(Notification.Status.PENDING, 0)}
