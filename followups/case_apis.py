@@ -6,6 +6,7 @@ table, deadlines and who-may-do-what live in the services (``followups.services.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -79,7 +80,7 @@ class CaseOutputSerializer(serializers.Serializer):
     resolved_at = serializers.DateTimeField(allow_null=True)
     closed_at = serializers.DateTimeField(allow_null=True)
     paused_since = serializers.DateTimeField(source="paused_at", allow_null=True)
-    breached = serializers.ListField(child=serializers.CharField(), source="breached_list")
+    breached = serializers.ListField(child=serializers.CharField())
     at_risk = serializers.SerializerMethodField()
     overdue = serializers.SerializerMethodField()
     escalation_level = serializers.IntegerField()
@@ -95,8 +96,49 @@ class CaseOutputSerializer(serializers.Serializer):
         return [code.root_cause.slug for code in case.response.root_cause_codes.all()]
 
     def to_representation(self, case: Case) -> dict[str, Any]:
-        case.breached_list = case.breached()
-        return super().to_representation(case)
+        # Queues list many cases per request: building the dict directly is several times faster
+        # than walking the declared fields, which stay as the schema's description of it.
+        response, now, when = case.response, self.context["now"], _time
+        customer = response.customer
+        return {
+            "id": case.pk,
+            "response": {
+                "id": response.pk,
+                "survey": response.survey.slug,
+                "score": response.score,
+                "category": response.category,
+                "comment": response.comment,
+                "channel": response.channel,
+                "submitted_at": when(response.submitted_at),
+                "ticket_ref": response.ticket_ref,
+                "customer": {"external_id": customer.external_id, "name": customer.name, "email": customer.email},
+            },
+            "owner": case.owner.username if case.owner_id else None,
+            "team": case.team.slug,
+            "status": case.status,
+            "priority": case.priority,
+            "created_at": when(case.created_at),
+            "first_contact_due": when(case.first_contact_due),
+            "resolution_due": when(case.resolution_due),
+            "next_due": when(case.next_due),
+            "first_contacted_at": when(case.first_contacted_at),
+            "resolved_at": when(case.resolved_at),
+            "closed_at": when(case.closed_at),
+            "paused_since": when(case.paused_at),
+            "breached": case.breached(),
+            "at_risk": case.is_at_risk(now),
+            "overdue": case.is_overdue(now),
+            "escalation_level": case.escalation_level,
+            "root_causes": self.get_root_causes(case),
+        }
+
+
+_datetime_field = serializers.DateTimeField()
+
+
+def _time(value: datetime | None) -> str | None:
+    """A time as every DRF DateTimeField renders it (ISO 8601 in the current time zone)."""
+    return None if value is None else _datetime_field.to_representation(value)
 
 
 class CaseEventSerializer(serializers.Serializer):
@@ -114,6 +156,15 @@ class CaseDetailSerializer(CaseOutputSerializer):
     resolution_code = serializers.CharField(source="resolution_code.slug", default=None)
     allowed_transitions = serializers.SerializerMethodField()
     events = serializers.SerializerMethodField()
+
+    def to_representation(self, case: Case) -> dict[str, Any]:
+        return {
+            **super().to_representation(case),
+            "close_reason": case.close_reason,
+            "resolution_code": case.resolution_code.slug if case.resolution_code_id else None,
+            "allowed_transitions": self.get_allowed_transitions(case),
+            "events": self.get_events(case),
+        }
 
     def get_allowed_transitions(self, case: Case) -> list[str]:
         return sorted(ALLOWED_TRANSITIONS[CaseStatus(case.status)])

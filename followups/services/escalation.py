@@ -23,7 +23,7 @@ from followups.models import Case, CaseEvent, Team
 from followups.models.cases import OPEN
 from followups.notifications import breach_email, escalation_email
 from followups.payloads import case_payload
-from followups.services.outbox import events_record, notifications_queue, webhook_events_queue
+from followups.services.outbox import events_record, notifications_queue, webhook_events_queue, webhooks_subscribed
 from followups.workflow import CaseStatus
 
 User = get_user_model()
@@ -66,10 +66,12 @@ def _claim(queryset: QuerySet[Case]) -> list[int]:
     return list(queryset.select_for_update(skip_locked=True).order_by().values_list("pk", flat=True)[:BATCH])
 
 
-def _loaded(ids: list[int]) -> list[Case]:
-    return list(
-        Case.objects.filter(pk__in=ids).select_related("team__lead", "owner", "response__survey", "response__customer")
-    )
+def _loaded(ids: list[int], *, for_webhooks: bool) -> list[Case]:
+    related = ["team__lead", "owner"]
+    if for_webhooks:
+        # Only webhook payloads describe the response and its customer; emails render later.
+        related += ["response__survey", "response__customer"]
+    return list(Case.objects.filter(pk__in=ids).select_related(*related))
 
 
 def _breach_step(deadline: str, now: datetime) -> int:
@@ -94,14 +96,16 @@ def _breach_step(deadline: str, now: datetime) -> int:
             reassign_at=F(due_field) + F("reassign_after"),
             updated_at=now,
         )
-        cases = _loaded(ids)
+        for_webhooks = webhooks_subscribed("case.breached")
+        cases = _loaded(ids, for_webhooks=for_webhooks)
         events, emails, hooks = [], [], []
         for case in cases:
             events.append(CaseEvent(case=case, at=now, kind=CaseEvent.Kind.BREACHED, details={"deadline": deadline}))
             for person in {case.owner, case.team.lead} - {None}:
                 if person.email:
                     emails.append(breach_email(case, person, deadline, now))
-            hooks.append(("case.breached", {**case_payload(case), "deadline": deadline}))
+            if for_webhooks:
+                hooks.append(("case.breached", {**case_payload(case), "deadline": deadline}))
         events_record(events)
         notifications_queue(emails)
         webhook_events_queue(hooks, now=now)
@@ -121,7 +125,8 @@ def _reassign_step(now: datetime) -> int:
         Case.objects.filter(pk__in=ids, team__lead__isnull=False).update(owner_id=lead, assigned_at=now)
         Case.objects.filter(pk__in=ids).update(escalation_level=2, escalated_at=now, updated_at=now)
         events, emails, hooks = [], [], []
-        for case in _loaded(ids):
+        for_webhooks = webhooks_subscribed("case.escalated")
+        for case in _loaded(ids, for_webhooks=for_webhooks):
             owner = case.owner.username if case.owner else None
             events.append(
                 CaseEvent(
@@ -142,7 +147,8 @@ def _reassign_step(now: datetime) -> int:
                 )
             for person in _next_level_up(case, before[case.pk], managers):
                 emails.append(escalation_email(case, person, now))
-            hooks.append(("case.escalated", {**case_payload(case), "level": 2}))
+            if for_webhooks:
+                hooks.append(("case.escalated", {**case_payload(case), "level": 2}))
         events_record(events)
         notifications_queue(emails)
         webhook_events_queue(hooks, now=now)
@@ -166,12 +172,14 @@ def _at_risk_step(now: datetime) -> int:
         if not ids:
             return 0
         Case.objects.filter(pk__in=ids).update(at_risk_notified_at=now)
-        cases = _loaded(ids)
+        for_webhooks = webhooks_subscribed("case.at_risk")
+        cases = _loaded(ids, for_webhooks=for_webhooks)
         events_record(
             [
                 CaseEvent(case=c, at=now, kind=CaseEvent.Kind.AT_RISK, details={"due": c.next_due.isoformat()})
                 for c in cases
             ]
         )
-        webhook_events_queue([("case.at_risk", case_payload(c)) for c in cases], now=now)
+        if for_webhooks:
+            webhook_events_queue([("case.at_risk", case_payload(c)) for c in cases], now=now)
         return len(ids)

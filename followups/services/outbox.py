@@ -64,6 +64,12 @@ def webhook_events_queue(events: Iterable[tuple[str, dict[str, Any]]], *, now: d
     return len(deliveries)
 
 
+def webhooks_subscribed(event_type: str) -> bool:
+    """Whether an active endpoint receives ``event_type``, so its payloads are worth building."""
+    endpoints = WebhookEndpoint.objects.filter(active=True).values_list("events", flat=True)
+    return any(not events or event_type in events for events in endpoints)
+
+
 def deliver_on_commit(task: str) -> None:
     # The delivery tasks claim whatever is pending, so enqueueing one twice costs nothing.
     transaction.on_commit(partial(async_task, task))

@@ -225,3 +225,18 @@ def test_closing_through_the_api_closes_the_case(agent_api, cases):
     )
     assert reply.status_code == 200
     assert reply.json()["closed_at"] is not None
+
+
+def test_the_quick_case_rendering_matches_the_declared_fields(cases):
+    from django.utils import timezone
+    from rest_framework import serializers
+
+    from followups.case_apis import CaseDetailSerializer
+    from followups.selectors import case_detail
+
+    case_transition(case=cases[0], to_status="contacted", actor=cases[0].owner)
+    case = case_detail(case_id=cases[0].pk)
+    serializer = CaseDetailSerializer(context={"now": timezone.now()})
+    declared = serializers.Serializer.to_representation(serializer, case)  # DRF's generic walk
+    assert serializer.to_representation(case) == declared
+    assert set(declared) == set(serializer.fields)
