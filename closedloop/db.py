@@ -16,7 +16,7 @@ from typing import Any
 from django.db import connection, models
 
 # Below this many rows the round trips of COPY cost more than a plain INSERT.
-COPY_THRESHOLD = 500
+COPY_THRESHOLD = 200
 # psycopg2 sends what each read returns as it comes: chunks this large keep the calls few while
 # the server already inserts the first rows as the later ones are still being encoded.
 COPY_CHUNK = 64 * 1024

@@ -29,7 +29,7 @@ from followups.models.rules import Priority
 from followups.notifications import assignment_email, hot_case_email, wants_assignment_emails
 from followups.payloads import case_payload
 from followups.routing import LoadBalancer, ResponseFacts, first_matching_rule, mentions_any
-from followups.services.outbox import events_record, notifications_queue, webhook_events_queue
+from followups.services.outbox import events_record, notifications_queue, webhook_events_queue, webhooks_subscribed
 from followups.sla import choose_targets, deadlines, team_calendar
 from followups.workflow import OPEN_STATUSES
 from surveys.models import Response
@@ -160,12 +160,17 @@ def _open_loads(member_ids: list[int]) -> dict[int, tuple[int, datetime | None]]
 def _insert(plans: list[_Plan], now: datetime) -> list[Case]:
     policies = list(SlaPolicy.objects.filter(active=True))
     cases = []
+    # A batch opens its cases at one instant, so cases of one team under the same targets share
+    # their deadlines: compute each combination once.
+    due_by = {}
     for plan in plans:
         response = plan.response
         targets = choose_targets(
             policies, priority=plan.priority, survey_id=response.survey_id, attributes=response.customer.attributes
         )
-        due = deadlines(now, targets, team_calendar(plan.team))
+        if (plan.team.pk, targets) not in due_by:
+            due_by[plan.team.pk, targets] = deadlines(now, targets, team_calendar(plan.team))
+        due = due_by[plan.team.pk, targets]
         case = Case(
             response=response,
             team=plan.team,
@@ -190,15 +195,18 @@ def _record_opening(cases: list[Case], now: datetime) -> None:
     user_ids = {c.owner_id for c in cases if c.owner_id} | {c.team.lead_id for c in cases if c.team.lead_id}
     users = User.objects.select_related("agent_profile").in_bulk(user_ids)
     events, emails, webhooks = [], [], []
+    created_hooks, assigned_hooks = webhooks_subscribed("case.created"), webhooks_subscribed("case.assigned")
     for case in cases:
         case.owner = users.get(case.owner_id)
         details = {"priority": case.priority, "team": case.team.slug}
         events.append(CaseEvent(case=case, at=now, kind=CaseEvent.Kind.CREATED, to_status=case.status, details=details))
-        webhooks.append(("case.created", case_payload(case)))
+        if created_hooks:
+            webhooks.append(("case.created", case_payload(case)))
         if case.owner:
             details = {"owner": case.owner.username, "by": "routing"}
             events.append(CaseEvent(case=case, at=now, kind=CaseEvent.Kind.ASSIGNED, details=details))
-            webhooks.append(("case.assigned", case_payload(case)))
+            if assigned_hooks:
+                webhooks.append(("case.assigned", case_payload(case)))
             if case.owner.email and wants_assignment_emails(case.owner):
                 emails.append(assignment_email(case, case.owner, now))
         lead = users.get(case.team.lead_id)
@@ -206,4 +214,5 @@ def _record_opening(cases: list[Case], now: datetime) -> None:
             emails.append(hot_case_email(case, lead, now))
     events_record(events)
     notifications_queue(emails)
-    webhook_events_queue(webhooks, now=now)
+    if webhooks:
+        webhook_events_queue(webhooks, now=now)

@@ -17,12 +17,13 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from closedloop.db import insert_rows
 from followups.models import CaseEvent, Notification, WebhookDelivery, WebhookEndpoint
 
 
 def events_record(events: Sequence[CaseEvent]) -> None:
-    """Insert case history rows in one statement."""
-    CaseEvent.objects.bulk_create(events, batch_size=2000)
+    """Insert case history rows set-based (COPY for large batches)."""
+    insert_rows(CaseEvent, events)
 
 
 def notifications_queue(notifications: Sequence[Notification]) -> None:

@@ -324,7 +324,7 @@ def side_effects_off() -> Iterator[None]:
     loops, which is what the hand UPDATE stands for.
     """
     originals = {name: getattr(escalation, name) for name in ("_loaded", *WRITERS)}
-    escalation._loaded = lambda ids: []
+    escalation._loaded = lambda ids, **kwargs: []
     for name in WRITERS:
         setattr(escalation, name, lambda *args, **kwargs: None)
     try:
