@@ -21,7 +21,8 @@ SECRET_KEY = envstr("SECRET_KEY") or local_secret_key(BASE_DIR / ".secret_key")
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
-SITE_URL = envstr("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Base of the links in emails and webhooks; a local run on another PORT links to itself.
+SITE_URL = envstr("SITE_URL", f"http://127.0.0.1:{envint('PORT', 8000)}").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
