@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import BasePagination, CursorPagination, PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
@@ -22,6 +23,10 @@ class LargeListPagination(CursorPagination):
     ordering = ("-submitted_at", "-id")
 
 
+# Far past any real list, and keeps the OFFSET inside PostgreSQL's bigint.
+MAX_PAGE_NUMBER = 10**6
+
+
 class UncountedPagination(PageNumberPagination):
     """Pages without COUNT(*): a queue over a million cases should not count them per request.
 
@@ -39,6 +44,8 @@ class UncountedPagination(PageNumberPagination):
             self.number = max(int(request.query_params.get(self.page_query_param, 1)), 1)
         except ValueError:
             self.number = 1
+        if self.number > MAX_PAGE_NUMBER:
+            raise NotFound("Invalid page.")
         offset = (self.number - 1) * size
         rows = list(queryset[offset : offset + size + 1])
         self.has_next = len(rows) > size

@@ -118,3 +118,24 @@ def test_managers_use_the_admin_and_agents_cannot(client, maya, alice, survey):
     assert client.get(f"/admin/surveys/survey/{survey.pk}/change/").status_code == 200
     client.force_login(alice)
     assert client.get("/admin/surveys/survey/").status_code == 302  # to the admin sign-in
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/nps/?group_by=attribute:a%00b",
+        "/api/v1/responses/?root_cause=%00",
+        "/api/v1/responses/?customer=x%00",
+        "/api/v1/teams/a%00/",
+        "/queue/?status=%00",
+    ],
+)
+def test_nul_characters_in_a_request_are_a_400(manager_api, survey, url):
+    reply = manager_api.get(url)
+    assert reply.status_code == 400
+    assert reply.json() == {"detail": "NUL characters are not allowed in a request."}
+
+
+def test_a_page_number_past_any_list_is_a_404_not_an_error(manager_api, survey):
+    assert manager_api.get("/api/v1/cases/?page=999999999999999999999").status_code == 404
+    assert manager_api.get("/api/v1/cases/?page=abc").status_code == 200
