@@ -24,7 +24,7 @@ from closedloop.roles import ROLES, CanIngest, CanReadResponses, IsManager
 from closedloop.users import role_of, user_create, user_list
 from followups.selectors import nps_by_root_cause, responses_coded_to
 from surveys.models import Channel, Response
-from surveys.selectors import group_expression, nps_breakdown, response_list
+from surveys.selectors import TIME_GROUPS, group_expression, nps_breakdown, response_list
 from surveys.services import responses_ingest
 from surveys.services.ingestion import MAX_BATCH
 
@@ -212,6 +212,18 @@ class NpsApi(APIView):
                         "detractors": serializers.IntegerField(),
                         "nps": serializers.FloatField(allow_null=True),
                         "margin_of_error": serializers.FloatField(allow_null=True),
+                        "change": inline_serializer(
+                            "NpsChange",
+                            {
+                                "from": serializers.CharField(),
+                                "difference": serializers.FloatField(),
+                                "p_value": serializers.FloatField(),
+                                "significant": serializers.BooleanField(),
+                            },
+                            required=False,
+                            allow_null=True,
+                            help_text="Time groupings: the change since the previous period (two-sample z-test).",
+                        ),
                     },
                     many=True,
                 )
@@ -236,4 +248,9 @@ class NpsApi(APIView):
                     errors={"group_by": ["Use day, week, month, quarter, attribute:<name> or root_cause."]},
                 )
             rows = nps_breakdown(responses=responses, group=group, group_by=group_by)
-        return ApiResponse({"results": [row.as_dict() for row in rows], "generated_at": timezone.now()})
+        if group_by in TIME_GROUPS:
+            # Periods follow each other: each row says how NPS moved since the one before.
+            results = [row.as_dict(rows[index - 1] if index else None) for index, row in enumerate(rows)]
+        else:
+            results = [row.as_dict() for row in rows]
+        return ApiResponse({"results": results, "generated_at": timezone.now()})

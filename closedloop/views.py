@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from closedloop.roles import user_roles
 from surveys.models import Response
-from surveys.nps import NpsSummary
+from surveys.nps import NpsSummary, compare
 from surveys.selectors import group_expression, nps_breakdown, response_list
 
 RECENT_DAYS = 90
@@ -27,10 +27,15 @@ def home(request: HttpRequest) -> HttpResponse:
     if not user_roles(request.user):
         return render(request, "home.html", {"has_role": False})
     now = timezone.now()
+    window = timedelta(days=RECENT_DAYS)
+    recent = _summary(Response.objects.filter(submitted_at__gte=now - window))
+    before = _summary(Response.objects.filter(submitted_at__gte=now - 2 * window, submitted_at__lt=now - window))
     context = {
         "has_role": True,
         "recent_days": RECENT_DAYS,
-        "recent": _summary(Response.objects.filter(submitted_at__gte=now - timedelta(days=RECENT_DAYS))),
+        "recent": recent,
+        # Whether the last period differs from the one before by more than sampling noise.
+        "recent_change": compare(recent, before),
         "overall": _summary(Response.objects.all()),
         "trend": _monthly_trend(timezone.localdate(now)),
         "latest": response_list()[:LATEST_RESPONSES],

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from closedloop.filters import apply_filters
 from surveys.models import CATEGORY_CHOICES, Response, Survey
-from surveys.nps import Category, NpsSummary, rounded
+from surveys.nps import Category, NpsSummary, compare, rounded
 
 TIME_GROUPS = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth, "quarter": TruncQuarter}
 ATTRIBUTE_PREFIX = "attribute:"
@@ -50,9 +50,10 @@ class NpsRow:
     group: str | None
     summary: NpsSummary
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, previous: NpsRow | None = None) -> dict[str, Any]:
+        """The API row; with ``previous`` (the period before), the change and its significance."""
         s = self.summary
-        return {
+        row = {
             "group": self.group,
             "responses": s.responses,
             "promoters": s.promoters,
@@ -61,6 +62,15 @@ class NpsRow:
             "nps": rounded(s.nps),
             "margin_of_error": rounded(s.margin_of_error),
         }
+        if previous is not None:
+            change = compare(s, previous.summary)
+            row["change"] = change and {
+                "from": previous.group,
+                "difference": rounded(change.difference),
+                "p_value": round(change.p_value, 4),
+                "significant": change.significant,
+            }
+        return row
 
 
 def group_expression(group_by: str) -> Expression | None:

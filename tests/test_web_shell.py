@@ -255,3 +255,23 @@ def test_shares_and_margins_have_one_decimal_and_survive_an_empty_sample():
     assert one_decimal(share(1, 3)) == "33.3"
     assert one_decimal(share(0, 0)) == "—"
     assert one_decimal(5.06) == "5.1"
+
+
+def test_home_says_whether_the_last_90_days_differ_significantly_from_the_90_before(maya, survey):
+    now = timezone.now()
+    for score in [0] * 30:
+        make_response(score, submitted_at=now - timedelta(days=120))
+    for score in [10] * 30:
+        make_response(score, submitted_at=now - timedelta(days=10))
+    page = _text(_client(maya).get("/").content.decode())
+    assert "Compared with the 90 days before: +200.0 points, a significant change" in page
+
+
+def test_home_calls_a_small_move_on_a_small_sample_noise(maya, survey):
+    now = timezone.now()
+    for score in [10, 10, 0, 8]:
+        make_response(score, submitted_at=now - timedelta(days=120))
+    for score in [10, 10, 0, 0, 9]:
+        make_response(score, submitted_at=now - timedelta(days=10))
+    page = _text(_client(maya).get("/").content.decode())
+    assert "within sampling noise (not significant)" in page

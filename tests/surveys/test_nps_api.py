@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from followups.models import ResponseRootCause
 from followups.services import root_cause_create
-from surveys.nps import NpsSummary
+from surveys.nps import NpsSummary, compare
 from tests.factories import make_response, make_survey
 
 NOV = datetime(2026, 11, 10, 12, tzinfo=UTC)
@@ -162,3 +162,20 @@ def test_response_list_queries_do_not_grow_with_rows(agent_api, survey):
 
 def test_response_list_rejects_a_bad_category(agent_api, survey):
     assert agent_api.get("/api/v1/responses/?category=angry").status_code == 400
+
+
+def test_time_groups_say_whether_nps_moved_significantly_since_the_period_before(agent_api, survey):
+    _scores([0] * 40 + [10] * 10, when=datetime(2026, 9, 10, 12, tzinfo=UTC))  # NPS -60
+    _scores([10] * 40 + [0] * 10, when=OCT)  # NPS +60
+    _scores([10] * 20 + [0] * 6, when=NOV)  # about +54: no real change
+    september, october, november = agent_api.get("/api/v1/nps/?group_by=month").json()["results"]
+    assert "change" not in september
+    assert october["change"]["from"] == "2026-09"
+    assert october["change"]["difference"] == 120.0
+    assert october["change"]["significant"] is True
+    assert october["change"]["p_value"] < 0.001
+    expected = compare(NpsSummary(20, 0, 6), NpsSummary(40, 0, 10))
+    assert november["change"]["difference"] == round(expected.difference, 1)
+    assert november["change"]["significant"] is False
+    [plain] = agent_api.get("/api/v1/nps/").json()["results"]
+    assert "change" not in plain
