@@ -21,10 +21,11 @@ from rest_framework.views import APIView
 from closedloop.exceptions import ApplicationError
 from closedloop.pagination import LargeListPagination, paginated
 from closedloop.roles import ROLES, CanIngest, CanReadResponses, IsManager
+from closedloop.selectors import nps_report
 from closedloop.users import role_of, user_create, user_list
-from followups.selectors import nps_by_root_cause, responses_coded_to
+from followups.selectors import responses_coded_to
 from surveys.models import Channel, Response
-from surveys.selectors import TIME_GROUPS, group_expression, nps_breakdown, response_list
+from surveys.selectors import response_list
 from surveys.services import responses_ingest
 from surveys.services.ingestion import MAX_BATCH
 
@@ -231,26 +232,5 @@ class NpsApi(APIView):
         ),
     )
     def get(self, request: Request) -> ApiResponse:
-        filters = {
-            k: v for k, v in request.query_params.items() if k in {"survey", "submitted_after", "submitted_before"}
-        }
-        responses = response_list(filters=filters).select_related(None)
-        group_by = request.query_params.get("group_by", "")
-        if group_by == "root_cause":
-            rows = nps_by_root_cause(responses=responses)
-        elif not group_by:
-            rows = nps_breakdown(responses=responses)
-        else:
-            group = group_expression(group_by)
-            if group is None:
-                raise ApplicationError(
-                    "Unknown group_by.",
-                    errors={"group_by": ["Use day, week, month, quarter, attribute:<name> or root_cause."]},
-                )
-            rows = nps_breakdown(responses=responses, group=group, group_by=group_by)
-        if group_by in TIME_GROUPS:
-            # Periods follow each other: each row says how NPS moved since the one before.
-            results = [row.as_dict(rows[index - 1] if index else None) for index, row in enumerate(rows)]
-        else:
-            results = [row.as_dict() for row in rows]
-        return ApiResponse({"results": results, "generated_at": timezone.now()})
+        rows = nps_report(filters=request.query_params, group_by=request.query_params.get("group_by", ""))
+        return ApiResponse({"results": rows, "generated_at": timezone.now()})
