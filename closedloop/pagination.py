@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import BasePagination, CursorPagination, PageNumberPagination
 from rest_framework.response import Response
@@ -83,8 +85,14 @@ def paginated(
     view=None,
     pagination_class: type[BasePagination] = StandardPagination,
     context: dict | None = None,
+    complete: Callable[[list], list] | None = None,
 ) -> Response:
-    """One page of ``queryset`` serialized with ``serializer_class``, in the paginator's envelope."""
+    """One page of ``queryset`` serialized with ``serializer_class``, in the paginator's envelope.
+
+    ``complete`` adds to the page's rows what a second query reads for the page alone.
+    """
     paginator = pagination_class()
     page = paginator.paginate_queryset(queryset, request, view=view)
+    if complete is not None:
+        page = complete(page)
     return paginator.get_paginated_response(serializer_class(page, many=True, context=context or {}).data)

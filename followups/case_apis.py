@@ -6,7 +6,8 @@ table, deadlines and who-may-do-what live in the services (``followups.services.
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, tzinfo
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -23,8 +24,16 @@ from closedloop.exceptions import ApplicationError
 from closedloop.pagination import UncountedPagination, paginated
 from closedloop.roles import IsManager
 from followups.models import Case, ResolutionCode
+from followups.models.cases import breached_deadlines, is_at_risk, is_overdue
 from followups.permissions import can_read_cases
-from followups.selectors import case_detail, case_events, case_list, resolution_code_list
+from followups.selectors import (
+    case_as_row,
+    case_detail,
+    case_events,
+    case_values,
+    resolution_code_list,
+    with_root_causes,
+)
 from followups.services.cases import (
     CONTACT_CHANNELS,
     CONTACT_OUTCOMES,
@@ -93,52 +102,66 @@ class CaseOutputSerializer(serializers.Serializer):
         return case.is_overdue(self.context["now"])
 
     def get_root_causes(self, case: Case) -> list[str]:
-        return [code.root_cause.slug for code in case.response.root_cause_codes.all()]
+        return [code.root_cause.slug for code in case.response.coded_root_causes]
 
-    def to_representation(self, case: Case) -> dict[str, Any]:
-        # Queues list many cases per request: building the dict directly is several times faster
-        # than walking the declared fields, which stay as the schema's description of it.
-        response, now, when = case.response, self.context["now"], _time
-        customer = response.customer
+    def to_representation(self, case: Case | dict[str, Any]) -> dict[str, Any]:
+        """A loaded case, or a row of ``case_values`` completed by ``with_root_causes``.
+
+        Queues list many cases per request: building the dict directly is several times faster
+        than walking the declared fields, which stay as the schema's description of it.
+        """
+        row = case if isinstance(case, dict) else case_as_row(case)
+        now, when = self.context["now"], self.context["time"]
+        status, next_due = row["status"], row["next_due"]
         return {
-            "id": case.pk,
+            "id": row["id"],
             "response": {
-                "id": response.pk,
-                "survey": response.survey.slug,
-                "score": response.score,
-                "category": response.category,
-                "comment": response.comment,
-                "channel": response.channel,
-                "submitted_at": when(response.submitted_at),
-                "ticket_ref": response.ticket_ref,
-                "customer": {"external_id": customer.external_id, "name": customer.name, "email": customer.email},
+                "id": row["response_id"],
+                "survey": row["response__survey__slug"],
+                "score": row["response__score"],
+                "category": row["response__category"],
+                "comment": row["response__comment"],
+                "channel": row["response__channel"],
+                "submitted_at": when(row["response__submitted_at"]),
+                "ticket_ref": row["response__ticket_ref"],
+                "customer": {
+                    "external_id": row["response__customer__external_id"],
+                    "name": row["response__customer__name"],
+                    "email": row["response__customer__email"],
+                },
             },
-            "owner": case.owner.username if case.owner_id else None,
-            "team": case.team.slug,
-            "status": case.status,
-            "priority": case.priority,
-            "created_at": when(case.created_at),
-            "first_contact_due": when(case.first_contact_due),
-            "resolution_due": when(case.resolution_due),
-            "next_due": when(case.next_due),
-            "first_contacted_at": when(case.first_contacted_at),
-            "resolved_at": when(case.resolved_at),
-            "closed_at": when(case.closed_at),
-            "paused_since": when(case.paused_at),
-            "breached": case.breached(),
-            "at_risk": case.is_at_risk(now),
-            "overdue": case.is_overdue(now),
-            "escalation_level": case.escalation_level,
-            "root_causes": self.get_root_causes(case),
+            "owner": row["owner__username"],
+            "team": row["team__slug"],
+            "status": status,
+            "priority": row["priority"],
+            "created_at": when(row["created_at"]),
+            "first_contact_due": when(row["first_contact_due"]),
+            "resolution_due": when(row["resolution_due"]),
+            "next_due": when(next_due),
+            "first_contacted_at": when(row["first_contacted_at"]),
+            "resolved_at": when(row["resolved_at"]),
+            "closed_at": when(row["closed_at"]),
+            "paused_since": when(row["paused_at"]),
+            "breached": breached_deadlines(row["first_contact_breached_at"], row["resolution_breached_at"]),
+            "at_risk": is_at_risk(status, next_due, row["at_risk_from"], now),
+            "overdue": is_overdue(status, next_due, now),
+            "escalation_level": row["escalation_level"],
+            "root_causes": row["root_causes"],
         }
 
 
-_datetime_field = serializers.DateTimeField()
+def _time_writer(zone: tzinfo) -> Callable[[datetime | None], str | None]:
+    """Times as DRF's DateTimeField renders them (ISO 8601 in ``zone``, UTC as Z), with ``zone``
+    looked up once per page instead of once per value, which was a third of a queue's time.
+    """
 
+    def write(value: datetime | None) -> str | None:
+        if value is None:
+            return None
+        text = value.astimezone(zone).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
 
-def _time(value: datetime | None) -> str | None:
-    """A time as every DRF DateTimeField renders it (ISO 8601 in the current time zone)."""
-    return None if value is None else _datetime_field.to_representation(value)
+    return write
 
 
 class CaseEventSerializer(serializers.Serializer):
@@ -173,12 +196,13 @@ class CaseDetailSerializer(CaseOutputSerializer):
         return CaseEventSerializer(case_events(case=case), many=True).data
 
 
-def _context() -> dict[str, Any]:
-    return {"now": timezone.now()}
+def serializer_context() -> dict[str, Any]:
+    """What the case serializers need: the time now and how to write times."""
+    return {"now": timezone.now(), "time": _time_writer(timezone.get_current_timezone())}
 
 
 def _detail(case_id: int) -> ApiResponse:
-    return ApiResponse(CaseDetailSerializer(case_detail(case_id=case_id), context=_context()).data)
+    return ApiResponse(CaseDetailSerializer(case_detail(case_id=case_id), context=serializer_context()).data)
 
 
 class CaseListApi(APIView):
@@ -196,9 +220,15 @@ class CaseListApi(APIView):
         responses=CaseOutputSerializer(many=True),
     )
     def get(self, request: Request) -> ApiResponse:
-        cases = case_list(filters=request.query_params, user=request.user)
+        cases = case_values(filters=request.query_params, user=request.user)
         return paginated(
-            request, cases, CaseOutputSerializer, view=self, pagination_class=UncountedPagination, context=_context()
+            request,
+            cases,
+            CaseOutputSerializer,
+            view=self,
+            pagination_class=UncountedPagination,
+            context=serializer_context(),
+            complete=with_root_causes,
         )
 
 

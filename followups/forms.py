@@ -145,7 +145,7 @@ class RootCausesForm(CaseForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        codes = self.case.response.root_cause_codes.all()
+        codes = self.case.response.coded_root_causes
         self.fields["root_causes"].initial = [code.root_cause.slug for code in codes]
 
     def slugs(self) -> list[str]:

@@ -12,7 +12,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import TruncDay, TruncMonth, TruncQuarter, TruncWeek
 from django.utils import timezone
 
-from closedloop.filters import apply_filters
+from closedloop.filters import FilterSet, apply_filters
 from surveys.models import CATEGORY_CHOICES, Response, Survey
 from surveys.nps import Category, NpsSummary, compare, rounded
 
@@ -20,7 +20,7 @@ TIME_GROUPS = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth, "quarter
 ATTRIBUTE_PREFIX = "attribute:"
 
 
-class ResponseFilter(django_filters.FilterSet):
+class ResponseFilter(FilterSet):
     survey = django_filters.CharFilter(field_name="survey__slug")
     category = django_filters.ChoiceFilter(choices=CATEGORY_CHOICES)
     customer = django_filters.CharFilter(field_name="customer__external_id")

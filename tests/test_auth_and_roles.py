@@ -139,3 +139,36 @@ def test_nul_characters_in_a_request_are_a_400(manager_api, survey, url):
 def test_a_page_number_past_any_list_is_a_404_not_an_error(manager_api, survey):
     assert manager_api.get("/api/v1/cases/?page=999999999999999999999").status_code == 404
     assert manager_api.get("/api/v1/cases/?page=abc").status_code == 200
+
+
+def _token_client(user) -> APIClient:
+    from rest_framework.authtoken.models import Token
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    return client
+
+
+def test_a_token_brings_every_role_of_its_user_and_only_those(alice, survey):
+    """The token query reads the user's groups in the same query: one row per group."""
+    from django.contrib.auth.models import Group
+
+    assert _token_client(alice).post("/api/v1/responses/", response_item(5), format="json").status_code == 403
+    alice.groups.add(Group.objects.get_or_create(name="integration")[0], Group.objects.create(name="vip"))
+    api = _token_client(alice)
+    assert api.post("/api/v1/responses/", response_item(5), format="json").status_code == 201
+    assert api.get("/api/v1/cases/").status_code == 200  # still an agent
+    assert api.get("/api/v1/users/").status_code == 403  # "vip" is no role
+
+
+def test_a_token_of_a_user_without_groups_or_inactive(olga, maya, survey):
+    from django.contrib.auth import get_user_model
+
+    assert _token_client(olga).get("/api/v1/surveys/").status_code == 403
+    root = get_user_model().objects.create_superuser("root", "root@example.com", PASSWORD)
+    assert _token_client(root).get("/api/v1/users/").status_code == 200
+    api = _token_client(maya)
+    maya.is_active = False
+    maya.save(update_fields=["is_active"])
+    reply = api.get("/api/v1/surveys/")
+    assert (reply.status_code, reply.json()) == (401, {"detail": "User inactive or deleted."})

@@ -117,24 +117,36 @@ class Case(models.Model):
 
     def breached(self) -> list[str]:
         """Names of the deadlines this case has breached (recorded by the sweep or by the services)."""
-        names = []
-        if self.first_contact_breached_at:
-            names.append("first_contact")
-        if self.resolution_breached_at:
-            names.append("resolution")
-        return names
+        return breached_deadlines(self.first_contact_breached_at, self.resolution_breached_at)
 
     def is_overdue(self, now: datetime) -> bool:
-        return self.next_due is not None and self.is_open and self.next_due <= now
+        return is_overdue(self.status, self.next_due, now)
 
     def is_at_risk(self, now: datetime) -> bool:
-        """Near its next deadline but not past it."""
-        return (
-            self.is_open
-            and self.next_due is not None
-            and self.at_risk_from is not None
-            and self.at_risk_from <= now < self.next_due
-        )
+        return is_at_risk(self.status, self.next_due, self.at_risk_from, now)
+
+
+# The same rules on plain values, for lists read without model instances.
+def breached_deadlines(
+    first_contact_breached_at: datetime | None, resolution_breached_at: datetime | None
+) -> list[str]:
+    names = []
+    if first_contact_breached_at:
+        names.append("first_contact")
+    if resolution_breached_at:
+        names.append("resolution")
+    return names
+
+
+def is_overdue(status: str, next_due: datetime | None, now: datetime) -> bool:
+    return next_due is not None and status in OPEN_STATUSES and next_due <= now
+
+
+def is_at_risk(status: str, next_due: datetime | None, at_risk_from: datetime | None, now: datetime) -> bool:
+    """Near its next deadline but not past it."""
+    return (
+        status in OPEN_STATUSES and next_due is not None and at_risk_from is not None and at_risk_from <= now < next_due
+    )
 
 
 class CaseEvent(models.Model):

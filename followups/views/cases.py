@@ -53,7 +53,7 @@ def _work_context(request: HttpRequest, case: Case, forms: dict[str, CaseForm]) 
         "now": timezone.now(),
         "events": case_events(case=case),
         "pauses": case_pauses(case=case),
-        "root_causes": [code.root_cause for code in case.response.root_cause_codes.all()],
+        "root_causes": [code.root_cause for code in case.response.coded_root_causes],
         "can_work": can_work,
         "can_reassign": can_reassign,
         "can_take": not can_reassign and can_assign_case(user, case, user.pk),

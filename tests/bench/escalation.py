@@ -17,8 +17,9 @@ tables agree and a concurrent run cannot collide. Then VACUUM ANALYZE, as autova
    payloads and write events and outbox rows, the debug cursor's timings of its claims, marks,
    commits and enqueueing, and the rows it wrote are counted.
 2. The queue: ``GET /api/v1/cases/?owner=me&open=true`` for the agent with QUEUE open cases, over
-   the whole stack (token, permission, filters, pagination, serializers), against the SQL that
-   reads the same first page (case, response and customer, by deadline) through the same index;
+   the whole stack (token, permission, filters, pagination, serializers), against one SQL query
+   reading everything the page shows (case, response, survey, customer, team, owner and root
+   causes, by deadline) through the same index; the time to read the reply's JSON is the client's;
    then the same request's stages timed one by one, to show where the difference goes.
 
 Plans of the sweep's claim and mark statements and of the queue query are printed.
@@ -51,6 +52,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import connection, transaction
+from django.http import HttpResponse
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 from django_q.models import OrmQ
@@ -59,10 +61,10 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
 from closedloop.roles import AGENT
-from followups.case_apis import CaseOutputSerializer
+from followups.case_apis import CaseOutputSerializer, serializer_context
 from followups.models import Team, WebhookDelivery, WebhookEndpoint
-from followups.selectors import case_list
-from followups.services import escalation, team_create
+from followups.selectors import case_values, with_root_causes
+from followups.services import escalation, root_cause_create, team_create
 from surveys.models import Survey
 from surveys.services import survey_create
 
@@ -72,7 +74,7 @@ QUEUE = int(os.environ.get("BENCH_QUEUE", 500))
 OPEN = int(os.environ.get("BENCH_OPEN", 40_000))
 AGENTS = int(os.environ.get("BENCH_AGENTS", 300))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", 3))
-REQUESTS = int(os.environ.get("BENCH_REQUESTS", 50))
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", 200))
 TARGET_RATIO = 3.0
 URL = "/api/v1/cases/?owner=me&open=true"
 PAGE = 50
@@ -183,6 +185,16 @@ WHERE status IN ('new', 'contacted', 'in_progress', 'waiting_on_customer')
   AND first_contact_due < %(now)s
 """
 
+# Every third open case is coded with a root cause, every sixth with a second one, so the queue
+# shows root causes as a coded desk's does.
+CODES_SQL = """
+INSERT INTO followups_responserootcause (response_id, root_cause_id, coded_at)
+SELECT response_id, rc.id, created_at
+FROM {map}
+JOIN followups_rootcause rc ON rc.slug = %(prefix)s || '-vpn' OR (rc.slug = %(prefix)s || '-callback' AND mod(n, 6) = 0)
+WHERE kind <> 'done' AND mod(n, 3) = 0
+"""
+
 OVERDUE_IDS = "SELECT case_id FROM {map} WHERE kind = 'overdue'"
 RESET_SQL = [
     f"DELETE FROM followups_notification WHERE case_id IN ({OVERDUE_IDS})",
@@ -193,12 +205,23 @@ RESET_SQL = [
         WHERE id IN ({OVERDUE_IDS})""",
 ]
 
-# The queue's first page by hand: case, response and customer, by deadline, one row past the page.
+# The queue's first page by hand: everything the API returns of each case (the case, its response,
+# survey, customer, team and owner, and the response's root causes), by deadline, one row past the page.
 HAND_QUEUE_SQL = f"""
-SELECT c.*, r.*, cu.*
+SELECT c.id, c.status, c.priority, c.created_at, c.first_contact_due, c.resolution_due, c.next_due,
+       c.at_risk_from, c.first_contacted_at, c.resolved_at, c.closed_at, c.paused_at,
+       c.first_contact_breached_at, c.resolution_breached_at, c.escalation_level, u.username, t.slug,
+       r.id, s.slug, r.score, r.category, r.comment, r.channel, r.submitted_at, r.ticket_ref,
+       cu.external_id, cu.name, cu.email,
+       ARRAY(SELECT rc.slug FROM followups_responserootcause x
+             JOIN followups_rootcause rc ON rc.id = x.root_cause_id
+             WHERE x.response_id = r.id ORDER BY rc.slug) AS root_causes
 FROM followups_case c
 JOIN surveys_response r ON r.id = c.response_id
+JOIN surveys_survey s ON s.id = r.survey_id
 JOIN surveys_customer cu ON cu.id = r.customer_id
+JOIN followups_team t ON t.id = c.team_id
+LEFT JOIN auth_user u ON u.id = c.owner_id
 WHERE c.owner_id = %s AND c.status IN {OPEN_STATUSES}
 ORDER BY c.next_due ASC NULLS LAST, c.id
 LIMIT {PAGE + 1}
@@ -273,6 +296,7 @@ def load(prefix: str, table: str, survey: Survey, team: Team, agents: list[Any],
         ("customers", CUSTOMERS_SQL),
         ("responses", RESPONSES_SQL),
         ("cases", CASES_SQL),
+        ("root-cause codes", CODES_SQL),
     ):
         with transaction.atomic():
             seconds, rows = timed(lambda sql=sql: _rowcount(sql.format(map=table), params))
@@ -434,11 +458,12 @@ def bench_sweep(now: datetime, table: str) -> dict[str, Any]:
 # -- the queue ----------------------------------------------------------------------------------
 
 
-def api_page(client: APIClient) -> dict[str, Any]:
+def api_page(client: APIClient) -> HttpResponse:
+    """The response as the server sends it: reading its JSON is the client's work, not timed."""
     reply = client.get(URL)
     if reply.status_code != 200:
         raise RuntimeError(f"{URL} answered {reply.status_code}: {reply.content[:300]!r}")
-    return reply.json()
+    return reply
 
 
 def hand_page(owner_id: int) -> list[tuple]:
@@ -447,10 +472,13 @@ def hand_page(owner_id: int) -> list[tuple]:
 
 def check_same_page(api: dict[str, Any], sql: list[tuple], owner: str) -> None:
     """Both sides must read the same cases in the same order, or the timing compares nothing."""
-    by_api = [row["id"] for row in api["results"]]
-    by_sql = [row[0] for row in sql[:PAGE]]
-    if by_api != by_sql or {row["owner"] for row in api["results"]} != {owner} or not api["next"]:
-        raise RuntimeError(f"the API and the SQL disagree on the first page:\n{by_api[:5]}...\n{by_sql[:5]}...")
+    by_api = [
+        (row["id"], row["owner"], row["response"]["customer"]["external_id"], row["root_causes"])
+        for row in api["results"]
+    ]
+    by_sql = [(row[0], row[15], row[25], row[28]) for row in sql[:PAGE]]
+    if by_api != by_sql or {row[1] for row in by_api} != {owner} or not api["next"]:
+        raise RuntimeError(f"the API and the SQL disagree on the first page:\n{by_api[:3]}...\n{by_sql[:3]}...")
 
 
 def queue_queries(client: APIClient) -> tuple[int, str]:
@@ -468,14 +496,16 @@ def queue_stages(agent: Any) -> str:
     """Where a request's time goes, stage by stage outside the HTTP stack (medians, milliseconds)."""
     stages: dict[str, list[float]] = defaultdict(list)
     for _ in range(REQUESTS):
-        seconds, cases = timed(lambda: case_list(filters={"owner": "me", "open": "true"}, user=agent))
+        seconds, cases = timed(lambda: case_values(filters={"owner": "me", "open": "true"}, user=agent))
         stages["filters"].append(seconds)
         stages["compile"].append(timed(lambda cases=cases: cases[: PAGE + 1].query.sql_with_params())[0])
         with CaptureQueriesContext(connection) as captured:
             seconds, page = timed(lambda cases=cases: list(cases[: PAGE + 1])[:PAGE])
-        stages["fetch"].append(seconds)
+            stages["fetch"].append(seconds)
+            seconds, page = timed(lambda page=page: with_root_causes(page))
+            stages["root causes"].append(seconds)
         stages["database"].append(sum(float(q["time"]) for q in captured.captured_queries))
-        context = {"now": timezone.now()}
+        context = serializer_context()
         seconds, data = timed(
             lambda page=page, context=context: CaseOutputSerializer(page, many=True, context=context).data
         )
@@ -483,9 +513,9 @@ def queue_stages(agent: Any) -> str:
         stages["render"].append(timed(lambda data=data: JSONRenderer().render(data))[0])
     ms = {stage: median(values) * 1000 for stage, values in stages.items()}
     return (
-        f"filters {ms['filters']:.1f} ms, fetching the page {ms['fetch']:.1f} ms (of which compiling the page's "
-        f"SQL {ms['compile']:.1f} ms and in the database {ms['database']:.1f} ms), "
-        f"serializing {ms['serialize']:.1f} ms, rendering JSON {ms['render']:.1f} ms"
+        f"filters {ms['filters']:.1f} ms, fetching the page {ms['fetch']:.1f} ms (of which compiling its SQL "
+        f"{ms['compile']:.1f} ms) and its root causes {ms['root causes']:.1f} ms (both in the database "
+        f"{ms['database']:.1f} ms), serializing {ms['serialize']:.1f} ms, rendering JSON {ms['render']:.1f} ms"
     )
 
 
@@ -497,7 +527,7 @@ def bench_queue(agent: Any) -> dict[str, Any]:
     progress(f"queue: GET {URL} for an agent with {QUEUE:,} open cases, {REQUESTS} requests")
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=agent).key}")
-    check_same_page(api_page(client), hand_page(agent.pk), agent.username)
+    check_same_page(api_page(client).json(), hand_page(agent.pk), agent.username)
     queries, plan = queue_queries(client)
     progress("plan of the queue query:")
     progress(plan)
@@ -534,6 +564,9 @@ def clean(prefix: str, table: str, last_task: int, last_delivery: int) -> None:
         f"DELETE FROM followups_notification WHERE case_id IN ({cases})",
         f"DELETE FROM followups_caseevent WHERE case_id IN ({cases})",
         f"DELETE FROM followups_case WHERE team_id IN ({team})",
+        "DELETE FROM followups_responserootcause WHERE root_cause_id IN "
+        "(SELECT id FROM followups_rootcause WHERE slug LIKE %(pattern)s)",
+        "DELETE FROM followups_rootcause WHERE slug LIKE %(pattern)s",
         "DELETE FROM surveys_response WHERE survey_id IN (SELECT id FROM surveys_survey WHERE slug = %(prefix)s)",
         "DELETE FROM surveys_customer WHERE external_id LIKE %(pattern)s",
         f"DROP TABLE IF EXISTS {table}",
@@ -566,6 +599,8 @@ def main() -> None:
         team = team_create(
             slug=prefix, name=f"Benchmark {prefix}", members=[a.username for a in agents], lead=lead.username
         )
+        for slug, name in (("vpn", "VPN"), ("callback", "No call back")):
+            root_cause_create(slug=f"{prefix}-{slug}", name=name)
         load(prefix, table, survey, team, agents, now)
         figures = bench_sweep(now, table)
         with override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"]):

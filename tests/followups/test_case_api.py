@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from followups.models import Case
-from followups.services.cases import case_transition
+from followups.services.cases import case_root_causes_set, case_transition
 from followups.services.coding import resolution_code_create, root_cause_create
 
 MONDAY_10 = datetime(2026, 11, 23, 10, tzinfo=UTC)
@@ -18,7 +18,7 @@ MONDAY_10 = datetime(2026, 11, 23, 10, tzinfo=UTC)
 
 @pytest.fixture
 def cases(open_case, alice, bob):
-    """Three cases: alice owns two (one hot), bob one; opened an hour apart."""
+    """Three cases, opened an hour apart: alice owns the first (hot), bob the second, lena the third."""
     made = [open_case(2, now=MONDAY_10), open_case(5, now=MONDAY_10 + timedelta(hours=1))]
     made += [open_case(6, now=MONDAY_10 + timedelta(hours=2))]
     return made
@@ -145,6 +145,8 @@ def test_invalid_moves_are_409_and_bad_bodies_400(agent_api, cases):
     assert agent_api.post(url + "assign/", {"owner": "ghost"}, format="json").status_code in (400, 403)
     assert agent_api.post(url + "transition/", "not json", content_type="application/json").status_code == 400
     assert agent_api.get("/api/v1/cases/?status=lost").status_code == 400
+    assert agent_api.get("/api/v1/cases/?open=maybe").json() == {"open": ["Must be true or false."]}
+    assert agent_api.get("/api/v1/cases/?overdue=2").status_code == 400
     assert agent_api.get("/api/v1/cases/999999/").status_code == 404
     assert Case.objects.get(pk=cases[0].pk).status == "new"
 
@@ -227,16 +229,70 @@ def test_closing_through_the_api_closes_the_case(agent_api, cases):
     assert reply.json()["closed_at"] is not None
 
 
-def test_the_quick_case_rendering_matches_the_declared_fields(cases):
+# The zone the API writes times in, and the offset it must show (New York's depends on the date).
+@pytest.mark.parametrize(("zone", "offset"), [("UTC", "Z"), ("Asia/Kolkata", "+05:30"), ("America/New_York", "")])
+def test_the_quick_case_rendering_matches_the_declared_fields(cases, zone, offset):
     from django.utils import timezone
     from rest_framework import serializers
 
-    from followups.case_apis import CaseDetailSerializer
+    from followups.case_apis import CaseDetailSerializer, serializer_context
     from followups.selectors import case_detail
 
     case_transition(case=cases[0], to_status="contacted", actor=cases[0].owner)
+    root_cause_create(slug="vpn", name="VPN")
+    root_cause_create(slug="callback", name="No call back")
+    case_root_causes_set(case=cases[0], actor=cases[0].owner, slugs=["vpn", "callback"])
     case = case_detail(case_id=cases[0].pk)
-    serializer = CaseDetailSerializer(context={"now": timezone.now()})
-    declared = serializers.Serializer.to_representation(serializer, case)  # DRF's generic walk
-    assert serializer.to_representation(case) == declared
+    with timezone.override(zone):
+        serializer = CaseDetailSerializer(context=serializer_context())
+        declared = serializers.Serializer.to_representation(serializer, case)  # DRF's generic walk
+        assert serializer.to_representation(case) == declared
     assert set(declared) == set(serializer.fields)
+    assert declared["root_causes"] == ["callback", "vpn"]
+    assert declared["first_contacted_at"].endswith(offset)
+
+
+def test_each_listed_case_is_its_detail_without_the_detail_fields(manager_api, cases):
+    root_cause_create(slug="vpn", name="VPN")
+    root_cause_create(slug="callback", name="No call back")
+    case_root_causes_set(case=cases[0], actor=cases[0].owner, slugs=["vpn", "callback"])
+    case_transition(case=cases[1], to_status="contacted", actor=cases[1].owner)
+    case_transition(case=cases[1], to_status="waiting_on_customer", actor=cases[1].owner)
+    Case.objects.filter(pk=cases[2].pk).update(owner=None, first_contact_breached_at=MONDAY_10)
+    with time_machine.travel(cases[0].first_contact_due - timedelta(minutes=10), tick=False):
+        listed = manager_api.get("/api/v1/cases/").json()["results"]
+        details = {case.pk: manager_api.get(f"/api/v1/cases/{case.pk}/").json() for case in cases}
+    assert len(listed) == 3
+    for row in listed:
+        assert row == {name: details[row["id"]][name] for name in row}
+    by_id = {row["id"]: row for row in listed}
+    assert by_id[cases[0].pk]["root_causes"] == ["callback", "vpn"]
+    assert by_id[cases[0].pk]["at_risk"] is True
+    assert by_id[cases[1].pk]["paused_since"] is not None
+    assert (by_id[cases[2].pk]["owner"], by_id[cases[2].pk]["breached"]) == (None, ["first_contact"])
+
+
+def test_a_queue_page_by_token_is_three_queries(alice, cases):
+    """The token with the user's roles, the page of cases, and the page's root causes."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=alice).key}")
+    with CaptureQueriesContext(connection) as captured:
+        reply = client.get("/api/v1/cases/?owner=me&open=true")
+    assert reply.status_code == 200
+    assert [row["id"] for row in reply.json()["results"]] == [c.pk for c in cases if c.owner == alice]
+    assert len(captured) == 3, [query["sql"] for query in captured.captured_queries]
+
+
+def test_the_filter_form_is_built_once_and_each_request_gets_its_own_errors(manager_api, cases):
+    from followups.selectors import CaseFilter
+
+    first = manager_api.get("/api/v1/cases/?overdue=maybe")
+    assert (first.status_code, set(first.json())) == (400, {"overdue"})
+    built = CaseFilter._form_class
+    reply = manager_api.get("/api/v1/cases/?priority=urgent")
+    assert (reply.status_code, set(reply.json())) == (400, {"priority"})
+    assert CaseFilter._form_class is built is not None
+    assert len(manager_api.get("/api/v1/cases/?priority=hot").json()["results"]) == 1
