@@ -301,7 +301,11 @@ def load(prefix: str, table: str, survey: Survey, team: Team, agents: list[Any],
         with transaction.atomic():
             seconds, rows = timed(lambda sql=sql: _rowcount(sql.format(map=table), params))
         progress(f"loaded {name}: {rows:,} rows in {seconds:.1f} s")
-    seconds, _ = timed(lambda: _execute("VACUUM ANALYZE surveys_customer, surveys_response, followups_case"))
+    seconds, _ = timed(
+        lambda: _execute(
+            "VACUUM ANALYZE surveys_customer, surveys_response, followups_case, followups_responserootcause"
+        )
+    )
     progress(f"VACUUM ANALYZE in {seconds:.1f} s")
 
 
