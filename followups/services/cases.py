@@ -62,7 +62,11 @@ def case_transition(
     resolution_code: str | None = None,
     now: datetime | None = None,
 ) -> Case:
-    """Move a case to ``to_status`` as the workflow table allows (ConflictError otherwise)."""
+    """Move a case to ``to_status`` as the workflow table allows (ConflictError otherwise).
+
+    ``resolution_code`` counts only when the case resolves: the timeline records it then, and a
+    form left filled in on another move must not change it.
+    """
     now = now or timezone.now()
     case = _lock(case, actor)
     from_status = case.status
@@ -73,9 +77,9 @@ def case_transition(
     if needs_close_reason(from_status, to_status) and not reason.strip():
         raise ApplicationError("Reason required.", errors={"reason": ["Say why a case closes without resolution."]})
     events = []
-    if resolution_code:
-        case.resolution_code = _resolution_code(resolution_code)
     if to_status == S.RESOLVED:
+        if resolution_code:
+            case.resolution_code = _resolution_code(resolution_code)
         _check_coding(case)
     if pauses_resolution_clock(from_status):
         _end_pause(case, now)

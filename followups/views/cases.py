@@ -132,8 +132,7 @@ def _act(
 def case_transition_view(request: HttpRequest, pk: int) -> HttpResponse:
     def perform(case: Case, form: TransitionForm) -> None:
         data = form.cleaned_data
-        # The timeline records a resolution code only on resolving, so it is set only then.
-        code = data["resolution_code"].slug if data["resolution_code"] and data["to"] == "resolved" else None
+        code = data["resolution_code"].slug if data["resolution_code"] else None
         case_transition(
             case=case,
             to_status=data["to"],

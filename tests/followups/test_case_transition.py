@@ -143,6 +143,15 @@ def test_an_unknown_resolution_code_is_refused(open_case, alice):
         case_transition(case=case, to_status=S.RESOLVED, actor=alice, resolution_code="nope")
 
 
+def test_a_resolution_code_counts_only_when_the_case_resolves(open_case, alice):
+    resolution_code_create(slug="fixed", name="Fixed")
+    case = case_transition(case=open_case(), to_status=S.CONTACTED, actor=alice, resolution_code="fixed")
+    assert Case.objects.get(pk=case.pk).resolution_code is None
+    case = case_transition(case=case, to_status=S.RESOLVED, actor=alice, resolution_code="fixed")
+    assert Case.objects.get(pk=case.pk).resolution_code.slug == "fixed"
+    assert case.events.get(to_status=S.RESOLVED).details["resolution_code"] == "fixed"
+
+
 def test_agents_may_not_work_a_colleagues_case(open_case, alice, bob):
     case = open_case()
     assert case.owner == alice
