@@ -30,7 +30,7 @@ def notifications_queue(notifications: Sequence[Notification]) -> None:
     """Queue staff emails; one already queued under the same ``dedupe_key`` is not queued again."""
     if not notifications:
         return
-    Notification.objects.bulk_create(notifications, batch_size=2000, ignore_conflicts=True)
+    insert_rows(Notification, notifications, ignore_conflicts=True)
     deliver_on_commit("followups.tasks.notifications_deliver")
 
 

@@ -18,12 +18,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from closedloop.db import insert_values
+from closedloop.db import insert_values, text_array
+from closedloop.memory import collector_paused
 from surveys.intake import CustomerData, Errors, ResponseItem, parse_response_item
 from surveys.models import Channel, Customer, Response, Survey
 from surveys.signals import responses_ingested
@@ -31,9 +32,12 @@ from surveys.signals import responses_ingested
 MAX_BATCH = 10_000
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What became of one item: ``created`` or ``duplicate`` (with the response id) or ``rejected``."""
+class Outcome(NamedTuple):
+    """What became of one item: ``created`` or ``duplicate`` (with the response id) or ``rejected``.
+
+    A named tuple: as immutable as a frozen dataclass and several times cheaper to build, once
+    per item of a 10,000-item batch.
+    """
 
     status: str
     response_id: int | None = None
@@ -65,7 +69,11 @@ def responses_ingest(
     Items repeating an idempotency key (already stored, or earlier in the same batch) are
     duplicates and store nothing.
     """
-    now = now or timezone.now()
+    with collector_paused():
+        return _ingest(items, default_channel, now or timezone.now())
+
+
+def _ingest(items: Sequence[Any], default_channel: str, now: datetime) -> IngestResult:
     parsed = [parse_response_item(raw, now=now) for raw in items]
     slugs = {item.survey for item, _ in parsed if item is not None}
     surveys = {s.slug: s for s in Survey.objects.filter(slug__in=slugs)}
@@ -161,8 +169,8 @@ def _stored_keys(items: Iterable[ResponseItem], surveys: dict[str, Survey]) -> d
     if connection.vendor == "postgresql":
         rows = _select(
             "SELECT survey_id, external_id, id FROM surveys_response"
-            " WHERE survey_id = ANY(%s) AND external_id = ANY(%s)",
-            [survey_ids, keys],
+            " WHERE survey_id = ANY(%s) AND external_id = ANY(%s::text[])",
+            [survey_ids, text_array(keys)],
         )
     else:
         rows = Response.objects.filter(survey_id__in=survey_ids, external_id__in=keys).values_list(
@@ -192,6 +200,12 @@ def _upsert_customers(data: list[CustomerData], now: datetime) -> dict[str, int]
     changed: list[Customer] = []
     for external_id, versions in by_id.items():
         stored = known.get(external_id)
+        if stored is None and len(versions) == 1:
+            # Most of a batch: a new customer named once. Its row is what the item gives.
+            (data,) = versions
+            new_ids.append(external_id)
+            new_rows.append((external_id, data.email or "", data.name or "", data.phone or "", data.attributes or {}))
+            continue
         if stored is None:
             details = _merged(_BLANK_CUSTOMER, versions)
             new_ids.append(external_id)
@@ -211,7 +225,10 @@ def _known_customers(external_ids: list[str]) -> dict[str, dict[str, Any]]:
     """The stored details of the customers among ``external_ids`` that exist already."""
     fields = ("external_id", "id", "email", "name", "phone", "attributes")
     if connection.vendor == "postgresql":
-        rows = _select(f"SELECT {', '.join(fields)} FROM surveys_customer WHERE external_id = ANY(%s)", [external_ids])
+        rows = _select(
+            f"SELECT {', '.join(fields)} FROM surveys_customer WHERE external_id = ANY(%s::text[])",
+            [text_array(external_ids)],
+        )
         # Django reads jsonb as text and leaves decoding to JSONField, which a raw query bypasses.
         rows = [(*row[:5], json.loads(row[5])) for row in rows]
     else:
@@ -223,8 +240,6 @@ def _known_customers(external_ids: list[str]) -> dict[str, dict[str, Any]]:
 
 
 def _select(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-    # On PostgreSQL a batch's up to 10,000 keys travel as one array parameter: an ORM ``__in``
-    # list of as many placeholders costs Django, psycopg2 and the server's parser far more.
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
