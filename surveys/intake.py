@@ -82,13 +82,35 @@ def _text(value: Any, *, max_length: int, allow_int: bool = False) -> str:
     # PostgreSQL text and jsonb cannot hold NUL; refuse it rather than fail on insert.
     if "\x00" in value:
         raise _Invalid("Must not contain NUL characters.")
+    if (char := _lone_surrogate(value)) is not None:
+        raise _Invalid(f"Surrogate characters are not allowed: U+{ord(char):X}.")
     return value
+
+
+def _lone_surrogate(value: str) -> str | None:
+    """The first half of a UTF-16 surrogate pair standing alone in the text, if any.
+
+    JSON may spell one ("\\ud800") and Python decodes it, but no UTF-8 text can hold it: the
+    database driver would fail on it. ``isascii`` answers without reading the text.
+    """
+    if value.isascii():
+        return None
+    try:
+        value.encode()
+    except UnicodeEncodeError as exc:
+        return value[exc.start]
+    return None
 
 
 def _well_formed(value: Any, max_length: int) -> bool:
     # The check nearly every value passes, in one expression: a bulk request makes 100,000s of
     # them, and the call and exception frame of the full check cost more than the check.
-    return type(value) is str and len(value) <= max_length and "\x00" not in value
+    return (
+        type(value) is str
+        and len(value) <= max_length
+        and "\x00" not in value
+        and (value.isascii() or _lone_surrogate(value) is None)
+    )
 
 
 def _optional_text(item: dict, key: str, max_length: int, errors: Errors, allow_int: bool = False) -> str | None:
@@ -193,7 +215,7 @@ def parse_response_item(raw: Any, *, now: datetime) -> tuple[ResponseItem | None
     survey = raw.get("survey")
     if survey in (None, ""):
         errors["survey"] = ["This field is required."]
-    elif not isinstance(survey, str) or len(survey) > 80:
+    elif not isinstance(survey, str) or len(survey) > 80 or _lone_surrogate(survey) is not None:
         errors["survey"] = ["Must be a survey slug."]
     if "customer" not in raw or raw["customer"] is None:
         errors["customer"] = ["This field is required."]

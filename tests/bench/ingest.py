@@ -7,8 +7,9 @@ The baseline turns the same items into COPY text and streams them, also per batc
 scratch table created ``LIKE surveys_response INCLUDING ALL``: the same columns, indexes and
 constraints (foreign keys aside), so it is the raw cost of loading these rows into this schema.
 For reference the same load into an unindexed table is measured too (``copy_unindexed_*``).
-Each round uses a fresh survey and fresh customers; the best round of each side counts, so a
-busy neighbour on the machine does not.
+The sides take turns batch by batch, so what the machine is doing meanwhile (a checkpoint's
+full-page writes, a busy neighbour) falls on all of them alike. Each round uses a fresh survey
+and fresh customers; the best round of each side counts.
 For scale, each round also has the server alone write its responses again (INSERT ... SELECT):
 what the schema's indexes, constraints and foreign-key checks cost without any Python.
 
@@ -21,7 +22,7 @@ import io
 import os
 import random
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -121,15 +122,11 @@ def make_item(survey: str, now: datetime, rng: random.Random, index: int, custom
     return item
 
 
-def ingest(batches: Iterable[list[dict[str, Any]]]) -> float:
-    """Seconds spent storing the batches through the ingestion service."""
-    seconds = 0.0
-    for batch in batches:
-        elapsed, result = timed(lambda batch=batch: responses_ingest(items=batch))
-        if result.count("created") != len(batch):
-            raise RuntimeError(f"expected every item created, got rejected {result.rejected[:3]}")
-        seconds += elapsed
-    return seconds
+def ingest_batch(batch: list[dict[str, Any]]) -> None:
+    """Store one batch through the ingestion service, as the bulk endpoint does."""
+    result = responses_ingest(items=batch)
+    if result.count("created") != len(batch):
+        raise RuntimeError(f"expected every item created, got rejected {result.rejected[:3]}")
 
 
 def copy_line(survey_id: int, item: dict[str, Any], received_at: str) -> str:
@@ -155,14 +152,6 @@ def copy_line(survey_id: int, item: dict[str, Any], received_at: str) -> str:
         )
         + "\n"
     )
-
-
-def copy(batches: Iterable[list[dict[str, Any]]], survey_id: int, table: str) -> float:
-    """Seconds spent turning the batches into COPY text and streaming them into the scratch table."""
-    seconds = 0.0
-    for batch in batches:
-        seconds += timed(lambda batch=batch: copy_batch(batch, survey_id, table))[0]
-    return seconds
 
 
 def copy_batch(batch: list[dict[str, Any]], survey_id: int, table: str) -> None:
@@ -211,12 +200,19 @@ def server_alone(survey: Survey) -> float:
 
 
 def bench_round(number: int, prefix: str, table: str) -> Round:
-    """One round on a fresh survey and fresh customers."""
+    """One round on a fresh survey and fresh customers.
+
+    Each batch is loaded by the three sides back to back (COPY, COPY unindexed, ingestion), so
+    a checkpoint, autovacuum or a busy neighbour weighs on all of them alike rather than on
+    whichever happened to run at the time.
+    """
     survey = survey_create(slug=f"{prefix}-{number}", name=f"Benchmark {prefix} round {number}")
     now = timezone.now()
-    copy_seconds = copy(make_batches(survey.slug, now, number), survey.pk, table)
-    bare_seconds = copy(make_batches(survey.slug, now, number), survey.pk, f"{table}_bare")
-    ours_seconds = ingest(make_batches(survey.slug, now, number))
+    copy_seconds = bare_seconds = ours_seconds = 0.0
+    for batch in make_batches(survey.slug, now, number):
+        copy_seconds += timed(lambda batch=batch: copy_batch(batch, survey.pk, table))[0]
+        bare_seconds += timed(lambda batch=batch: copy_batch(batch, survey.pk, f"{table}_bare"))[0]
+        ours_seconds += timed(lambda batch=batch: ingest_batch(batch))[0]
     stored = Response.objects.filter(survey=survey).count()
     if stored != ROWS:
         raise RuntimeError(f"expected {ROWS} responses stored, found {stored}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import timedelta
 
@@ -132,6 +133,34 @@ def test_bad_input_is_a_400_naming_the_field_and_stores_nothing(integration_api,
     assert reply.status_code == 400
     assert field in reply.json()
     assert reply.json()[field]
+    assert Response.objects.count() == 0
+    assert Customer.objects.count() == 0
+
+
+LONE_SURROGATE = "broken \ud800 text"  # JSON can spell it; UTF-8, and so the database, cannot
+SURROGATE_BODIES = {
+    "comment": ({"comment": LONE_SURROGATE}, "comment"),
+    "ticket_ref": ({"ticket_ref": LONE_SURROGATE}, "ticket_ref"),
+    "external_id": ({"external_id": LONE_SURROGATE}, "external_id"),
+    "survey": ({"survey": LONE_SURROGATE}, "survey"),
+    "customer name": ({"customer": {"external_id": "C-1", "name": LONE_SURROGATE}}, "customer"),
+    "customer id": ({"customer": {"external_id": LONE_SURROGATE}}, "customer"),
+    "attribute value": ({"customer": {"external_id": "C-1", "attributes": {"plan": LONE_SURROGATE}}}, "customer"),
+    "attribute name": ({"customer": {"external_id": "C-1", "attributes": {LONE_SURROGATE: "gold"}}}, "customer"),
+}
+
+
+@pytest.mark.parametrize("case", SURROGATE_BODIES.values(), ids=SURROGATE_BODIES.keys())
+def test_a_lone_surrogate_is_a_400_naming_the_field_and_stores_nothing(integration_api, survey, case):
+    change, field = case
+    body = {**response_item(3, customer="C-1"), **change}
+    # json.dumps writes the surrogate as the escape \ud800, as a client's encoder would.
+    reply = integration_api.post(URL, json.dumps(body), content_type="application/json")
+    assert reply.status_code == 400
+    assert field in reply.json()
+    bulk = integration_api.post(f"{URL}bulk/", json.dumps({"responses": [body] * 3}), content_type="application/json")
+    assert bulk.status_code == 200
+    assert [rejected["index"] for rejected in bulk.json()["rejected"]] == [0, 1, 2]
     assert Response.objects.count() == 0
     assert Customer.objects.count() == 0
 
