@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
+import orjson
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
 
@@ -65,7 +66,7 @@ def _column(field: models.Field, values: Sequence[Any]) -> list[str]:
     """One column of a COPY block as text, in the server's text format."""
     kind = field.get_internal_type()
     if kind == "JSONField":
-        return _copy_texts([None if v is None else json.dumps(v, cls=field.encoder) for v in values])
+        return _copy_texts([None if v is None else _json(v, field.encoder) for v in values])
     if kind in {"CharField", "TextField", "SlugField", "EmailField"}:
         return _copy_texts(values)
     if kind == "BooleanField":
@@ -73,6 +74,18 @@ def _column(field: models.Field, values: Sequence[Any]) -> list[str]:
     if kind == "DateTimeField":
         return [NULL if v is None else v.isoformat() for v in values]
     return [NULL if v is None else str(v) for v in values]  # integers and foreign keys
+
+
+def _json(value: Any, encoder: type[json.JSONEncoder] | None) -> str:
+    # orjson writes a small object several times quicker than the standard library, which shows
+    # at 10,000 customers' attributes per batch; what it refuses (integers past 64 bits, keys that
+    # are not strings) and fields with an encoder of their own go the standard library's way.
+    if encoder is None:
+        try:
+            return orjson.dumps(value).decode()
+        except orjson.JSONEncodeError:
+            pass
+    return json.dumps(value, cls=encoder)
 
 
 def _blocks(fields: Sequence[models.Field], pks: list[int], rows: Sequence[Sequence[Any]], tail: str) -> Iterator[str]:

@@ -145,3 +145,12 @@ def test_a_unique_violation_during_copy_is_an_integrity_error():
     with pytest.raises(IntegrityError), transaction.atomic():
         insert_values(Customer, ("external_id",), rows, created_at=NOW, updated_at=NOW)
     assert list(Customer.objects.values_list("external_id", flat=True)) == ["C-taken"]
+
+
+@pytest.mark.django_db
+def test_json_the_fast_encoder_refuses_is_written_by_the_standard_one():
+    attributes = [{"seats": 2**70}, {7: "int key"}, {"plan": "gold"}]
+    rows = [(f"C-{i}", value) for i, value in enumerate(attributes)]
+    pks = insert_values(Customer, ("external_id", "attributes"), rows, created_at=NOW, updated_at=NOW)
+    stored = Customer.objects.in_bulk(pks)
+    assert [stored[pk].attributes for pk in pks] == [{"seats": 2**70}, {"7": "int key"}, {"plan": "gold"}]
