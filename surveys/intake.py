@@ -88,7 +88,7 @@ def _text(value: Any, *, max_length: int, allow_int: bool = False) -> str:
 
 
 def _lone_surrogate(value: str) -> str | None:
-    """The first half of a UTF-16 surrogate pair standing alone in the text, if any.
+    """The first UTF-16 surrogate in the text that stands alone, without its pair, if any.
 
     JSON may spell one ("\\ud800") and Python decodes it, but no UTF-8 text can hold it: the
     database driver would fail on it. ``isascii`` answers without reading the text.
