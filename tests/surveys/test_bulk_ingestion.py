@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import threading
 
 import pytest
 from django.db import connection
@@ -142,3 +143,37 @@ def test_a_batch_is_stored_without_cyclic_garbage_collections(survey):
     # with the collector running, a batch this size starts dozens.
     assert len(collections) <= 1
     assert gc.isenabled()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_copies_of_one_batch_store_it_once(survey):
+    # Large enough for COPY: a key another request stored first fails the COPY with a unique
+    # violation, and the batch's retry must find those rows as duplicates.
+    items = [response_item(i % 11, external_id=f"race-{i}", customer=f"C-race-{i % 40}") for i in range(200)]
+    barrier = threading.Barrier(4)
+    outcomes: list[tuple[int, int]] = []
+    failures: list[BaseException] = []
+
+    def ingest() -> None:
+        try:
+            barrier.wait()
+            result = responses_ingest(items=items)
+            outcomes.append((result.count("created"), result.count("duplicate")))
+        except BaseException as exc:  # reported below: a thread's exception would vanish
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=ingest) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert failures == []
+    assert Response.objects.count() == 200
+    assert Customer.objects.count() == 40
+    # Every request accounts for every item, and between them each was created exactly once.
+    assert all(created + duplicates == 200 for created, duplicates in outcomes)
+    assert sum(created for created, _ in outcomes) == 200
