@@ -7,14 +7,12 @@ every breach is recorded and announced exactly once and every case moves up exac
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import timedelta
 
 import pytest
 import time_machine
 from django.core.management import call_command
-from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
@@ -22,6 +20,7 @@ from followups.models import Case, CaseEvent, Notification
 from followups.services import team_create
 from followups.services.escalation import SweepResult, escalation_sweep
 from surveys.services import responses_ingest
+from tests.concurrency import at_once
 from tests.factories import make_survey, make_user, response_item
 from tests.followups.smtp import smtp_server
 
@@ -49,27 +48,8 @@ def overdue_cases() -> list[Case]:
 
 
 def sweep_at_once(threads: int) -> list[SweepResult]:
-    """Run the sweep in ``threads`` threads released together; each closes its own connection."""
-    barrier = threading.Barrier(threads)
-    results: list[SweepResult] = []
-    errors: list[BaseException] = []
-
-    def sweep() -> None:
-        try:
-            barrier.wait()
-            results.append(escalation_sweep())
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    workers = [threading.Thread(target=sweep) for _ in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    assert errors == []
-    return results
+    """Run the sweep in ``threads`` threads released together."""
+    return at_once(*[escalation_sweep] * threads)
 
 
 def test_concurrent_sweeps_record_and_announce_each_breach_once(overdue_cases):

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
+from functools import partial
 
 import pytest
-from django.db import connection
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from followups.models import Case
 from followups.services import team_create
 from surveys.models import Response
+from tests.concurrency import at_once
 from tests.factories import make_survey, make_user, response_item
 
 
@@ -23,29 +23,19 @@ def test_30_detractors_from_8_threads_leave_open_counts_within_one():
     agents = [make_user(f"agent{i}", "agent") for i in range(4)]
     team_create(slug="desk", name="Desk", members=[a.username for a in agents])
     token = Token.objects.create(user=make_user("feed", "integration")).key
-    barrier = threading.Barrier(8)
-    errors: list[str] = []
 
-    def send(items: list[dict]) -> None:
+    def send(items: list[dict]) -> list[str]:
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-        barrier.wait()
-        try:
-            for item in items:
-                reply = client.post("/api/v1/responses/", item, format="json")
-                if reply.status_code != 201 or reply.json()["case"] is None:
-                    errors.append(f"{reply.status_code} {reply.content[:200]!r}")
-        finally:
-            connection.close()
+        replies = [client.post("/api/v1/responses/", item, format="json") for item in items]
+        return [
+            f"{r.status_code} {r.content[:200]!r}" for r in replies if r.status_code != 201 or r.json()["case"] is None
+        ]
 
     items = [response_item(i % 7) for i in range(30)]
-    threads = [threading.Thread(target=send, args=(items[i::8],)) for i in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = at_once(*[partial(send, items[i::8]) for i in range(8)])
 
-    assert errors == []
+    assert errors == [[]] * 8
     assert Response.objects.count() == 30
     assert Case.objects.count() == 30
     loads = Counter(Case.objects.values_list("owner__username", flat=True))

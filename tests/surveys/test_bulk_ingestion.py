@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-import threading
+from functools import partial
 
 import pytest
 from django.db import connection
@@ -13,6 +13,7 @@ from surveys.models import Customer, Response
 from surveys.services import responses_ingest
 from surveys.services.ingestion import MAX_BATCH
 from surveys.signals import responses_ingested
+from tests.concurrency import at_once
 from tests.factories import response_item
 
 URL = "/api/v1/responses/bulk/"
@@ -151,29 +152,10 @@ def test_concurrent_copies_of_one_batch_store_it_once(survey):
     # Large enough for COPY: a key another request stored first fails the COPY with a unique
     # violation, and the batch's retry must find those rows as duplicates.
     items = [response_item(i % 11, external_id=f"race-{i}", customer=f"C-race-{i % 40}") for i in range(200)]
-    barrier = threading.Barrier(4)
-    outcomes: list[tuple[int, int]] = []
-    failures: list[BaseException] = []
+    results = at_once(*[partial(responses_ingest, items=items)] * 4)
 
-    def ingest() -> None:
-        try:
-            barrier.wait()
-            result = responses_ingest(items=items)
-            outcomes.append((result.count("created"), result.count("duplicate")))
-        except BaseException as exc:  # reported below: a thread's exception would vanish
-            failures.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=ingest) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert failures == []
     assert Response.objects.count() == 200
     assert Customer.objects.count() == 40
     # Every request accounts for every item, and between them each was created exactly once.
-    assert all(created + duplicates == 200 for created, duplicates in outcomes)
-    assert sum(created for created, _ in outcomes) == 200
+    assert all(r.count("created") + r.count("duplicate") == 200 for r in results)
+    assert sum(r.count("created") for r in results) == 200

@@ -5,18 +5,18 @@ from __future__ import annotations
 import csv
 import io
 import re
-import threading
 from datetime import UTC, datetime
+from functools import partial
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
-from django.db import connection
 from django_q.models import Success
 
 from surveys.models import Customer, ImportJob, Response
 from surveys.services.imports import CHUNK_ROWS, REJECTED_KEPT, import_job_create, import_job_run
 from surveys.signals import responses_ingested
+from tests.concurrency import at_once
 from tests.factories import make_response
 
 HEADER = ("customer_id", "score", "comment", "external_id")
@@ -248,25 +248,8 @@ def test_an_upload_is_imported_by_the_task_cluster_once_it_commits(survey, djang
 @pytest.mark.django_db(transaction=True)
 def test_two_runs_of_one_job_at_once_store_each_row_once(survey):
     job = create(survey, csv_bytes(*[(f"C-{n}", n % 11, "", "") for n in range(600)]))
-    barrier = threading.Barrier(2)
-    errors: list[BaseException] = []
+    at_once(*[partial(import_job_run, job_id=job.pk, chunk_rows=50)] * 2)
 
-    def run() -> None:
-        try:
-            barrier.wait()
-            import_job_run(job_id=job.pk, chunk_rows=50)
-        except BaseException as exc:  # surfaced by the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
     job.refresh_from_db()
     assert (job.status, job.rows, job.created) == (ImportJob.Status.DONE, 600, 600)
     # The rows carry no idempotency key: only the job's progress keeps them from being stored twice.

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from surveys.models import Customer, Response
 from surveys.signals import responses_ingested
+from tests.concurrency import at_once
 from tests.factories import response_item
 
 URL = "/api/v1/responses/"
@@ -213,23 +212,13 @@ def test_concurrent_replays_of_one_external_id_store_one_response(survey, izzy):
     from rest_framework.authtoken.models import Token
 
     token = Token.objects.create(user=izzy).key
-    barrier = threading.Barrier(8)
-    statuses: list[int] = []
 
-    def replay() -> None:
+    def replay() -> int:
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-        barrier.wait()
-        statuses.append(
-            client.post(URL, response_item(2, external_id="race-1", customer="C-race"), format="json").status_code
-        )
-        connection.close()
+        return client.post(URL, response_item(2, external_id="race-1", customer="C-race"), format="json").status_code
 
-    threads = [threading.Thread(target=replay) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = at_once(*[replay] * 8)
 
     assert Response.objects.filter(external_id="race-1").count() == 1
     assert Customer.objects.filter(external_id="C-race").count() == 1
