@@ -18,9 +18,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
-from closedloop.exceptions import ApplicationError
-from closedloop.pagination import LargeListPagination, paginated
-from closedloop.roles import ROLES, CanIngest, CanReadResponses, IsManager
+from closedloop.lib.exceptions import ApplicationError
+from closedloop.lib.pagination import LargeListPagination, paginated
+from closedloop.lib.roles import ROLES, CanIngest, CanReadResponses, IsManager
 from closedloop.selectors import nps_report
 from closedloop.users import role_of, user_create, user_list
 from followups.selectors import responses_coded_to

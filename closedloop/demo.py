@@ -23,7 +23,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from closedloop.roles import AGENT, INTEGRATION, MANAGER
+from closedloop.lib.roles import AGENT, INTEGRATION, MANAGER
 from closedloop.users import user_create
 from followups.models import ResponseRootCause
 from followups.services import root_cause_create, team_create

@@ -12,7 +12,7 @@ import dj_database_url
 import dj_email_url
 from django.core.exceptions import ImproperlyConfigured
 
-from closedloop.env import envbool, envint, envlist, envstr, local_secret_key
+from closedloop.lib.env import envbool, envint, envlist, envstr, local_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_htmx",
     "django_q",
+    "closedloop.lib",
     "closedloop",
     "surveys",
     "followups",
@@ -45,7 +46,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "closedloop.middleware.RejectNulCharactersMiddleware",
+    "closedloop.lib.middleware.RejectNulCharactersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -68,7 +69,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "closedloop.roles.role_context",
+                "closedloop.navigation.navigation",
             ],
         },
     },
@@ -100,7 +101,7 @@ else:
 
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
-    "closedloop.roles.ManagerPermissionsBackend",
+    "closedloop.lib.roles.ManagerPermissionsBackend",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -144,14 +145,14 @@ HELPDESK_WEBHOOK_SECRET = envstr("HELPDESK_WEBHOOK_SECRET")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "closedloop.roles.TokenWithRolesAuthentication",
+        "closedloop.lib.roles.TokenWithRolesAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "closedloop.pagination.StandardPagination",
+    "DEFAULT_PAGINATION_CLASS": "closedloop.lib.pagination.StandardPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "EXCEPTION_HANDLER": "closedloop.exceptions.api_exception_handler",
+    "EXCEPTION_HANDLER": "closedloop.lib.exceptions.api_exception_handler",
     "PAGE_SIZE": 50,
 }
 SPECTACULAR_SETTINGS = {

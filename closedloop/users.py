@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 
-from closedloop.roles import MANAGER, ROLES
+from closedloop.lib.roles import MANAGER, ROLES
 
 User = get_user_model()
 

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from closedloop.roles import user_roles
+from closedloop.lib.roles import user_roles
 from surveys.models import Response
 from surveys.nps import NpsSummary, compare
 from surveys.selectors import group_expression, nps_breakdown, response_list

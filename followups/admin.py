@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from closedloop.exceptions import ApplicationError
+from closedloop.lib.exceptions import ApplicationError
 from followups.models import (
     AgentProfile,
     Case,

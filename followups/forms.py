@@ -11,7 +11,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 
-from closedloop.exceptions import ApplicationError
+from closedloop.lib.exceptions import ApplicationError
 from followups.models import Case, RootCause, Team
 from followups.models.rules import Priority
 from followups.selectors import resolution_code_list, root_cause_list

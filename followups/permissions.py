@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
-from closedloop.roles import AGENT, MANAGER, user_roles
-from followups.models import Case
+from closedloop.lib.roles import AGENT, MANAGER, user_roles
+from followups.models import Case, Team
 
 AnyUser = AbstractBaseUser | AnonymousUser
 
@@ -37,3 +37,11 @@ def can_assign_case(user: AnyUser, case: Case, new_owner_id: int | None) -> bool
     if MANAGER in roles or (AGENT in roles and leads_team(user, case)):
         return True
     return AGENT in roles and case.owner_id is None and new_owner_id == user.pk
+
+
+def can_see_team_queue(user: AnyUser) -> bool:
+    """Managers see every team's queue; an agent sees the queues of the teams they lead."""
+    roles = user_roles(user)
+    if MANAGER in roles:
+        return True
+    return AGENT in roles and Team.objects.filter(lead=user.pk).exists()

@@ -14,7 +14,7 @@ from django.db import connection
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from closedloop.filters import BooleanFilter, FilterSet, apply_filters
+from closedloop.lib.filters import BooleanFilter, FilterSet, apply_filters
 from followups.models import (
     Case,
     CaseEvent,

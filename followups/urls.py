@@ -1,19 +1,24 @@
-"""Pages of the inner loop: the queues, the case page and its actions, the agent's settings."""
+"""Pages of the loops: the queues, the case page and its actions, the agent's settings, webhooks."""
 
 from __future__ import annotations
 
 from django.urls import path
 
-from followups import views
+from followups.views import cases, profiles, queues, webhooks
 
 urlpatterns = [
-    path("queue/", views.my_queue, name="queue"),
-    path("queue/team/", views.team_queue, name="team-queue"),
-    path("cases/<int:pk>/", views.case_page, name="case-detail"),
-    path("cases/<int:pk>/status/", views.case_transition_view, name="case-transition"),
-    path("cases/<int:pk>/notes/", views.case_note_view, name="case-note"),
-    path("cases/<int:pk>/contacts/", views.case_contact_view, name="case-contact"),
-    path("cases/<int:pk>/root-causes/", views.case_root_causes_view, name="case-root-causes"),
-    path("cases/<int:pk>/owner/", views.case_assign_view, name="case-assign"),
-    path("me/settings/", views.agent_settings, name="agent-settings"),
+    path("queue/", queues.my_queue, name="queue"),
+    path("queue/team/", queues.team_queue, name="team-queue"),
+    path("cases/<int:pk>/", cases.case_page, name="case-detail"),
+    path("cases/<int:pk>/status/", cases.case_transition_view, name="case-transition"),
+    path("cases/<int:pk>/notes/", cases.case_note_view, name="case-note"),
+    path("cases/<int:pk>/contacts/", cases.case_contact_view, name="case-contact"),
+    path("cases/<int:pk>/root-causes/", cases.case_root_causes_view, name="case-root-causes"),
+    path("cases/<int:pk>/owner/", cases.case_assign_view, name="case-assign"),
+    path("me/settings/", profiles.agent_settings, name="agent-settings"),
+    path("webhooks/", webhooks.webhook_list, name="webhook-list"),
+    path("webhooks/<int:pk>/", webhooks.webhook_detail, name="webhook-detail"),
+    path("webhooks/<int:pk>/active/", webhooks.webhook_active, name="webhook-active"),
+    path("webhooks/<int:pk>/delete/", webhooks.webhook_delete, name="webhook-delete"),
+    path("webhooks/deliveries/<int:pk>/replay/", webhooks.webhook_delivery_replay_view, name="webhook-delivery-replay"),
 ]

@@ -10,8 +10,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
-from closedloop.pagination import paginated
-from closedloop.roles import CanReadResponses, IsManager
+from closedloop.lib.pagination import paginated
+from closedloop.lib.roles import CanReadResponses, IsManager
 from surveys.models import Survey
 from surveys.selectors import survey_list
 from surveys.services import survey_create, survey_update

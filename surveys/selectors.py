@@ -12,7 +12,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import TruncDay, TruncMonth, TruncQuarter, TruncWeek
 from django.utils import timezone
 
-from closedloop.filters import FilterSet, apply_filters
+from closedloop.lib.filters import FilterSet, apply_filters
 from surveys.models import CATEGORY_CHOICES, Response, Survey
 from surveys.nps import Category, NpsSummary, compare, rounded
 

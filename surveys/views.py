@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from closedloop.roles import is_manager
+from closedloop.lib.roles import is_manager
 from surveys.forms import ImportUploadForm
 from surveys.models import ImportJob
 from surveys.services.imports import FINISHED, import_job_create

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
-from closedloop.db import COPY_BLOCK, COPY_THRESHOLD, insert_rows, insert_values, text_array
+from closedloop.lib.db import COPY_BLOCK, COPY_THRESHOLD, insert_rows, insert_values, text_array
 from followups.models import Notification
 from surveys.models import Customer, Response
 

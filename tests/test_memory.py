@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-from closedloop.memory import collector_paused
+from closedloop.lib.memory import collector_paused
 
 
 def test_the_collector_is_paused_inside_and_resumed_after_even_on_error():

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from closedloop.demo import DEFAULT_PASSWORD, USERS, demo_plan
-from closedloop.roles import AGENT, INTEGRATION, MANAGER
+from closedloop.lib.roles import AGENT, INTEGRATION, MANAGER
 from followups.models import ResponseRootCause, RootCause, Team
 from surveys.models import Account, Customer, Response, Survey
 from surveys.selectors import group_expression, nps_breakdown

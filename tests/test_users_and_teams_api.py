@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 
-from closedloop.roles import user_roles
+from closedloop.lib.roles import user_roles
 from followups.models import Team
 from tests.factories import make_user
 

@@ -16,8 +16,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from closedloop.exceptions import ApplicationError, ConflictError
-from closedloop.roles import AGENT, MANAGER
+from closedloop.lib.exceptions import ApplicationError, ConflictError
+from closedloop.lib.roles import AGENT, MANAGER
 from followups.business_time import add_business_time, business_time_between
 from followups.models import Case, CaseEvent, CasePause, ResolutionCode, ResponseRootCause, RootCause
 from followups.notifications import assignment_email, wants_assignment_emails

@@ -13,7 +13,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from closedloop.roles import AGENT, MANAGER
+from closedloop.lib.roles import AGENT, MANAGER
 from followups.models import Case, Notification
 from followups.models.cases import OPEN
 from followups.notifications import digest_email

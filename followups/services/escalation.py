@@ -18,7 +18,7 @@ from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from closedloop.roles import MANAGER
+from closedloop.lib.roles import MANAGER
 from followups.models import Case, CaseEvent, Team
 from followups.models.cases import OPEN
 from followups.notifications import breach_email, escalation_email

@@ -22,8 +22,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
-from closedloop.db import insert_rows
-from closedloop.roles import AGENT, MANAGER
+from closedloop.lib.db import insert_rows
+from closedloop.lib.roles import AGENT, MANAGER
 from followups.models import Case, CaseEvent, RoutingRule, SlaPolicy, Team
 from followups.models.rules import Priority
 from followups.notifications import assignment_email, hot_case_email, wants_assignment_emails

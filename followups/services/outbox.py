@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from closedloop.db import insert_rows
+from closedloop.lib.db import insert_rows
 from followups.models import CaseEvent, Notification, WebhookDelivery, WebhookEndpoint
 
 

@@ -27,7 +27,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from closedloop.exceptions import ConflictError
+from closedloop.lib.exceptions import ConflictError
 from followups.models import WebhookDelivery, WebhookEndpoint
 from followups.services.outbox import deliver_on_commit
 from followups.webhooks import EVENT_TYPES, headers, slack_message

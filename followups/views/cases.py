@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from closedloop.exceptions import ApplicationError, ConflictError
+from closedloop.lib.exceptions import ApplicationError, ConflictError
 from followups.forms import REFUSED, AssignForm, CaseForm, ContactForm, NoteForm, RootCausesForm, TransitionForm
 from followups.models import Case
 from followups.permissions import can_assign_case, can_work_case

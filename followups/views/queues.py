@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from closedloop.roles import is_manager
+from closedloop.lib.roles import is_manager
 from followups.forms import QueueFilterForm, TeamQueueFilterForm
 from followups.models import Case, Team
 from followups.selectors import case_counts, case_list, team_list

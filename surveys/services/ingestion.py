@@ -23,8 +23,8 @@ from typing import Any, NamedTuple
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from closedloop.db import insert_values, text_array
-from closedloop.memory import collector_paused
+from closedloop.lib.db import insert_values, text_array
+from closedloop.lib.memory import collector_paused
 from surveys.intake import CustomerData, Errors, ResponseItem, parse_response_item
 from surveys.models import Channel, Customer, Response, Survey
 from surveys.signals import responses_ingested

@@ -60,8 +60,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
-from closedloop.roles import AGENT
-from followups.case_apis import CaseOutputSerializer, serializer_context
+from closedloop.lib.roles import AGENT
+from followups.apis.cases import CaseOutputSerializer, serializer_context
 from followups.models import Team, WebhookDelivery, WebhookEndpoint
 from followups.selectors import case_values, with_root_causes
 from followups.services import escalation, root_cause_create, team_create

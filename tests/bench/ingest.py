@@ -39,8 +39,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_q.models import OrmQ
 
-from closedloop.db import copy_text
-from closedloop.roles import AGENT
+from closedloop.lib.db import copy_text
+from closedloop.lib.roles import AGENT
 from followups.models import Case, Team
 from followups.services import team_create
 from surveys.models import Customer, Response, Survey

@@ -16,7 +16,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from closedloop.roles import ROLES
+from closedloop.lib.roles import ROLES
 
 # Playwright's sync API runs an event loop in the test thread; Django refuses ORM calls made while
 # a loop runs unless told they are safe, which they are here: the test code itself is synchronous.

@@ -235,7 +235,7 @@ def test_the_quick_case_rendering_matches_the_declared_fields(cases, zone, offse
     from django.utils import timezone
     from rest_framework import serializers
 
-    from followups.case_apis import CaseDetailSerializer, serializer_context
+    from followups.apis.cases import CaseDetailSerializer, serializer_context
     from followups.selectors import case_detail
 
     case_transition(case=cases[0], to_status="contacted", actor=cases[0].owner)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from closedloop.exceptions import ApplicationError, ConflictError
+from closedloop.lib.exceptions import ApplicationError, ConflictError
 from followups.models import Case, CaseEvent, CasePause, ResponseRootCause
 from followups.services.cases import case_contact_log, case_note_add, case_root_causes_set, case_transition
 from followups.services.coding import resolution_code_create, root_cause_create

@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.core.exceptions import ValidationError
 
-from closedloop.exceptions import ConflictError
+from closedloop.lib.exceptions import ConflictError
 from followups.models import Case, WebhookDelivery, WebhookEndpoint
 from followups.services import team_create
 from followups.services.outbox import webhook_events_queue

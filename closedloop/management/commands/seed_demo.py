@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from closedloop.demo import DEFAULT_PASSWORD, DEFAULT_SEED, TEAMS, USERS, demo_password_matches, demo_seed
-from closedloop.env import envstr
+from closedloop.lib.env import envstr
 
 
 class Command(BaseCommand):

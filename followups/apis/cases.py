@@ -20,9 +20,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
-from closedloop.exceptions import ApplicationError
-from closedloop.pagination import UncountedPagination, paginated
-from closedloop.roles import IsManager
+from closedloop.lib.exceptions import ApplicationError
+from closedloop.lib.pagination import UncountedPagination, paginated
+from closedloop.lib.roles import IsManager
 from followups.models import Case, ResolutionCode
 from followups.models.cases import breached_deadlines, is_at_risk, is_overdue
 from followups.permissions import can_read_cases

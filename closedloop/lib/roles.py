@@ -6,8 +6,6 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import F
-from django.http import HttpRequest
-from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
@@ -60,24 +58,6 @@ class TokenWithRolesAuthentication(TokenAuthentication):
 
 def is_manager(user: AbstractBaseUser | AnonymousUser) -> bool:
     return MANAGER in user_roles(user)
-
-
-def role_context(request: HttpRequest) -> dict[str, Any]:
-    """Template context: which navigation entries the signed-in user may see."""
-    roles = user_roles(request.user)
-    is_manager = MANAGER in roles
-    return {
-        "is_manager": is_manager,
-        "is_agent": AGENT in roles or is_manager,
-        # Team leads get the team queue; a lazy value, so pages that never ask run no query.
-        "is_lead": SimpleLazyObject(lambda: is_manager or _leads_a_team(request.user, roles)),
-    }
-
-
-def _leads_a_team(user, roles: frozenset[str]) -> bool:
-    from followups.models import Team  # the project layer may read both apps
-
-    return AGENT in roles and Team.objects.filter(lead=user).exists()
 
 
 class _HasRole(BasePermission):

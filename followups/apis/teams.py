@@ -10,8 +10,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
-from closedloop.pagination import paginated
-from closedloop.roles import CanReadResponses, IsManager
+from closedloop.lib.pagination import paginated
+from closedloop.lib.roles import CanReadResponses, IsManager
 from followups.models import Team
 from followups.selectors import root_cause_list, team_list
 from followups.services import root_cause_create, team_create, team_update

@@ -13,8 +13,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from closedloop.exceptions import ConflictError
-from closedloop.roles import is_manager
+from closedloop.lib.exceptions import ConflictError
+from closedloop.lib.roles import is_manager
 from followups.models import WebhookDelivery, WebhookEndpoint
 from followups.selectors import webhook_delivery_list, webhook_endpoint_list
 from followups.services.webhooks import (

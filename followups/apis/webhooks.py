@@ -14,8 +14,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
-from closedloop.pagination import LargeListPagination, paginated
-from closedloop.roles import IsManager
+from closedloop.lib.pagination import LargeListPagination, paginated
+from closedloop.lib.roles import IsManager
 from followups.models import WebhookDelivery, WebhookEndpoint
 from followups.selectors import webhook_delivery_list, webhook_endpoint_list
 from followups.services.webhooks import (

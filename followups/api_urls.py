@@ -1,0 +1,30 @@
+"""The loops' endpoints, mounted under /api/v1/."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from followups.apis import cases, teams, webhooks
+
+urlpatterns = [
+    path("teams/", teams.TeamListCreateApi.as_view(), name="api-teams"),
+    path("teams/<slug:slug>/", teams.TeamDetailApi.as_view(), name="api-team"),
+    path("root-causes/", teams.RootCauseListCreateApi.as_view(), name="api-root-causes"),
+    path("cases/", cases.CaseListApi.as_view(), name="api-cases"),
+    path("cases/<int:case_id>/", cases.CaseDetailApi.as_view(), name="api-case"),
+    path("cases/<int:case_id>/transition/", cases.CaseTransitionApi.as_view(), name="api-case-transition"),
+    path("cases/<int:case_id>/assign/", cases.CaseAssignApi.as_view(), name="api-case-assign"),
+    path("cases/<int:case_id>/notes/", cases.CaseNoteApi.as_view(), name="api-case-notes"),
+    path("cases/<int:case_id>/contacts/", cases.CaseContactApi.as_view(), name="api-case-contacts"),
+    path("cases/<int:case_id>/root-causes/", cases.CaseRootCausesApi.as_view(), name="api-case-root-causes"),
+    path("cases/<int:case_id>/events/", cases.CaseEventsApi.as_view(), name="api-case-events"),
+    path("resolution-codes/", cases.ResolutionCodeListApi.as_view(), name="api-resolution-codes"),
+    path("webhooks/", webhooks.WebhookListCreateApi.as_view(), name="api-webhooks"),
+    path("webhooks/<int:pk>/", webhooks.WebhookDetailApi.as_view(), name="api-webhook"),
+    path("webhooks/<int:pk>/deliveries/", webhooks.WebhookDeliveryListApi.as_view(), name="api-webhook-deliveries"),
+    path(
+        "webhook-deliveries/<int:pk>/replay/",
+        webhooks.WebhookDeliveryReplayApi.as_view(),
+        name="api-webhook-delivery-replay",
+    ),
+]

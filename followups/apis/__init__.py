@@ -1,0 +1,1 @@
+"""The loops' REST endpoints (DRF, thin: validate, call a service or selector, serialize)."""
