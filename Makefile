@@ -9,33 +9,44 @@ PORT ?= 8000
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Reinstall only when the requirements change.
-$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
+# Reinstall only when the requirements change: `make run` needs the runtime only, the
+# targets that test, lint or measure add the test and lint tools.
+RUNTIME := $(VENV)/.installed-runtime
+DEV := $(VENV)/.installed-dev
+
+$(RUNTIME): requirements.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(DEV): requirements-dev.txt $(RUNTIME)
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-run: $(VENV)/.installed
+# gunicorn and the task cluster; serve prints the demo logins last, once the server answers.
+run: $(RUNTIME)
 	$(BIN)/python manage.py migrate --no-input
-	PORT=$(PORT) $(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py setup_schedules
-	exec $(BIN)/python manage.py serve --port $(PORT)
+	PORT=$(PORT) exec $(BIN)/python manage.py serve --port $(PORT) --demo
 
-test: $(VENV)/.installed
+test: $(DEV)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-bench: $(VENV)/.installed
+bench: $(DEV)
 	$(BIN)/python tests/bench/ingest.py
 	$(BIN)/python tests/bench/nps.py
 	$(BIN)/python tests/bench/escalation.py
 
-lint: $(VENV)/.installed
+lint: $(DEV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy .
+	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 
-fmt: $(VENV)/.installed
+fmt: $(DEV)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles run

@@ -11,15 +11,26 @@ from typing import Any
 
 from django.db.models import F, QuerySet
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import Throttled, ValidationError
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
+from closedloop import throttling
 from closedloop.lib.exceptions import ApplicationError
-from closedloop.lib.pagination import LargeListPagination, paginated
+from closedloop.lib.pagination import LargeListPagination, StandardPagination, paginated
 from closedloop.lib.roles import ROLES, CanIngest, CanReadResponses, IsManager
 from closedloop.selectors import nps_report
 from closedloop.users import role_of, user_create, user_list
@@ -27,19 +38,57 @@ from followups.selectors import responses_coded_to
 from surveys.models import Channel, Response
 from surveys.selectors import response_list
 from surveys.services import responses_ingest
-from surveys.services.ingestion import MAX_BATCH
+from surveys.services.ingestion import MAX_BATCH_BYTES
+
+
+class TokenOutputSerializer(serializers.Serializer):
+    token = serializers.CharField()
 
 
 class TokenApi(ObtainAuthToken):
-    """POST {"username", "password"} -> {"token"}."""
+    """POST {"username", "password"} -> {"token"}; DELETE revokes the token that signs the request."""
 
-    authentication_classes = ()
-    permission_classes = ()
+    # ObtainAuthToken names DRF's own JSON parser; sign-ins are read as strictly as any body.
+    parser_classes = APIView.parser_classes
+
+    def get_permissions(self) -> list[BasePermission]:
+        return [IsAuthenticated()] if self.request.method == "DELETE" else []
+
+    def perform_authentication(self, request: Request) -> None:
+        """Only DELETE reads credentials (through its permission); a sign-in carries none."""
+
+    @extend_schema(
+        auth=[],
+        request=AuthTokenSerializer,
+        responses={
+            200: TokenOutputSerializer,
+            429: OpenApiResponse(description="Too many failed sign-ins for the account or the address."),
+        },
+        description="Signs in with a password and answers the user's token (the same one until it is revoked).",
+    )
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> ApiResponse:
+        serializer = self.get_serializer(data=request.data)
+        if not serializer.is_valid():
+            # django-axes flags the request when the account or the address is locked out.
+            if getattr(request, "axes_locked_out", False):
+                raise Throttled(wait=throttling.lockout_seconds(), detail=throttling.lockout_message())
+            raise ValidationError(serializer.errors)
+        token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        return ApiResponse({"token": token.key})
+
+    @extend_schema(
+        request=None,
+        responses={204: None},
+        description="Revokes the caller's token; the next sign-in answers a new one.",
+    )
+    def delete(self, request: Request, *args: Any, **kwargs: Any) -> ApiResponse:
+        Token.objects.filter(user=request.user.pk).delete()
+        return ApiResponse(status=status.HTTP_204_NO_CONTENT)
 
 
 class UserOutputSerializer(serializers.Serializer):
     username = serializers.CharField()
-    email = serializers.EmailField()
+    email = serializers.CharField(help_text="Blank when the user has none.")
     role = serializers.SerializerMethodField()
 
     def get_role(self, user) -> str | None:
@@ -55,6 +104,7 @@ class UserInputSerializer(serializers.Serializer):
 
 class UserListCreateApi(APIView):
     permission_classes = [IsManager]
+    pagination_class = StandardPagination
 
     @extend_schema(responses=UserOutputSerializer(many=True))
     def get(self, request: Request) -> ApiResponse:
@@ -89,6 +139,13 @@ class ResponseInputSerializer(serializers.Serializer):
     ticket_ref = serializers.CharField(required=False, max_length=100)
 
 
+class ResponseCustomerSerializer(serializers.Serializer):
+    external_id = serializers.CharField()
+    email = serializers.CharField(help_text="Blank when unknown.")
+    name = serializers.CharField()
+    attributes = serializers.DictField()
+
+
 class ResponseOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     survey = serializers.CharField(source="survey.slug")
@@ -103,6 +160,7 @@ class ResponseOutputSerializer(serializers.Serializer):
     ticket_ref = serializers.CharField()
     case = serializers.IntegerField(source="case_id", allow_null=True, default=None)
 
+    @extend_schema_field(ResponseCustomerSerializer)
     def get_customer(self, response: Response) -> dict[str, Any]:
         customer = response.customer
         return {
@@ -123,6 +181,8 @@ def _response_output(response_id: int) -> dict[str, Any]:
 
 
 class ResponseListIngestApi(APIView):
+    pagination_class = LargeListPagination
+
     def get_permissions(self):
         return [CanIngest()] if self.request.method == "POST" else [CanReadResponses()]
 
@@ -141,7 +201,7 @@ class ResponseListIngestApi(APIView):
         responses = _with_case(response_list(filters=request.query_params))
         if request.query_params.get("root_cause"):
             responses = responses_coded_to(responses, request.query_params["root_cause"])
-        return paginated(request, responses, ResponseOutputSerializer, view=self, pagination_class=LargeListPagination)
+        return paginated(request, responses, ResponseOutputSerializer, view=self)
 
     @extend_schema(
         request=ResponseInputSerializer,
@@ -150,7 +210,7 @@ class ResponseListIngestApi(APIView):
     )
     def post(self, request: Request) -> ApiResponse:
         outcome = responses_ingest(items=[request.data]).outcomes[0]
-        if outcome.status == "rejected":
+        if outcome.response_id is None:  # rejected: only stored responses have an id
             raise ApplicationError("Invalid response.", errors=outcome.errors)
         code = status.HTTP_201_CREATED if outcome.status == "created" else status.HTTP_200_OK
         return ApiResponse(_response_output(outcome.response_id), status=code)
@@ -158,6 +218,8 @@ class ResponseListIngestApi(APIView):
 
 class ResponseBulkIngestApi(APIView):
     permission_classes = [CanIngest]
+    # A full batch is far larger than the site-wide body limit (BodySizeLimitMiddleware).
+    max_body_bytes = MAX_BATCH_BYTES
 
     @extend_schema(
         request=inline_serializer("BulkIngestInput", {"responses": ResponseInputSerializer(many=True)}),
@@ -174,10 +236,6 @@ class ResponseBulkIngestApi(APIView):
         items = request.data.get("responses") if isinstance(request.data, dict) else None
         if not isinstance(items, list):
             raise ApplicationError("Invalid body.", errors={"responses": ["Expected a list of responses."]})
-        if len(items) > MAX_BATCH:
-            raise ApplicationError(
-                "Too many items.", errors={"responses": [f"At most {MAX_BATCH} responses per request."]}
-            )
         result = responses_ingest(items=items)
         return ApiResponse(
             {
@@ -203,6 +261,7 @@ class NpsApi(APIView):
         responses=inline_serializer(
             "NpsResult",
             {
+                "generated_at": serializers.DateTimeField(),
                 "results": inline_serializer(
                     "NpsRow",
                     {
@@ -227,7 +286,7 @@ class NpsApi(APIView):
                         ),
                     },
                     many=True,
-                )
+                ),
             },
         ),
     )

@@ -7,16 +7,24 @@ improves slowly over the year and differs by segment; and a root-cause taxonomy 
 comments. The plan is a pure function of a seed and a moment, so the same seed builds the same
 year; writing goes through the product's own services, ingestion first of all, so extensions
 listening to ``responses_ingested`` see the demo exactly as they would see real traffic.
+
+The follow-up loop has a past too: routing rules and resolution codes, then the last quarter
+replayed in time order through the case services and the escalation sweep (each at its past
+moment), so cases were opened, worked, breached, escalated, resolved and closed; and a few of
+the last days' detractors are caught, right now, in every open state (at risk, overdue,
+unowned, waiting on the customer).
 """
 
 from __future__ import annotations
 
+import heapq
 import random
 import unicodedata
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from itertools import count
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -25,8 +33,16 @@ from django.utils import timezone
 
 from closedloop.lib.roles import AGENT, INTEGRATION, MANAGER
 from closedloop.users import user_create
-from followups.models import ResponseRootCause
+from followups.business_time import WorkingCalendar, add_business_time
+from followups.models import Case, Notification, ResponseRootCause, RoutingRule, Team
+from followups.models.rules import Priority
 from followups.services import root_cause_create, team_create
+from followups.services.cases import case_assign, case_contact_log, case_note_add, case_transition
+from followups.services.coding import resolution_code_create
+from followups.services.escalation import escalation_sweep
+from followups.services.opening import cases_open_for_responses
+from followups.sla import AT_RISK_SHARE, DEFAULT_TARGETS, team_calendar
+from followups.workflow import CaseStatus
 from surveys.models import Account, Channel, Customer, Survey
 from surveys.services import responses_ingest, survey_create
 
@@ -239,6 +255,113 @@ TICKET_CHANNELS = {
 }
 WAVE_CHANNELS = {Channel.EMAIL: 80, Channel.WEB: 15, Channel.SMS: 5}
 DETRACTOR_SCORES = {0: 4, 1: 2, 2: 3, 3: 5, 4: 8, 5: 14, 6: 18}
+DETRACTOR_MAX = max(DETRACTOR_SCORES)
+
+
+# The inner loop's past. Each detractor's case is worked through one of these stories: steps
+# with the business hours they come after the previous step (or the opening), drawn in a range.
+STORIES: dict[str, tuple[int, tuple[tuple[str, float, float], ...]]] = {
+    "smooth": (40, (
+        ("contact", 0.5, 6), ("note", 0.2, 1), ("in_progress", 0.1, 2), ("resolve", 2, 12), ("close", 8, 30),
+    )),
+    "quick": (15, (("contact", 0.5, 5), ("resolve", 0.5, 4), ("close", 8, 24))),
+    "waiting": (14, (
+        ("contact", 0.5, 6), ("in_progress", 0.5, 3), ("wait", 1, 8), ("resume", 8, 24), ("resolve", 2, 10),
+        ("close", 8, 24),
+    )),
+    "late-contact": (10, (("contact", 9, 30), ("in_progress", 0.5, 4), ("resolve", 3, 12), ("close", 8, 30))),
+    "late-resolution": (9, (
+        ("contact", 0.5, 6), ("in_progress", 0.5, 2), ("note", 5, 20), ("resolve", 45, 80), ("close", 8, 24),
+    )),
+    "unreachable": (7, (("no_answer", 1, 6), ("no_answer", 8, 16), ("message", 8, 16), ("give_up", 16, 30))),
+    "reopened": (5, (
+        ("contact", 0.5, 6), ("resolve", 2, 10), ("reopen", 4, 16), ("resolve", 2, 8), ("close", 8, 24),
+    )),
+}  # fmt: skip
+# The last days' detractors whose cases a first visit finds in every open state: their score,
+# and their steps in minutes after the opening (at any hour: someone was on call).
+LIVE_STORIES = {
+    "first-contact-at-risk": 5,
+    "resolution-at-risk": 4,
+    "escalated-overdue": 2,
+    "unowned": 6,
+    "waiting": 3,
+    "resolved": 5,
+    "contacted": 6,
+}
+LIVE_STEPS = {
+    "resolution-at-risk": (("contact", 15), ("in_progress", 40)),
+    "unowned": (("unassign", 30),),
+    "waiting": (("contact", 20), ("in_progress", 60), ("wait", 180)),
+    "resolved": (("contact", 60), ("resolve", 180)),
+    "contacted": (("contact", 60),),
+}
+LIVE_AGES = {
+    "unowned": timedelta(hours=2),
+    "waiting": timedelta(days=2),
+    "resolved": timedelta(days=3),
+    "contacted": timedelta(hours=20),
+}
+LIVE_SEARCH_STEPS = 4 * 24 * 14  # quarter hours in two weeks
+# The follow-up loop went live a quarter ago: the detractors since then have their cases (the
+# year before is survey history only). Replaying a quarter keeps the seed quick, as does a
+# coarser clock than the task cluster's sweep every few minutes: a breach is recorded a little
+# later than the cluster would record it.
+HISTORY_DAYS = 91
+SWEEP_EVERY = timedelta(hours=6)
+STATUS_OF_STEP = {
+    "in_progress": CaseStatus.IN_PROGRESS,
+    "wait": CaseStatus.WAITING_ON_CUSTOMER,
+    "resume": CaseStatus.IN_PROGRESS,
+    "reopen": CaseStatus.IN_PROGRESS,
+    "resolve": CaseStatus.RESOLVED,
+    "close": CaseStatus.CLOSED,
+    "give_up": CaseStatus.CLOSED,
+}
+NOTES = {
+    "contact": (
+        "Called the customer, apologised and agreed on the next steps.",
+        "Reached the customer by phone; they walked me through what went wrong.",
+        "Emailed the customer to apologise and asked for the details.",
+    ),
+    "note": (
+        "The ticket history shows it went between two queues before anyone picked it up.",
+        "Asked second line to look at the underlying fault.",
+        "The customer sent screenshots by email.",
+    ),
+    "in_progress": ("Working on a fix with second line.", "Ordered a replacement; delivery in two days.", ""),
+    "wait": (
+        "Asked the customer to try the fix and confirm.",
+        "Waiting for the customer to say when they can be reached.",
+    ),
+    "resume": ("The customer replied; back on it.",),
+    "reopen": ("The customer wrote back: the problem came back.",),
+    "resolve": ("Fixed and confirmed with the customer.", "The customer is happy with the outcome.", ""),
+}
+UNREACHABLE = "Customer unreachable after three attempts."
+RESOLUTION_CODES = (
+    ("fixed", "Fixed"),
+    ("workaround", "Workaround in place"),
+    ("access-restored", "Access restored"),
+    ("device-replaced", "Device repaired or replaced"),
+    ("explained", "Explained, no fault found"),
+    ("apology", "Apologised, process improved"),
+)
+CODES_OF_THEME = {
+    "slow-response": ("apology",),
+    "repeat-contact": ("fixed", "workaround"),
+    "vpn-access": ("access-restored", "workaround"),
+    "password-reset": ("access-restored",),
+    "hardware": ("device-replaced", "fixed"),
+    "no-updates": ("apology",),
+    "agent-knowledge": ("fixed", "explained"),
+    "approval-rules": ("explained",),
+    "self-service-portal": ("explained", "workaround"),
+}
+UNTHEMED_CODES = ("fixed", "explained", "apology")
+# Routing: each region's team takes its customers (the default team takes the rest); the rule
+# of the weeks after the VPN upgrade is kept, switched off.
+VPN_RULE_NAME, VPN_RULE_KEYWORDS = "VPN upgrade war room (ended)", ["vpn"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,6 +390,7 @@ class DemoResponse:
     item: dict[str, Any]  # a raw ingestion item, as an integration would send it
     theme: str | None  # the root cause the comment is about
     submitted_at: datetime
+    story: str | None = None  # how its case is worked (LIVE_STORIES); None: drawn when it opens
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,6 +406,7 @@ class DemoSummary:
     customers: int
     responses: int
     root_cause_codes: int
+    cases: int
 
 
 def demo_plan(*, seed: int, now: datetime) -> DemoPlan:
@@ -290,11 +415,12 @@ def demo_plan(*, seed: int, now: datetime) -> DemoPlan:
     accounts = _accounts(rng)
     customers = _customers(rng, accounts)
     responses = [*_ticket_responses(rng, customers, now), *_wave_responses(rng, customers, now)]
+    responses += _live_responses(rng, customers, now, next_ticket=1 + max(_ticket_numbers(responses)))
     responses.sort(key=lambda response: response.submitted_at)
     return DemoPlan(accounts, customers, responses)
 
 
-def _pick(rng: random.Random, weights: dict[Any, float]) -> Any:
+def _pick(rng: random.Random, weights: Mapping[Any, float]) -> Any:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
@@ -400,6 +526,64 @@ def _wave_responses(rng: random.Random, customers: list[DemoCustomer], now: date
     return responses
 
 
+def _live_responses(
+    rng: random.Random, customers: list[DemoCustomer], now: datetime, *, next_ticket: int
+) -> list[DemoResponse]:
+    """The detractors of the last days whose cases are caught, right now, in each open state."""
+    responses = []
+    for number, (story, score) in enumerate(LIVE_STORIES.items(), start=next_ticket):
+        customer = rng.choice(customers)
+        moment = _live_moment(story, now)
+        comment, theme = _comment(rng, score, customer, 0, f"INC-{number}")
+        item = {
+            "survey": TICKET_SURVEY,
+            "customer": customer.as_item(),
+            "score": score,
+            "comment": comment,
+            "channel": Channel.EMAIL,
+            "submitted_at": moment.isoformat(),
+            "ticket_ref": f"INC-{number}",
+            "external_id": f"hd-rating-{number}",
+        }
+        responses.append(DemoResponse(item, theme, moment, story))
+    return responses
+
+
+def _ticket_numbers(responses: Sequence[DemoResponse]) -> list[int]:
+    return [int(r.item["ticket_ref"].removeprefix("INC-")) for r in responses if r.item.get("ticket_ref")]
+
+
+def _live_moment(story: str, now: datetime) -> datetime:
+    """When the response of a live story came in, so that its case is in that state now."""
+    calendar = team_calendar(Team())  # the demo teams keep the default business calendar
+    targets = DEFAULT_TARGETS[Priority.NORMAL]
+    if story == "first-contact-at-risk":
+        return _opened_at_risk(now, calendar, targets.first_contact)
+    if story == "resolution-at-risk":
+        return _opened_at_risk(now, calendar, targets.resolution)
+    if story == "escalated-overdue":
+        # Missed its first contact long enough ago for the sweep to have handed it to the lead.
+        moment = now - timedelta(hours=1)
+        hot = DEFAULT_TARGETS[Priority.HOT]
+        while add_business_time(moment, hot.first_contact, calendar) > now - hot.reassign_after - timedelta(hours=1):
+            moment -= timedelta(hours=1)
+        return moment
+    return now - LIVE_AGES[story]
+
+
+def _opened_at_risk(now: datetime, calendar: WorkingCalendar, target: timedelta) -> datetime:
+    """The latest opening (in quarter hours back from ``now``) that puts ``now`` well inside the
+    at-risk stretch before the ``target`` deadline: at least 15 minutes in, an hour before the end."""
+    moment = now
+    for _ in range(LIVE_SEARCH_STEPS):
+        moment -= timedelta(minutes=15)
+        at_risk_from = add_business_time(moment, target * (1 - AT_RISK_SHARE), calendar)
+        due = add_business_time(moment, target, calendar)
+        if at_risk_from <= now - timedelta(minutes=15) and due >= now + timedelta(hours=1):
+            return moment
+    raise ValueError("the demo calendar has no at-risk stretch around now")
+
+
 def _response(
     rng: random.Random,
     *,
@@ -467,7 +651,7 @@ def _comment(rng: random.Random, score: int, customer: DemoCustomer, age: float,
 
 
 def _theme(rng: random.Random, age: float) -> str:
-    weights = dict(THEME_WEIGHTS)
+    weights: dict[str, float] = dict(THEME_WEIGHTS)
     weights["slow-response"] *= 0.5 + age / 365  # the queue got faster over the year
     if 120 <= age <= 180:
         weights["vpn-access"] *= 4  # the weeks after the VPN client upgrade
@@ -493,10 +677,13 @@ def demo_seed(*, password: str, seed: int = DEFAULT_SEED, now: datetime | None =
     _create_people(password)
     _create_surveys()
     root_causes = _create_root_causes()
+    _create_resolution_codes()
     response_ids = _ingest(plan.responses, now)
     _create_accounts(plan)
+    _create_routing_rules()
     codes = _code_root_causes(plan.responses, response_ids, root_causes, now)
-    return DemoSummary(len(plan.accounts), len(plan.customers), len(response_ids), codes)
+    cases = _replay_the_loop(plan.responses, response_ids, now, random.Random(seed))
+    return DemoSummary(len(plan.accounts), len(plan.customers), len(response_ids), codes, cases)
 
 
 def _create_people(password: str) -> None:
@@ -540,8 +727,36 @@ def _ingest(responses: Sequence[DemoResponse], now: datetime) -> list[int]:
         result = responses_ingest(items=[r.item for r in responses[start : start + BATCH]], now=now)
         if result.rejected:
             raise ValueError(f"the demo plan has invalid responses: {result.rejected[:3]}")
-        ids.extend(outcome.response_id for outcome in result.outcomes)
+        # Every item is new or a duplicate of a stored one: each outcome names its response.
+        ids.extend(outcome.response_id for outcome in result.outcomes if outcome.response_id is not None)
     return ids
+
+
+def _create_resolution_codes() -> None:
+    for position, (slug, name) in enumerate(RESOLUTION_CODES, start=1):
+        resolution_code_create(slug=slug, name=name, position=position * 10)
+
+
+def _create_routing_rules() -> None:
+    """The rules a manager would enter in the admin, checked as the admin checks them."""
+    teams = {team.slug: team for team in Team.objects.all()}
+    regions = [(region, team) for region, team in TEAM_OF_REGION.items() if team != DEFAULT_TEAM]
+    rules = [
+        RoutingRule(
+            position=position * 10,
+            name=f"{region} customers to {TEAMS[team]}",
+            attribute_name="region",
+            attribute_value=region,
+            team=teams[team],
+        )
+        for position, (region, team) in enumerate(regions, start=1)
+    ]
+    rules.append(
+        RoutingRule(position=5, name=VPN_RULE_NAME, keywords=VPN_RULE_KEYWORDS, team=teams[DEFAULT_TEAM], active=False)
+    )
+    for rule in rules:
+        rule.full_clean()
+        rule.save()
 
 
 def _create_accounts(plan: DemoPlan) -> None:
@@ -566,6 +781,93 @@ def _code_root_causes(
     ]
     ResponseRootCause.objects.bulk_create(codes, batch_size=1000)
     return len(codes)
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """One thing that happens in the replayed quarter: a case opens, or someone works one."""
+
+    action: str  # "open" or a story step
+    target: int  # the response to open a case for, else the case
+    theme: str | None
+    story: str | None = None
+
+
+def _replay_the_loop(
+    responses: Sequence[DemoResponse], response_ids: Sequence[int], now: datetime, rng: random.Random
+) -> int:
+    """Replay the inner loop's last HISTORY_DAYS through the product's services, in time order;
+    return the cases opened.
+
+    Each detractor's case opens when the response came in, its owner works it through a story,
+    and the escalation sweep runs every SWEEP_EVERY in between, as the task cluster would have.
+    Steps due after ``now`` have not happened yet: the last days' cases are still open.
+    """
+    live_since, sequence = now - timedelta(days=HISTORY_DAYS), count()
+    agenda = [
+        (response.submitted_at, next(sequence), _Step("open", response_id, response.theme, response.story))
+        for response, response_id in zip(responses, response_ids, strict=True)
+        if response.item["score"] <= DETRACTOR_MAX and response.submitted_at >= live_since
+    ]
+    heapq.heapify(agenda)
+    sweep_at, opened = (agenda[0][0] if agenda else now), []
+    while agenda and agenda[0][0] <= now:
+        when, _, step = heapq.heappop(agenda)
+        while sweep_at <= when:
+            escalation_sweep(now=sweep_at)
+            sweep_at += SWEEP_EVERY
+        if step.action != "open":
+            _work(rng, step, when)
+            continue
+        for case in cases_open_for_responses(response_ids=[step.target], now=when):
+            opened.append(case.pk)
+            for at, action in _story(rng, case, step.story, when):
+                heapq.heappush(agenda, (at, next(sequence), _Step(action, case.pk, step.theme)))
+    escalation_sweep(now=now)
+    # The services queued the staff emails of a whole quarter; they belong to the past, so they
+    # are dropped rather than delivered to a new user's inbox (or console) all at once.
+    Notification.objects.filter(case__in=opened, created_at__lt=now).delete()
+    return len(opened)
+
+
+def _story(rng: random.Random, case: Case, live: str | None, opened: datetime) -> list[tuple[datetime, str]]:
+    """When each step of the case's story happens: a live story's fixed minutes, else a drawn
+    story in the team's business hours."""
+    if live:
+        return [(opened + timedelta(minutes=minutes), action) for action, minutes in LIVE_STEPS.get(live, ())]
+    _, steps = STORIES[_pick(rng, {name: weight for name, (weight, _) in STORIES.items()})]
+    calendar = team_calendar(case.team)
+    moments, at = [], opened
+    for action, fewest, most in steps:
+        at = add_business_time(at, timedelta(hours=rng.uniform(fewest, most)), calendar)
+        moments.append((at, action))
+    return moments
+
+
+def _work(rng: random.Random, step: _Step, when: datetime) -> None:
+    """One step of a story, taken by the case's owner at that moment (the lead after escalation)."""
+    case = Case.objects.select_related("team__lead", "owner").get(pk=step.target)
+    actor = case.owner or case.team.lead
+    if actor is None:
+        raise ValueError(f"{case} has neither an owner nor a team lead to work it")
+    note = rng.choice(NOTES.get(step.action, ("",)))
+    if step.action == "contact":
+        channel = rng.choice(("phone", "email"))
+        case_contact_log(case=case, actor=actor, channel=channel, outcome="reached", note=note, now=when)
+    elif step.action in ("no_answer", "message"):
+        outcome = "left_message" if step.action == "message" else "no_answer"
+        case_contact_log(case=case, actor=actor, channel="phone", outcome=outcome, now=when)
+    elif step.action == "note":
+        case_note_add(case=case, actor=actor, text=note, now=when)
+    elif step.action == "unassign":
+        case_assign(case=case, owner=None, actor=case.team.lead, now=when)
+    else:
+        code = rng.choice(CODES_OF_THEME.get(step.theme or "", UNTHEMED_CODES)) if step.action == "resolve" else None
+        reason = UNREACHABLE if step.action == "give_up" else ""
+        status = STATUS_OF_STEP[step.action]
+        case_transition(
+            case=case, to_status=status, actor=actor, note=note, reason=reason, resolution_code=code, now=when
+        )
 
 
 def demo_password_matches(*, password: str) -> bool:

@@ -6,10 +6,13 @@ and production (PostgreSQL, SMTP, several task clusters sharing the database).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 import dj_email_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from closedloop.lib.env import envbool, envint, envlist, envstr, local_secret_key
@@ -36,8 +39,11 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    # Swagger UI and Redoc from the product itself, so the API docs work on an offline host.
+    "drf_spectacular_sidecar",
     "django_htmx",
     "django_q",
+    "axes",
     "closedloop.lib",
     "closedloop",
     "surveys",
@@ -46,7 +52,13 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files straight from the WSGI server, before the request costs a session lookup;
+    # the latency histogram below it measures the product's own pages and endpoints.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "closedloop.lib.metrics.RequestLatencyMiddleware",
     "closedloop.lib.middleware.RejectNulCharactersMiddleware",
+    # Before the CSRF check, which reads form bodies: an oversized body is refused unread.
+    "closedloop.lib.middleware.BodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -54,6 +66,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, so it sees the lockout the authentication backend flagged on the request.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "closedloop.urls"
@@ -98,8 +113,17 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Rate limits must be counted where every web process sees them: Redis when there is one, else
+# a table in the database (a migration makes it), never one process's memory.
+CACHES["throttle"] = (
+    {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "throttle"}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "closedloop_throttle"}
+)
 
 AUTHENTICATION_BACKENDS = [
+    # First, so a locked-out account or address is refused before its password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "closedloop.lib.roles.ManagerPermissionsBackend",
 ]
@@ -115,10 +139,12 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(envstr("STATIC_ROOT") or BASE_DIR / "staticfiles")
+# collectstatic (run by `manage.py serve`, and on deploy) writes hashed, compressed copies that
+# whitenoise serves with far-future cache headers.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
 LOGIN_URL = "login"
@@ -142,6 +168,12 @@ else:
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "closedloop <noreply@localhost>")
 
 HELPDESK_WEBHOOK_SECRET = envstr("HELPDESK_WEBHOOK_SECRET")
+# Outgoing webhooks go to public addresses only; an on-premises help desk on a private network
+# (or loopback) needs this. Link-local (the cloud metadata service) and the rest stay refused.
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = envbool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", False)
+# One webhook attempt (connecting, sending, the answer) takes at most this long; the delivery
+# lease follows it, so a crashed worker's deliveries are due again 2 x this + 10 s later.
+WEBHOOKS_TIMEOUT_SECONDS = envint("WEBHOOKS_TIMEOUT_SECONDS", 10)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -153,6 +185,12 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "closedloop.lib.exceptions.api_exception_handler",
+    # JSON refusing duplicate keys, non-finite numbers and deep nesting; forms as DRF reads them.
+    "DEFAULT_PARSER_CLASSES": [
+        "closedloop.lib.parsers.StrictJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "PAGE_SIZE": 50,
 }
 SPECTACULAR_SETTINGS = {
@@ -161,15 +199,26 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "closedloop.lib.openapi.document_error_responses",
+    ],
 }
 
 # Task cluster. The ORM broker acknowledges tasks (a killed worker's task is delivered again
 # after `retry` seconds), so it is the default; Redis is faster but can lose a task on a crash.
-# `timeout` must stay below `retry`, or a long task runs twice.
+# `timeout` must stay below `retry`, or a long task runs twice. The outbox rows a killed delivery
+# task had claimed do not wait for `retry`: they are due when their lease ends (under a minute)
+# and the next run takes them: the every-minute schedule, or the enqueue of the next change.
+# `timeout` must also outlast a delivery run (at most two minutes and one lease), or the cluster
+# kills it mid-send.
 Q_BROKER = envstr("Q_BROKER", "orm")
 if Q_BROKER not in {"orm", "redis"}:
     raise ImproperlyConfigured(f"Q_BROKER={Q_BROKER!r} must be orm or redis")
-Q_CLUSTER = {
+Q_CLUSTER: dict[str, Any] = {
     "name": "closedloop",
     "workers": envint("Q_WORKERS", 2),
     "timeout": envint("Q_TIMEOUT", 300),
@@ -201,13 +250,69 @@ ACCOUNT_OWNER_ATTRIBUTE = envstr("ACCOUNT_OWNER_ATTRIBUTE", "account_owner")
 # CSV import: files above this many bytes are refused by the upload page.
 IMPORT_MAX_BYTES = envint("IMPORT_MAX_BYTES", 20 * 1024 * 1024)
 
+# LOG_FORMAT=json writes one JSON object a line (time, level, logger, message, exception) for
+# log collectors; text stays readable in a terminal.
+LOG_FORMAT = envstr("LOG_FORMAT", "text")
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} must be text or json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(levelname)s %(name)s %(message)s",
+            "rename_fields": {"levelname": "level", "name": "logger", "exc_info": "exception"},
+            "timestamp": "time",
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_TLS_PROXY", False) else None
+# /metrics answers managers signed in, and scrapers sending `Authorization: Bearer $METRICS_TOKEN`.
+METRICS_TOKEN = envstr("METRICS_TOKEN")
+
+# Behind a TLS proxy: trust its X-Forwarded-Proto, send plain-HTTP visitors to HTTPS (except
+# the load balancer's health probe) and tell browsers to use nothing but HTTPS from then on.
+BEHIND_TLS_PROXY = envbool("BEHIND_TLS_PROXY", False)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = envbool("SECURE_COOKIES", False)
+if BEHIND_TLS_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+
+# Every script and style comes from the product's own static files (Swagger UI's too), so the
+# policy allows nothing inline and nothing from elsewhere; Swagger UI draws its icons as data: URLs.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# Brute-force protection (closedloop.throttling). django-axes counts failed sign-ins in the
+# database per account and per client address, on every path through authenticate(). A lockout
+# ends SIGN_IN_LOCKOUT_MINUTES after the failure that caused it: attempts during it neither count
+# nor extend it, so an attacker cannot keep a real user out for longer. A successful sign-in does
+# not wipe the counts: any valid account would otherwise reset its address's count between guesses.
+AXES_FAILURE_LIMIT = envint("SIGN_IN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("SIGN_IN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = False
+AXES_CLIENT_IP_CALLABLE = "closedloop.throttling.client_address"
+AXES_LOCKOUT_CALLABLE = "closedloop.throttling.sign_in_locked_out"
+# Failed attempts are kept; a row for every successful sign-in would grow without a reader.
+AXES_DISABLE_ACCESS_LOG = True
+RATELIMIT_USE_CACHE = "throttle"
+RATELIMIT_IP_META_KEY = "closedloop.throttling.client_address"

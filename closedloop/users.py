@@ -1,47 +1,85 @@
-"""People who sign in: creating users in one of the roles, and listing them."""
+"""People who sign in: creating users in one of the roles, listing them, and revoking their API
+token when their password changes or they are deactivated."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser, Group
+from django.contrib.auth.models import Group, User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
+from rest_framework.authtoken.models import Token
 
+from closedloop.lib.exceptions import save_unique
 from closedloop.lib.roles import MANAGER, ROLES
 
-User = get_user_model()
+UserModel = get_user_model()
 
 
 @transaction.atomic
-def user_create(*, username: str, password: str, email: str = "", role: str) -> AbstractUser:
+def user_create(*, username: str, password: str, email: str = "", role: str) -> User:
     """Create an active user in one role; the password must pass the configured validators."""
     if role not in ROLES:
         raise ValidationError({"role": [f"Must be one of: {', '.join(ROLES)}."]})
     # Managers configure the product in the Django admin, which needs is_staff to sign in.
-    user = User(username=username, email=email, is_staff=role == MANAGER)
+    user = UserModel(username=username, email=email, is_staff=role == MANAGER)
     try:
         validate_password(password, user)
     except ValidationError as exc:
         raise ValidationError({"password": exc.messages}) from exc
     user.set_password(password)
     user.full_clean()
-    user.save()
+    save_unique(user)
     # get_or_create: the roles migration made the groups, but a flushed database has none.
     user.groups.add(Group.objects.get_or_create(name=role)[0])
     return user
 
 
-def user_list() -> QuerySet[AbstractUser]:
+def user_list() -> QuerySet[User]:
     """Users with their role groups prefetched, by username."""
     roles = Prefetch("groups", queryset=Group.objects.filter(name__in=ROLES), to_attr="role_groups")
-    return User.objects.prefetch_related(roles).order_by("username")
+    return UserModel.objects.prefetch_related(roles).order_by("username")
 
 
-def role_of(user: AbstractUser) -> str | None:
+def role_of(user: User) -> str | None:
     """The user's role for display; a superuser is a manager. Needs ``user_list``'s prefetch."""
     if user.is_superuser:
         return "manager"
-    names = [group.name for group in user.role_groups]
+    names = [group.name for group in user.role_groups]  # type: ignore[attr-defined]  # the Prefetch's to_attr
     return names[0] if names else None
+
+
+_CREDENTIAL_FIELDS = frozenset({"password", "is_active"})
+
+
+def revoke_token_on_credential_change(
+    sender: type[User], instance: User, update_fields: frozenset[str] | None = None, **kwargs: Any
+) -> None:
+    """Before a user is saved with a new password or deactivated, delete their API token.
+
+    Connected to the user model's ``pre_save``, so it covers every path that changes either: the
+    Django admin, ``set_password`` then ``save``, the password change and reset forms, and
+    ``manage.py changepassword``. A token proves a past sign-in with a password; after the
+    password changes, or the account is closed, it must prove nothing. Revoked before the save:
+    should the save fail, the user only signs in again.
+    """
+    if instance._state.adding or (update_fields is not None and not update_fields & _CREDENTIAL_FIELDS):
+        return
+    stored = sender.objects.filter(pk=instance.pk).values("password", "is_active").first()
+    if stored is None:
+        return
+    deactivated = stored["is_active"] and not instance.is_active
+    if deactivated or _password_replaced(instance, stored["password"], update_fields):
+        Token.objects.filter(user_id=instance.pk).delete()
+
+
+def _password_replaced(user: User, stored_hash: str, update_fields: frozenset[str] | None) -> bool:
+    if user.password == stored_hash:
+        return False
+    # check_password() re-hashes the same password when the hasher's settings change (a new
+    # Django raises the iterations), then saves that field alone after forgetting the raw
+    # password; set_password() keeps the raw one until the save. A re-hash is not a new password.
+    return not (getattr(user, "_password", None) is None and update_fields == frozenset({"password"}))

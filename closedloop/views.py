@@ -1,20 +1,28 @@
-"""Project-wide pages: the home page (current NPS) and the health check."""
+"""Project-wide pages: the home page (current NPS), the health check, the metrics and the error pages."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+import hmac
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db import connection
-from django.db.models import QuerySet
+from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.utils import timezone
+from django.views import defaults
+from django.views.decorators.cache import never_cache
 
-from closedloop.lib.roles import user_roles
-from surveys.models import Response
-from surveys.nps import NpsSummary, compare
-from surveys.selectors import group_expression, nps_breakdown, response_list
+from closedloop.lib.health import HEARTBEAT_STALE_AFTER, database_round_trip, last_cluster_heartbeat
+from closedloop.lib.metrics import exposition
+from closedloop.lib.roles import is_manager, user_roles
+from closedloop.metrics import BacklogCollector
+from surveys.nps import compare
+from surveys.selectors import nps_monthly_trend, nps_summary, response_list
 
 RECENT_DAYS = 90
 TREND_MONTHS = 12
@@ -28,47 +36,113 @@ def home(request: HttpRequest) -> HttpResponse:
         return render(request, "home.html", {"has_role": False})
     now = timezone.now()
     window = timedelta(days=RECENT_DAYS)
-    recent = _summary(Response.objects.filter(submitted_at__gte=now - window))
-    before = _summary(Response.objects.filter(submitted_at__gte=now - 2 * window, submitted_at__lt=now - window))
+    recent = nps_summary(submitted_after=now - window)
+    before = nps_summary(submitted_after=now - 2 * window, submitted_before=now - window)
     context = {
         "has_role": True,
         "recent_days": RECENT_DAYS,
         "recent": recent,
         # Whether the last period differs from the one before by more than sampling noise.
         "recent_change": compare(recent, before),
-        "overall": _summary(Response.objects.all()),
-        "trend": _monthly_trend(timezone.localdate(now)),
+        "overall": nps_summary(),
+        "trend": nps_monthly_trend(today=timezone.localdate(now), months=TREND_MONTHS),
         "latest": response_list()[:LATEST_RESPONSES],
     }
     return render(request, "home.html", context)
 
 
-def _summary(responses: QuerySet[Response]) -> NpsSummary:
-    return nps_breakdown(responses=responses)[0].summary
-
-
-def _monthly_trend(today: date) -> list[tuple[date, NpsSummary]]:
-    """NPS of each of the last TREND_MONTHS months in one query, newest first.
-
-    Months without responses still get a row, so the trend reads as a continuous year.
-    """
-    months = _last_months(today, TREND_MONTHS)
-    start = timezone.make_aware(datetime.combine(months[0], time.min))
-    rows = nps_breakdown(
-        responses=Response.objects.filter(submitted_at__gte=start), group=group_expression("month"), group_by="month"
-    )
-    by_month = {row.group: row.summary for row in rows}
-    return [(month, by_month.get(f"{month:%Y-%m}", NpsSummary(0, 0, 0))) for month in reversed(months)]
-
-
-def _last_months(today: date, count: int) -> list[date]:
-    """The first days of the ``count`` months up to and including today's, oldest first."""
-    current = today.year * 12 + today.month - 1
-    return [date(index // 12, index % 12 + 1, 1) for index in range(current - count + 1, current + 1)]
-
-
+@never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness for load balancers and `make run`: the database answers."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    """For load balancers and `manage.py serve`: 200 while the database answers, 503 when not.
+
+    The status is ``ok``, ``degraded`` while no task cluster has beaten for
+    ``HEARTBEAT_STALE_AFTER`` (pages work, deliveries wait), or ``down``.
+    """
+    try:
+        round_trip = database_round_trip()
+        heartbeat = last_cluster_heartbeat()
+    except DatabaseError as exc:
+        # The class name only: the driver's message names hosts and users.
+        return JsonResponse(
+            {
+                "status": "down",
+                "database": {"ok": False, "error": type(exc).__name__},
+                "cluster": {"last_heartbeat": None, "age_s": None},
+            },
+            status=503,
+        )
+    age = (timezone.now() - heartbeat).total_seconds() if heartbeat else None
+    beating = age is not None and age <= HEARTBEAT_STALE_AFTER.total_seconds()
+    return JsonResponse(
+        {
+            "status": "ok" if beating else "degraded",
+            "database": {"ok": True, "round_trip_ms": round(round_trip * 1000, 1)},
+            "cluster": {
+                "last_heartbeat": heartbeat.isoformat() if heartbeat else None,
+                "age_s": round(age) if age is not None else None,
+            },
+        }
+    )
+
+
+@never_cache
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus metrics, for managers signed in and scrapers sending ``Bearer $METRICS_TOKEN``."""
+    if not _may_scrape(request):
+        raise PermissionDenied("Sign in as a manager, or send Authorization: Bearer $METRICS_TOKEN.")
+    body, content_type = exposition(BacklogCollector())
+    return HttpResponse(body, content_type=content_type)
+
+
+def _may_scrape(request: HttpRequest) -> bool:
+    token = settings.METRICS_TOKEN
+    sent = request.headers.get("Authorization", "")
+    # Constant-time, so the token cannot be guessed a character at a time.
+    if token and hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+        return True
+    return is_manager(request.user)
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """``/favicon.ico``, which browsers and tools ask for without reading the page's icon link."""
+    # Not permanent: the static URL carries the file's hash and changes with it.
+    return redirect(static("closedloop/favicon.svg"))
+
+
+# Error pages: the site's frame for people, the API's JSON body for paths under /api/, where
+# DRF's own handler does not reach (an unknown URL, an error outside a DRF view).
+API_PREFIX = "/api/"
+
+
+def _api_error(detail: str, status: int) -> JsonResponse:
+    return JsonResponse({"detail": detail}, status=status)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if request.path.startswith(API_PREFIX):
+        return _api_error("Bad request.", 400)
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if request.path.startswith(API_PREFIX):
+        return _api_error("You do not have permission to perform this action.", 403)
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if request.path.startswith(API_PREFIX):
+        return _api_error("Not found.", 404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The 500 page with the navigation of the signed-in user, or without it if the database is
+    what failed: reading the user from the session would fail again."""
+    if request.path.startswith(API_PREFIX):
+        return _api_error("Server error.", 500)
+    try:
+        html = render_to_string("500.html", request=request)
+    except DatabaseError:
+        return defaults.server_error(request)
+    return HttpResponse(html, status=500)

@@ -11,6 +11,7 @@ from followups.models import (
     AgentProfile,
     Case,
     CaseEvent,
+    CasePause,
     Notification,
     ResolutionCode,
     ResponseRootCause,
@@ -122,16 +123,36 @@ class CaseAdmin(admin.ModelAdmin):
                 self.message_user(request, f"Case {case.pk}: {exc}", messages.ERROR)
 
 
+class HistoryAdmin(admin.ModelAdmin):
+    """A case's history is its audit trail: written by the services only, here to read, for everyone.
+
+    Refusing the permissions (rather than hiding buttons) also refuses superusers and a hand-made POST.
+    """
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(CaseEvent)
-class CaseEventAdmin(admin.ModelAdmin):
+class CaseEventAdmin(HistoryAdmin):
     list_display = ("case", "at", "kind", "actor", "from_status", "to_status")
     list_filter = ("kind",)
     raw_id_fields = ("case", "actor")
     list_select_related = ("actor",)
     show_full_result_count = False
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False  # the history is written by the services only
+
+@admin.register(CasePause)
+class CasePauseAdmin(HistoryAdmin):
+    list_display = ("case", "started_at", "ended_at", "business_time")
+    raw_id_fields = ("case",)
+    show_full_result_count = False
 
 
 @admin.register(Notification)
@@ -154,6 +175,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     list_display = ("url", "payload_format", "active", "created_at")
     list_filter = ("active", "payload_format")
     raw_id_fields = ("created_by",)
+    exclude = ("secret",)  # shown once, when made; rotated from the webhook page
 
 
 @admin.register(WebhookDelivery)

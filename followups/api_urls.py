@@ -21,6 +21,9 @@ urlpatterns = [
     path("resolution-codes/", cases.ResolutionCodeListApi.as_view(), name="api-resolution-codes"),
     path("webhooks/", webhooks.WebhookListCreateApi.as_view(), name="api-webhooks"),
     path("webhooks/<int:pk>/", webhooks.WebhookDetailApi.as_view(), name="api-webhook"),
+    path(
+        "webhooks/<int:pk>/rotate-secret/", webhooks.WebhookSecretRotateApi.as_view(), name="api-webhook-rotate-secret"
+    ),
     path("webhooks/<int:pk>/deliveries/", webhooks.WebhookDeliveryListApi.as_view(), name="api-webhook-deliveries"),
     path(
         "webhook-deliveries/<int:pk>/replay/",

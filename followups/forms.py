@@ -6,7 +6,7 @@ by the services in ``followups.services.cases``; their errors are put back on th
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -14,11 +14,11 @@ from django.contrib.auth import get_user_model
 from closedloop.lib.exceptions import ApplicationError
 from followups.models import Case, RootCause, Team
 from followups.models.rules import Priority
-from followups.selectors import resolution_code_list, root_cause_list
+from followups.selectors import coded_root_causes, resolution_code_list, root_cause_list
 from followups.services.cases import CONTACT_CHANNELS, CONTACT_OUTCOMES, TEXT_MAX
-from followups.workflow import ALLOWED_TRANSITIONS, OPEN_STATUSES, CaseStatus
+from followups.workflow import OPEN_STATUSES, CaseStatus
 
-User = get_user_model()
+UserModel = get_user_model()
 
 # Display names of the services' codes; a code missing here still shows, spelled out from its value.
 CHANNEL_LABELS = {"sms": "SMS"}
@@ -64,7 +64,8 @@ class TeamQueueFilterForm(QueueFilterForm):
 
     def __init__(self, *args: Any, teams: list[Team], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["team"].choices = [("", "All teams"), *((team.slug, team.name) for team in teams)]
+        team_field = cast(forms.ChoiceField, self.fields["team"])
+        team_field.choices = [("", "All teams"), *((team.slug, team.name) for team in teams)]
 
 
 class CaseForm(forms.Form):
@@ -107,9 +108,8 @@ class TransitionForm(CaseForm):
         super().__init__(*args, **kwargs)
         # Only the statuses allowed next are offered; any status is accepted, so that a stale
         # page gets the service's own refusal rather than a generic "invalid choice".
-        allowed = ALLOWED_TRANSITIONS[CaseStatus(self.case.status)]
-        self.fields["to"].widget.choices = [(s.value, s.label) for s in CaseStatus if s in allowed]
-        if self.case.resolution_code_id:
+        self.fields["to"].widget.choices = [(s.value, s.label) for s in self.case.allowed_next_statuses()]
+        if self.case.resolution_code is not None:
             self.fields["resolution_code"].initial = self.case.resolution_code.slug
 
 
@@ -145,7 +145,7 @@ class RootCausesForm(CaseForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        codes = self.case.response.coded_root_causes
+        codes = coded_root_causes(self.case)
         self.fields["root_causes"].initial = [code.root_cause.slug for code in codes]
 
     def slugs(self) -> list[str]:
@@ -153,11 +153,15 @@ class RootCausesForm(CaseForm):
 
 
 class AssignForm(CaseForm):
-    """The new owner of a case: a user id, or empty to leave the case unassigned."""
+    """The new owner of a case: a user id, or empty to leave the case unassigned.
+
+    Any user parses; who may own the case is the service's rule (``case_owners``), and its refusal
+    is shown on this form.
+    """
 
     prefix = "assign"
 
-    owner = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True), required=False)
+    owner = forms.ModelChoiceField(queryset=UserModel.objects.all(), required=False)
 
 
 class AgentSettingsForm(forms.Form):

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import User
 from django.template.loader import render_to_string
 
 from followups.models import Case, Notification
@@ -21,9 +21,7 @@ from followups.selectors import case_list
 SUBJECT_MAX = 300
 
 
-def _notification(
-    kind: str, user: AbstractUser, case: Case | None, key: str, context: dict, now: datetime
-) -> Notification:
+def _notification(kind: str, user: User, case: Case | None, key: str, context: dict, now: datetime) -> Notification:
     return Notification(
         kind=kind,
         recipient=user,
@@ -36,33 +34,33 @@ def _notification(
     )
 
 
-def wants_assignment_emails(user: AbstractUser) -> bool:
+def wants_assignment_emails(user: User) -> bool:
     """Whether the agent keeps assignment emails on (the default when they never said)."""
     profile = getattr(user, "agent_profile", None)
     return profile is None or profile.assignment_emails
 
 
-def assignment_email(case: Case, owner: AbstractUser, now: datetime) -> Notification:
+def assignment_email(case: Case, owner: User, now: datetime) -> Notification:
     """Tell an agent a case is now theirs."""
     return _notification("case_assigned", owner, case, f"assigned:{case.pk}:{owner.pk}:{now.isoformat()}", {}, now)
 
 
-def hot_case_email(case: Case, lead: AbstractUser, now: datetime) -> Notification:
+def hot_case_email(case: Case, lead: User, now: datetime) -> Notification:
     """Alert a team lead at once about a hot case (very low score or alarming words)."""
     return _notification("hot_case", lead, case, f"hot:{case.pk}:{lead.pk}", {}, now)
 
 
-def breach_email(case: Case, user: AbstractUser, deadline: str, now: datetime) -> Notification:
+def breach_email(case: Case, user: User, deadline: str, now: datetime) -> Notification:
     """Tell the owner or lead that a deadline passed; once per case, deadline and person."""
     return _notification("breached", user, case, f"breach:{case.pk}:{deadline}:{user.pk}", {"deadline": deadline}, now)
 
 
-def escalation_email(case: Case, user: AbstractUser, now: datetime) -> Notification:
+def escalation_email(case: Case, user: User, now: datetime) -> Notification:
     """Tell a lead that an overdue case moved to them."""
     return _notification("escalated", user, case, f"escalated:{case.pk}:{case.escalation_level}:{user.pk}", {}, now)
 
 
-def digest_email(user: AbstractUser, day: str, now: datetime) -> Notification:
+def digest_email(user: User, day: str, now: datetime) -> Notification:
     """The daily list of an agent's open cases, overdue first; once per agent and day."""
     return _notification("digest", user, None, f"digest:{user.pk}:{day}", {"day": day}, now)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
@@ -48,9 +49,47 @@ def deadlines(start: datetime, targets: SlaTargets, calendar: WorkingCalendar) -
     )
 
 
-def resolution_at_risk_from(start: datetime, targets_resolution: timedelta, paused: timedelta, calendar) -> datetime:
-    """When the resolution deadline turns at risk, counting the working time spent paused."""
-    return add_business_time(start, targets_resolution * (1 - AT_RISK_SHARE) + paused, calendar)
+class DeadlineOutcome(StrEnum):
+    """How a case fared against one of its deadlines; the value is the key reports group by."""
+
+    MET = "met"
+    MET_LATE = "met_late"
+    BREACHED = "breached"
+    NOT_MET = "not_met"
+    PAUSED = "paused"
+    PENDING = "pending"
+
+    @property
+    def label(self) -> str:
+        return OUTCOME_LABELS[self]
+
+
+OUTCOME_LABELS = {
+    DeadlineOutcome.MET: "met",
+    DeadlineOutcome.MET_LATE: "met late",
+    DeadlineOutcome.BREACHED: "breached",
+    DeadlineOutcome.NOT_MET: "not met (case closed)",
+    DeadlineOutcome.PAUSED: "paused, waiting on the customer",
+    DeadlineOutcome.PENDING: "pending",
+}
+
+
+def deadline_outcome(
+    *, done_at: datetime | None, breached_at: datetime | None, is_open: bool, paused: bool
+) -> DeadlineOutcome:
+    """The outcome of one deadline: ``done_at`` is when it was met (contacted, resolved), if ever.
+
+    Done after a recorded breach is "met late"; a breach stands until the work is done; a case
+    closed without the work done did not meet it; an open case is pending, or paused while it
+    waits on the customer.
+    """
+    if done_at is not None:
+        return DeadlineOutcome.MET_LATE if breached_at is not None else DeadlineOutcome.MET
+    if breached_at is not None:
+        return DeadlineOutcome.BREACHED
+    if not is_open:
+        return DeadlineOutcome.NOT_MET
+    return DeadlineOutcome.PAUSED if paused else DeadlineOutcome.PENDING
 
 
 def choose_targets(policies: list[Any], *, priority: str, survey_id: int, attributes: dict[str, Any]) -> SlaTargets:

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from followups.services.delivery import notifications_deliver as _notifications_deliver
-from followups.services.escalation import escalation_sweep as _escalation_sweep
-from followups.services.opening import cases_open_missing
+from followups.services.escalation import escalation_run
 
 
 def escalation_sweep() -> dict[str, int]:
-    """The scheduled overdue sweep, plus opening any case a response still lacks."""
-    opened = cases_open_missing()
-    result = _escalation_sweep()
-    return {
-        "opened": opened,
-        "first_contact_breaches": result.first_contact_breaches,
-        "resolution_breaches": result.resolution_breaches,
-        "reassigned": result.reassigned,
-        "at_risk": result.at_risk,
-    }
+    """The scheduled overdue sweep, opening first any case a response still lacks."""
+    return asdict(escalation_run())
 
 
 def notifications_deliver() -> int:

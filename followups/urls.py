@@ -20,5 +20,6 @@ urlpatterns = [
     path("webhooks/<int:pk>/", webhooks.webhook_detail, name="webhook-detail"),
     path("webhooks/<int:pk>/active/", webhooks.webhook_active, name="webhook-active"),
     path("webhooks/<int:pk>/delete/", webhooks.webhook_delete, name="webhook-delete"),
+    path("webhooks/<int:pk>/rotate-secret/", webhooks.webhook_secret_rotate, name="webhook-rotate-secret"),
     path("webhooks/deliveries/<int:pk>/replay/", webhooks.webhook_delivery_replay_view, name="webhook-delivery-replay"),
 ]

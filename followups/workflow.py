@@ -36,22 +36,26 @@ ALLOWED_TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
 }
 
 
+def allowed_next_statuses(status: str) -> list[CaseStatus]:
+    """The statuses a case in ``status`` may move to, in the workflow's order (none for an unknown one).
+
+    What the API lists, the case page offers and ``can_transition`` allows: one table, read once.
+    """
+    try:
+        allowed = ALLOWED_TRANSITIONS[CaseStatus(status)]
+    except ValueError:
+        return []
+    return [candidate for candidate in CaseStatus if candidate in allowed]
+
+
 def can_transition(from_status: str, to_status: str) -> bool:
     """Whether the table allows moving a case from ``from_status`` to ``to_status``."""
-    try:
-        return CaseStatus(to_status) in ALLOWED_TRANSITIONS[CaseStatus(from_status)]
-    except ValueError:
-        return False
+    return to_status in allowed_next_statuses(from_status)
 
 
 def needs_close_reason(from_status: str, to_status: str) -> bool:
     """Closing a case that was never resolved must say why (customer unreachable, duplicate...)."""
     return to_status == S.CLOSED and from_status != S.RESOLVED
-
-
-def is_open(status: str) -> bool:
-    """Whether a case in ``status`` still needs work (counts towards an agent's load)."""
-    return status in OPEN_STATUSES
 
 
 def pauses_resolution_clock(status: str) -> bool:

@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
-from closedloop.lib.pagination import paginated
+from closedloop.lib.pagination import StandardPagination, paginated
 from closedloop.lib.roles import CanReadResponses, IsManager
 from surveys.models import Survey
 from surveys.selectors import survey_list
@@ -38,6 +38,8 @@ class _SurveyPermissions(APIView):
 
 
 class SurveyListCreateApi(_SurveyPermissions):
+    pagination_class = StandardPagination
+
     @extend_schema(responses=SurveyOutputSerializer(many=True))
     def get(self, request: Request) -> ApiResponse:
         return paginated(request, survey_list(), SurveyOutputSerializer, view=self)
@@ -60,7 +62,4 @@ class SurveyDetailApi(_SurveyPermissions):
         survey = get_object_or_404(Survey, slug=slug)
         serializer = SurveyInputSerializer(survey, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        fields = dict(serializer.validated_data)
-        if fields.pop("slug", survey.slug) != survey.slug:
-            return ApiResponse({"slug": ["A survey's slug cannot change."]}, status=status.HTTP_400_BAD_REQUEST)
-        return ApiResponse(SurveyOutputSerializer(survey_update(survey=survey, **fields)).data)
+        return ApiResponse(SurveyOutputSerializer(survey_update(survey=survey, **serializer.validated_data)).data)

@@ -7,8 +7,9 @@ survey slugs exist is checked by the ingestion service in one query per batch.
 
 from __future__ import annotations
 
+import math
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
@@ -20,10 +21,15 @@ from surveys.nps import Category, classify
 
 # A sender's clock may run a little ahead of ours; later than this is "in the future".
 CLOCK_SKEW = timedelta(minutes=5)
+# No NPS survey was answered before this; an earlier time is a client's placeholder or a bug. It
+# also keeps times clear of the ends of the calendar: year 1 with a positive offset is a date BC
+# in UTC, which PostgreSQL stores but no Python datetime can read back.
+EARLIEST_SUBMITTED_AT = datetime(2000, 1, 1, tzinfo=UTC)
 MAX_ATTRIBUTES = 50
 CHANNELS = frozenset(Channel.values)
 
-Errors = dict[str, list[str]]
+# Field name to its messages; a nested object (the customer) maps to its own Errors, as DRF reports it.
+Errors = dict[str, Any]
 
 
 def _compiled(lazy_pattern: Any) -> re.Pattern[str]:
@@ -148,6 +154,9 @@ def _attributes(value: Any) -> dict[str, Any]:
         _text(key, max_length=64)
         if isinstance(item, str):
             _text(item, max_length=200)
+        elif isinstance(item, float) and not math.isfinite(item):
+            # jsonb has no NaN or infinity: refused here, not written as null or failing on insert.
+            raise _Invalid(f"Attribute {key!r} must be a finite number.")
         elif item is not None and not isinstance(item, (int, float, bool)):
             raise _Invalid(f"Attribute {key!r} must be a string, number, boolean or null.")
     return value
@@ -178,7 +187,7 @@ def _customer(value: Any) -> tuple[CustomerData | None, Errors]:
             attributes = _attributes(value["attributes"])
         except _Invalid as exc:
             errors["attributes"] = [exc.message]
-    if errors:
+    if errors or external_id is None:
         return None, errors
     return CustomerData(external_id, email, name, phone, attributes), {}
 
@@ -188,6 +197,10 @@ def _submitted_at(value: Any, now: datetime) -> datetime | None:
         return None
     if not isinstance(value, str):
         raise _Invalid("Must be an ISO 8601 date-time string.")
+    if "\x00" in value:
+        # Python's ISO parser stops reading at a NUL and would accept whatever follows it.
+        raise _Invalid("Must not contain NUL characters.")
+    parsed: datetime | None
     try:
         # The C parser takes any ISO 8601 time quickly; Django's reads a few more spellings.
         parsed = datetime.fromisoformat(value)
@@ -202,6 +215,8 @@ def _submitted_at(value: Any, now: datetime) -> datetime | None:
         raise _Invalid("Include a UTC offset, e.g. 2026-11-20T10:00:00+00:00.")
     if parsed > now + CLOCK_SKEW:
         raise _Invalid("Must not be in the future.")
+    if parsed < EARLIEST_SUBMITTED_AT:
+        raise _Invalid(f"Must not be before {EARLIEST_SUBMITTED_AT:%Y-%m-%d} (UTC).")
     return parsed
 
 
@@ -213,7 +228,8 @@ def parse_response_item(raw: Any, *, now: datetime) -> tuple[ResponseItem | None
     survey = raw.get("survey")
     if survey in (None, ""):
         errors["survey"] = ["This field is required."]
-    elif not isinstance(survey, str) or len(survey) > 80 or _lone_surrogate(survey) is not None:
+    elif not _well_formed(survey, 80):
+        # The slug is looked up before anything else: text PostgreSQL cannot hold would fail that query.
         errors["survey"] = ["Must be a survey slug."]
     if "customer" not in raw or raw["customer"] is None:
         errors["customer"] = ["This field is required."]
@@ -239,7 +255,7 @@ def parse_response_item(raw: Any, *, now: datetime) -> tuple[ResponseItem | None
         errors["submitted_at"] = [exc.message]
     external_id = _optional_text(raw, "external_id", 200, errors, allow_int=True) or None
     ticket_ref = _optional_text(raw, "ticket_ref", 100, errors) or ""
-    if errors:
+    if errors or survey is None or customer is None or score is None:
         return None, errors
     return ResponseItem(
         survey, customer, score, classify(score), comment, channel, submitted_at, external_id, ticket_ref

@@ -50,10 +50,6 @@ class Customer(models.Model):
     def __str__(self) -> str:
         return self.name or self.external_id
 
-    @property
-    def is_erased(self) -> bool:
-        return self.erased_at is not None
-
 
 class Survey(models.Model):
     class Kind(models.TextChoices):
@@ -89,13 +85,6 @@ class Survey(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    def thank_you_text(self, category: str) -> str:
-        return {
-            Category.PROMOTER: self.thank_you_promoter,
-            Category.PASSIVE: self.thank_you_passive,
-            Category.DETRACTOR: self.thank_you_detractor,
-        }[Category(category)]
 
 
 class Channel(models.TextChoices):
@@ -184,3 +173,13 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.status})"
+
+    @property
+    def rejected_count(self) -> int:
+        """Rows refused so far: every row read is created, a duplicate, or rejected."""
+        return self.rows - self.created - self.duplicates
+
+    @property
+    def rejected_unlisted(self) -> int:
+        """Rejected rows beyond those ``rejected`` lists (it keeps the first REJECTED_KEPT)."""
+        return self.rejected_count - len(self.rejected)

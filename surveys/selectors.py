@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any
+from datetime import date, datetime, time
+from typing import Any, cast
 
 import django_filters
 from django.db.models import Count, Expression, F, Q, QuerySet
@@ -12,7 +13,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import TruncDay, TruncMonth, TruncQuarter, TruncWeek
 from django.utils import timezone
 
-from closedloop.lib.filters import FilterSet, apply_filters
+from closedloop.lib.filters import DateTimeFilter, FilterSet, apply_filters
 from surveys.models import CATEGORY_CHOICES, Response, Survey
 from surveys.nps import Category, NpsSummary, compare, rounded
 
@@ -24,8 +25,8 @@ class ResponseFilter(FilterSet):
     survey = django_filters.CharFilter(field_name="survey__slug")
     category = django_filters.ChoiceFilter(choices=CATEGORY_CHOICES)
     customer = django_filters.CharFilter(field_name="customer__external_id")
-    submitted_after = django_filters.IsoDateTimeFilter(field_name="submitted_at", lookup_expr="gte")
-    submitted_before = django_filters.IsoDateTimeFilter(field_name="submitted_at", lookup_expr="lt")
+    submitted_after = DateTimeFilter(field_name="submitted_at", lookup_expr="gte")
+    submitted_before = DateTimeFilter(field_name="submitted_at", lookup_expr="lt")
 
     class Meta:
         model = Response
@@ -53,7 +54,7 @@ class NpsRow:
     def as_dict(self, previous: NpsRow | None = None) -> dict[str, Any]:
         """The API row; with ``previous`` (the period before), the change and its significance."""
         s = self.summary
-        row = {
+        row: dict[str, Any] = {
             "group": self.group,
             "responses": s.responses,
             "promoters": s.promoters,
@@ -67,7 +68,7 @@ class NpsRow:
             row["change"] = change and {
                 "from": previous.group,
                 "difference": rounded(change.difference),
-                "p_value": round(change.p_value, 4),
+                "p_value": None if change.p_value is None else round(change.p_value, 4),
                 "significant": change.significant,
             }
         return row
@@ -83,7 +84,7 @@ def group_expression(group_by: str) -> Expression | None:
 
 
 def nps_breakdown(
-    *, responses: QuerySet[Response], group: Expression | None = None, group_by: str = ""
+    *, responses: QuerySet[Response], group: Expression | F | None = None, group_by: str = ""
 ) -> list[NpsRow]:
     """NPS per group in one aggregate query (one row, group None, when ``group`` is None).
 
@@ -107,7 +108,7 @@ def nps_breakdown(
     )
     return [
         NpsRow(_label(row["group"], group_by), NpsSummary(row["promoters"], row["passives"], row["detractors"]))
-        for row in rows
+        for row in cast("Iterable[dict[str, Any]]", rows)
     ]
 
 
@@ -125,3 +126,33 @@ def _label(value: Any, group_by: str) -> str | None:
             return f"{value.year}-Q{(value.month - 1) // 3 + 1}"
         return value.isoformat()
     return None if value is None else str(value)
+
+
+def nps_summary(*, submitted_after: datetime | None = None, submitted_before: datetime | None = None) -> NpsSummary:
+    """NPS of the responses submitted from ``submitted_after`` (inclusive) to ``submitted_before``, in one query."""
+    responses = Response.objects.all()
+    if submitted_after is not None:
+        responses = responses.filter(submitted_at__gte=submitted_after)
+    if submitted_before is not None:
+        responses = responses.filter(submitted_at__lt=submitted_before)
+    return nps_breakdown(responses=responses)[0].summary
+
+
+def nps_monthly_trend(*, today: date, months: int) -> list[tuple[date, NpsSummary]]:
+    """NPS of each of the last ``months`` months up to today's, newest first, in one query.
+
+    Months without responses still get a row, so the trend reads as a continuous year.
+    """
+    firsts = _last_months(today, months)
+    start = timezone.make_aware(datetime.combine(firsts[0], time.min))
+    rows = nps_breakdown(
+        responses=Response.objects.filter(submitted_at__gte=start), group=group_expression("month"), group_by="month"
+    )
+    by_month = {row.group: row.summary for row in rows}
+    return [(month, by_month.get(f"{month:%Y-%m}", NpsSummary(0, 0, 0))) for month in reversed(firsts)]
+
+
+def _last_months(today: date, count: int) -> list[date]:
+    """The first days of the ``count`` months up to and including today's, oldest first."""
+    current = today.year * 12 + today.month - 1
+    return [date(index // 12, index % 12 + 1, 1) for index in range(current - count + 1, current + 1)]

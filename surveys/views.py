@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from closedloop.lib.requests import SignedInRequest
 from closedloop.lib.roles import is_manager
 from surveys.forms import ImportUploadForm
 from surveys.models import ImportJob
@@ -20,7 +21,7 @@ def _require_manager(request: HttpRequest) -> None:
 
 
 @login_required
-def import_upload(request: HttpRequest) -> HttpResponse:
+def import_upload(request: SignedInRequest) -> HttpResponse:
     _require_manager(request)
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -44,20 +45,13 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _require_manager(request)
     job = get_object_or_404(ImportJob.objects.select_related("survey", "uploaded_by").defer("content"), pk=pk)
-    rejected = job.rows - job.created - job.duplicates
-    context = {
-        "job": job,
-        "finished": job.status in FINISHED,
-        "rejected_count": rejected,
-        "rejected_rows": _rejected_rows(job),
-        "rejected_unlisted": rejected - len(job.rejected),
-    }
+    context = {"job": job, "finished": job.status in FINISHED, "rejected_rows": _rejected_rows(job)}
     return render(request, "surveys/import_detail.html", context)
 
 
 def _rejected_rows(job: ImportJob) -> list[tuple[int, str, str]]:
     """(line, column, message) for each listed problem, naming the column that fed the field."""
-    rows = []
+    rows: list[tuple[int, str, str]] = []
     for entry in job.rejected:
         for field, messages in entry["errors"].items():
             column = job.mapping.get(field) or ("row" if field == "non_field_errors" else field)

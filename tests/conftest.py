@@ -7,7 +7,6 @@ account but no role. One survey, support-2026, with the defaults of API.md.
 from __future__ import annotations
 
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from tests.factories import make_survey, make_user
@@ -82,8 +81,3 @@ def no_role_api(olga) -> APIClient:
 @pytest.fixture
 def anonymous_api() -> APIClient:
     return APIClient()
-
-
-@pytest.fixture
-def is_postgres() -> bool:
-    return connection.vendor == "postgresql"

@@ -6,7 +6,7 @@ import itertools
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import User
 
 from closedloop.users import user_create
 from surveys.models import Response, Survey
@@ -16,7 +16,7 @@ PASSWORD = "correct-horse-battery-9"
 _sequence = itertools.count(1)
 
 
-def make_user(username: str, role: str | None = "agent", **extra: Any) -> AbstractUser:
+def make_user(username: str, role: str | None = "agent", **extra: Any) -> User:
     """A user in ``role`` (None: signed in but in no role) with the shared test PASSWORD."""
     if role is None:
         from django.contrib.auth import get_user_model
@@ -49,4 +49,5 @@ def make_response(
         fields["submitted_at"] = submitted_at.isoformat()
     outcome = responses_ingest(items=[response_item(score, survey=survey, customer=customer, **fields)]).outcomes[0]
     assert outcome.status in {"created", "duplicate"}, outcome.errors
+    assert outcome.response_id is not None
     return Response.objects.select_related("customer", "survey").get(pk=outcome.response_id)

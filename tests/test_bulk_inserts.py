@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
-from closedloop.lib.db import COPY_BLOCK, COPY_THRESHOLD, insert_rows, insert_values, text_array
-from followups.models import Notification
+from closedloop.lib.db import COPY_BLOCK, COPY_THRESHOLD, _column, insert_rows, insert_values, text_array
+from followups.models import Case, Notification, SlaPolicy
 from surveys.models import Customer, Response
 
 # Every character COPY's text format or a JSON document treats specially, and some it does not.
@@ -154,3 +155,28 @@ def test_json_the_fast_encoder_refuses_is_written_by_the_standard_one():
     pks = insert_values(Customer, ("external_id", "attributes"), rows, created_at=NOW, updated_at=NOW)
     stored = Customer.objects.in_bulk(pks)
     assert [stored[pk].attributes for pk in pks] == [{"seats": 2**70}, {"7": "int key"}, {"plan": "gold"}]
+
+
+@pytest.mark.postgres
+def test_copy_refuses_a_field_type_it_has_no_text_format_for(db):
+    policies = [
+        SlaPolicy(name=f"p{n}", priority="hot", first_contact_hours=Decimal("1.5"), resolution_hours=Decimal("8"))
+        for n in range(COPY_THRESHOLD)
+    ]
+
+    with pytest.raises(TypeError, match=r"SlaPolicy\.first_contact_hours: no text format for a DecimalField"):
+        insert_rows(SlaPolicy, policies)
+
+    assert not SlaPolicy.objects.exists()
+
+
+@pytest.mark.postgres
+def test_copy_writes_durations_as_intervals(db):
+    durations = [timedelta(hours=8), timedelta(days=2, minutes=30), timedelta(microseconds=1)]
+
+    texts = _column(Case._meta.get_field("reassign_after"), [*durations, None])
+
+    assert texts == ["8:00:00", "2 days, 0:30:00", "0:00:00.000001", "\\N"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s::interval, %s::interval, %s::interval", texts[:3])
+        assert list(cursor.fetchone()) == durations

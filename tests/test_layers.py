@@ -19,4 +19,3 @@ def test_every_project_module_sits_in_the_top_layer() -> None:
         if path.name not in NOT_MODULES and (path.suffix == ".py" or (path / "__init__.py").exists())
     }
     assert present == top
-

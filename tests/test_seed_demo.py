@@ -6,17 +6,32 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from io import StringIO
+from typing import Any
 
 import pytest
 import time_machine
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from closedloop.demo import DEFAULT_PASSWORD, USERS, demo_plan
+from closedloop.demo import DEFAULT_PASSWORD, LIVE_STORIES, TEAM_OF_REGION, USERS, demo_plan
 from closedloop.lib.roles import AGENT, INTEGRATION, MANAGER
-from followups.models import ResponseRootCause, RootCause, Team
+from followups.business_time import add_business_time
+from followups.models import (
+    Case,
+    CaseEvent,
+    Notification,
+    ResolutionCode,
+    ResponseRootCause,
+    RootCause,
+    RoutingRule,
+    Team,
+)
+from followups.models.rules import Priority
+from followups.sla import AT_RISK_SHARE, DEFAULT_TARGETS, team_calendar
+from followups.workflow import OPEN_STATUSES, CaseStatus
 from surveys.models import Account, Customer, Response, Survey
 from surveys.selectors import group_expression, nps_breakdown
 
@@ -30,7 +45,20 @@ THEMES = (
     "no-updates",
     "agent-knowledge",
 )
-DEMO_MODELS = (User, Team, Survey, Account, Customer, Response, RootCause, ResponseRootCause)
+DEMO_MODELS = (
+    User,
+    Team,
+    Survey,
+    Account,
+    Customer,
+    Response,
+    RootCause,
+    ResponseRootCause,
+    ResolutionCode,
+    RoutingRule,
+    Case,
+    CaseEvent,
+)
 
 
 def _seed(**options) -> str:
@@ -43,7 +71,7 @@ def _counts() -> dict[str, int]:
     return {model.__name__: model.objects.count() for model in DEMO_MODELS}
 
 
-def _nps_by(responses, group_by: str) -> dict[str, float]:
+def _nps_by(responses, group_by: str) -> dict[Any, Any]:
     rows = nps_breakdown(responses=responses, group=group_expression(group_by), group_by=group_by)
     return {row.group: row.summary.nps for row in rows}
 
@@ -136,8 +164,57 @@ class TestSeededDemo:
                 name = user.username.title()
                 assert Response.objects.filter(category="promoter", comment__contains=name).exists(), name
 
+    def test_the_detractors_of_the_last_months_have_cases_opened_when_they_answered(self):
+        cases = Case.objects.select_related("response__customer", "team")
+        assert 100 <= cases.count() <= 250
+        assert not cases.exclude(created_at=F("response__submitted_at")).exists()
+        assert not cases.exclude(response__category="detractor").exists()
+        months = {(case.created_at.year, case.created_at.month) for case in cases}
+        assert len(months) >= 3
+        # The routing rules send each region's customers to its team; the default team takes EMEA.
+        for case in cases:
+            assert case.team.slug == TEAM_OF_REGION[case.response.customer.attributes["region"]], case
+        assert RoutingRule.objects.filter(active=True, attribute_name="region").count() == 2
+        assert RoutingRule.objects.filter(active=False).exists()
+
+    def test_a_first_visit_finds_every_state_of_the_loop(self):
+        now = timezone.now()
+        cases = list(Case.objects.all())
+        assert {case.status for case in cases} == set(CaseStatus.values)
+        assert {case.priority for case in cases} == set(Priority.values)
+        running = [case for case in cases if case.status in OPEN_STATUSES]
+        assert any(case.is_at_risk(now) for case in running)
+        assert any(case.is_overdue(now) for case in running)
+        assert any(case.owner_id is None for case in running)
+        assert any(case.first_contact_breached_at for case in cases)
+        assert any(case.resolution_breached_at for case in cases)
+        escalated = [case for case in cases if case.escalation_level == 2]
+        assert escalated and all(case.owner_id == case.team.lead_id for case in escalated if case.is_open)
+
+    def test_cases_were_worked_through_the_services_and_their_history_is_the_timeline(self):
+        closed = Case.objects.filter(status=CaseStatus.CLOSED)
+        resolved_first = closed.filter(resolved_at__isnull=False)
+        assert resolved_first.exists() and not resolved_first.filter(resolution_code=None).exists()
+        assert set(ResolutionCode.objects.values_list("slug", flat=True)) >= set(
+            Case.objects.exclude(resolution_code=None).values_list("resolution_code__slug", flat=True)
+        )
+        assert Case.objects.exclude(resolution_code=None).values("resolution_code").distinct().count() >= 4
+        assert closed.filter(resolved_at=None).exclude(close_reason="").exists()  # given up: unreachable
+        kinds = set(CaseEvent.objects.values_list("kind", flat=True))
+        assert kinds >= {"created", "assigned", "status_changed", "note", "contact_logged", "breached", "escalated"}
+        assert kinds >= {"at_risk"}
+        # Every event lies between its case's opening and the seeding, and the sweep's breaches
+        # come after the deadline they record.
+        assert not CaseEvent.objects.filter(at__lt=F("case__created_at")).exists()
+        assert not CaseEvent.objects.filter(at__gt=timezone.now()).exists()
+        breaches = CaseEvent.objects.filter(kind="breached", details__deadline="first_contact")
+        assert not breaches.filter(at__lte=F("case__first_contact_due")).exists()
+        # The past's staff emails are not waiting to be sent all at once.
+        assert not Notification.objects.filter(created_at__lt=SEEDED_AT).exists()
+
     def test_it_prints_every_login_with_its_role_and_the_password(self, seeded):
         assert "Demo data created" in seeded
+        assert re.search(r"[0-9]+ follow-up cases worked", seeded)
         assert "Sign in at http://" in seeded
         assert f"password: {DEFAULT_PASSWORD}" in seeded
         for user in USERS:
@@ -165,6 +242,30 @@ def test_the_same_seed_plans_the_same_year():
     assert plan == demo_plan(seed=7, now=now)
     assert plan.responses != demo_plan(seed=8, now=now).responses
     assert max(response.submitted_at for response in plan.responses) <= now
+
+
+@pytest.mark.parametrize(
+    "now",
+    [
+        datetime(2026, 11, 18, 11, 30, tzinfo=UTC),  # a Wednesday morning
+        datetime(2026, 11, 20, 16, 55, tzinfo=UTC),  # a Friday, minutes before closing
+        datetime(2026, 11, 22, 3, 0, tzinfo=UTC),  # a Sunday night
+        datetime(2026, 11, 23, 9, 5, tzinfo=UTC),  # a Monday, minutes after opening
+    ],
+)
+def test_the_live_cases_are_at_risk_and_overdue_whenever_the_demo_is_seeded(now):
+    """Whatever the hour, the day's at-risk cases are inside their last stretch, the overdue one
+    is past its deadline by more than the delay before the lead takes it over."""
+    calendar = team_calendar(Team())
+    live = {r.story: r.submitted_at for r in demo_plan(seed=7, now=now).responses if r.story}
+    assert set(live) == set(LIVE_STORIES)
+    assert all(moment <= now for moment in live.values())
+    for story, target in (("first-contact-at-risk", "first_contact"), ("resolution-at-risk", "resolution")):
+        allowed = getattr(DEFAULT_TARGETS[Priority.NORMAL], target)
+        assert add_business_time(live[story], allowed * (1 - AT_RISK_SHARE), calendar) < now, story
+        assert add_business_time(live[story], allowed, calendar) > now + timedelta(minutes=30), story
+    hot = DEFAULT_TARGETS[Priority.HOT]
+    assert add_business_time(live["escalated-overdue"], hot.first_contact, calendar) + hot.reassign_after < now
 
 
 @pytest.mark.django_db

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from closedloop.lib.roles import user_roles
 from followups.models import Team
+from followups.services.teams import team_create, team_update
 from tests.factories import make_user
 
 
@@ -137,3 +141,37 @@ def test_a_calendar_deadlines_cannot_be_computed_in_is_a_400(manager_api, calend
     created = manager_api.post("/api/v1/teams/", {"slug": "other", "name": "Other", **calendar}, format="json")
     assert created.status_code == 400
     assert not Team.objects.filter(slug="other").exists()
+
+
+def test_a_team_slug_cannot_change_and_nothing_else_changes_with_it(manager_api, alice):
+    manager_api.post("/api/v1/teams/", {"slug": "emea", "name": "EMEA"}, format="json")
+
+    reply = manager_api.patch("/api/v1/teams/emea/", {"slug": "apac", "name": "APAC", "lead": "alice"}, format="json")
+
+    assert reply.status_code == 400
+    assert reply.json() == {"slug": ["A team's slug cannot change."]}
+    assert list(Team.objects.values_list("slug", "name", "lead")) == [("emea", "EMEA", None)]
+    assert (
+        manager_api.patch("/api/v1/teams/emea/", {"slug": "emea", "name": "Europe"}, format="json").status_code == 200
+    )
+
+
+def test_the_team_service_refuses_another_slug_whoever_calls_it(alice):
+    team = team_create(slug="emea", name="EMEA")
+
+    with pytest.raises(ValidationError) as refused:
+        team_update(team=team, slug="apac", name="APAC")
+
+    assert refused.value.message_dict == {"slug": ["A team's slug cannot change."]}
+    assert (team.name, Team.objects.get().name) == ("EMEA", "EMEA")
+
+
+def test_a_team_update_saves_only_the_fields_it_changes(alice):
+    team = team_create(slug="emea", name="EMEA")
+
+    with CaptureQueriesContext(connection) as queries:
+        team_update(team=team, name="Europe", time_zone="UTC")
+    updates = [query["sql"] for query in queries if query["sql"].startswith("UPDATE")]
+
+    assert len(updates) == 1
+    assert '"name"' in updates[0] and '"time_zone"' not in updates[0] and '"slug"' not in updates[0]

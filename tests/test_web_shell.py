@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import time_machine
@@ -139,6 +141,70 @@ def test_queued_messages_are_shown_escaped_in_the_frame(rf, alice):
     html = render_to_string("base.html", request=request)
 
     assert '<li class="message message--success">Saved &lt;b&gt;bold&lt;/b&gt; changes.</li>' in html
+
+
+# Assets: every one comes from the product itself, so the pages work on an offline host
+
+ROOT = Path(__file__).resolve().parent.parent
+# A tag that makes the browser fetch its src or href (an <a href> is a link, not a load).
+LOADING_TAG = re.compile(r"<(?:script|link|img|iframe|source|video|audio|embed|object)\b[^>]*>", re.I)
+ASSET_URL = re.compile(r"""\b(?:src|href|data)\s*=\s*["']([^"']+)["']""", re.I)
+CSS_URL = re.compile(r"""(?:url\(\s*["']?|@import\s+["'])([^"')]+)""", re.I)
+
+
+def _loaded_urls(html: str) -> list[str]:
+    return [url for tag in LOADING_TAG.findall(html) for url in ASSET_URL.findall(tag)]
+
+
+def _same_origin(url: str) -> bool:
+    parts = urlsplit(url)
+    return not parts.scheme and not parts.netloc and url.startswith("/")
+
+
+def test_the_api_docs_load_only_same_origin_assets_and_each_is_served(client):
+    response = client.get(reverse("api-docs"))
+
+    assert response.status_code == 200
+    urls = _loaded_urls(response.content.decode())
+    assert any("swagger-ui-bundle" in url for url in urls), urls
+    assert [url for url in urls if not _same_origin(url)] == []
+    for url in urls:
+        asset = client.get(url)
+        assert asset.status_code == 200, url
+        assert b"".join(asset.streaming_content if asset.streaming else [asset.content]), url
+
+
+def test_no_template_or_stylesheet_loads_anything_from_another_host():
+    templates = [path for app in ("closedloop", "surveys", "followups") for path in (ROOT / app).rglob("*.html")]
+    stylesheets = list((ROOT / "closedloop" / "static").rglob("*.css"))
+    assert templates and stylesheets
+
+    remote = [
+        (path.relative_to(ROOT).as_posix(), url)
+        for path in templates
+        for url in _loaded_urls(path.read_text())
+        if urlsplit(url).netloc or url.startswith("//")
+    ] + [
+        (path.relative_to(ROOT).as_posix(), url)
+        for path in stylesheets
+        for url in CSS_URL.findall(path.read_text())
+        if urlsplit(url).netloc
+    ]
+
+    assert remote == []
+
+
+def test_every_page_links_the_favicon_and_favicon_ico_leads_to_it(client, alice):
+    page = _client(alice).get(reverse("home"))
+    assertContains(page, '<link rel="icon" href="/static/closedloop/favicon.svg" type="image/svg+xml">')
+
+    redirect = client.get("/favicon.ico")
+    assert redirect.status_code == 302
+    assert redirect["Location"] == "/static/closedloop/favicon.svg"
+    icon = client.get(redirect["Location"])
+    assert icon.status_code == 200
+    assert icon["Content-Type"] == "image/svg+xml"
+    assert b"<svg" in b"".join(icon.streaming_content)
 
 
 # The home page

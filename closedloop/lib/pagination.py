@@ -1,10 +1,14 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
+from django.db.models import QuerySet
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import BasePagination, CursorPagination, PageNumberPagination
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 from rest_framework.utils.urls import replace_query_param
 
 
@@ -40,7 +44,7 @@ class UncountedPagination(PageNumberPagination):
     max_page_size = 500
 
     def paginate_queryset(self, queryset, request, view=None):
-        self.request = request
+        self.url = request.build_absolute_uri()
         size = self.get_page_size(request)
         try:
             self.number = max(int(request.query_params.get(self.page_query_param, 1)), 1)
@@ -65,7 +69,7 @@ class UncountedPagination(PageNumberPagination):
     def get_paginated_response_schema(self, schema):
         return {
             "type": "object",
-            "required": ["results"],
+            "required": ["next", "previous", "results"],
             "properties": {
                 "next": {"type": "string", "nullable": True, "format": "uri"},
                 "previous": {"type": "string", "nullable": True, "format": "uri"},
@@ -74,25 +78,34 @@ class UncountedPagination(PageNumberPagination):
         }
 
     def _link(self, number: int) -> str:
-        return replace_query_param(self.request.build_absolute_uri(), self.page_query_param, number)
+        return replace_query_param(self.url, self.page_query_param, number)
+
+
+class ListApi(Protocol):
+    """A view that lists: its ``pagination_class`` pages the list and documents the envelope."""
+
+    @property
+    def pagination_class(self) -> type[BasePagination]: ...
 
 
 def paginated(
-    request,
-    queryset,
-    serializer_class,
+    request: Request,
+    queryset: QuerySet | Sequence,
+    serializer_class: type[BaseSerializer],
     *,
-    view=None,
-    pagination_class: type[BasePagination] = StandardPagination,
-    context: dict | None = None,
+    view: ListApi,
+    context: dict[str, Any] | None = None,
     complete: Callable[[list], list] | None = None,
 ) -> Response:
-    """One page of ``queryset`` serialized with ``serializer_class``, in the paginator's envelope.
+    """One page of ``queryset`` serialized with ``serializer_class``, in the envelope of the view's paginator.
 
-    ``complete`` adds to the page's rows what a second query reads for the page alone.
+    The schema generator reads the same ``pagination_class`` from the view, so the documented
+    envelope is the one served. ``complete`` adds to the page's rows what a second query reads for
+    the page alone.
     """
-    paginator = pagination_class()
-    page = paginator.paginate_queryset(queryset, request, view=view)
+    paginator = view.pagination_class()
+    # Only an OrderingFilter among the view's filter backends would need the view; none has one.
+    page: list = paginator.paginate_queryset(queryset, request) or []
     if complete is not None:
         page = complete(page)
     return paginator.get_paginated_response(serializer_class(page, many=True, context=context or {}).data)

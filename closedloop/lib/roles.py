@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 from rest_framework.authentication import TokenAuthentication
@@ -17,7 +17,7 @@ INTEGRATION = "integration"
 ROLES = (AGENT, MANAGER, INTEGRATION)
 
 
-def user_roles(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
+def user_roles(user: User | AnonymousUser) -> frozenset[str]:
     """The roles a user has; a superuser counts as a manager. Cached on the user object."""
     if not user.is_authenticated:
         return frozenset()
@@ -27,12 +27,13 @@ def user_roles(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
     return cached
 
 
-def _remember_roles(user: AbstractBaseUser, groups: Any) -> frozenset[str]:
+def _remember_roles(user: User, groups: Any) -> frozenset[str]:
     names = set(groups)
     if user.is_superuser:
         names.add(MANAGER)
-    user._closedloop_roles = frozenset(names)
-    return user._closedloop_roles
+    roles = frozenset(names)
+    setattr(user, "_closedloop_roles", roles)  # noqa: B010 (a per-request cache the user model does not declare)
+    return roles
 
 
 class TokenWithRolesAuthentication(TokenAuthentication):
@@ -43,9 +44,12 @@ class TokenWithRolesAuthentication(TokenAuthentication):
     faster than a subquery per role.
     """
 
-    def authenticate_credentials(self, key: str) -> tuple[AbstractBaseUser, Any]:
+    def authenticate_credentials(self, key: str) -> tuple[User, Any]:
         rows = list(
-            self.get_model().objects.select_related("user").annotate(group=F("user__groups__name")).filter(key=key)
+            self.get_model()
+            ._default_manager.select_related("user")
+            .annotate(group=F("user__groups__name"))
+            .filter(key=key)
         )
         if not rows:
             raise AuthenticationFailed(_("Invalid token."))
@@ -56,7 +60,7 @@ class TokenWithRolesAuthentication(TokenAuthentication):
         return token.user, token
 
 
-def is_manager(user: AbstractBaseUser | AnonymousUser) -> bool:
+def is_manager(user: User | AnonymousUser) -> bool:
     return MANAGER in user_roles(user)
 
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
@@ -21,7 +22,8 @@ from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
 from closedloop.lib.exceptions import ApplicationError
-from closedloop.lib.pagination import UncountedPagination, paginated
+from closedloop.lib.openapi import CONFLICT
+from closedloop.lib.pagination import StandardPagination, UncountedPagination, paginated
 from closedloop.lib.roles import IsManager
 from followups.models import Case, ResolutionCode
 from followups.models.cases import breached_deadlines, is_at_risk, is_overdue
@@ -31,6 +33,7 @@ from followups.selectors import (
     case_detail,
     case_events,
     case_values,
+    coded_root_causes,
     resolution_code_list,
     with_root_causes,
 )
@@ -44,9 +47,9 @@ from followups.services.cases import (
     case_transition,
 )
 from followups.services.coding import resolution_code_create
-from followups.workflow import ALLOWED_TRANSITIONS, CaseStatus
+from followups.workflow import CaseStatus
 
-User = get_user_model()
+UserModel = get_user_model()
 
 
 class CanWorkCases(BasePermission):
@@ -77,7 +80,7 @@ class CaseResponseSerializer(serializers.Serializer):
 class CaseOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     response = CaseResponseSerializer()
-    owner = serializers.CharField(source="owner.username", default=None)
+    owner = serializers.CharField(source="owner.username", default=None, allow_null=True)
     team = serializers.CharField(source="team.slug")
     status = serializers.CharField()
     priority = serializers.CharField()
@@ -102,13 +105,16 @@ class CaseOutputSerializer(serializers.Serializer):
         return case.is_overdue(self.context["now"])
 
     def get_root_causes(self, case: Case) -> list[str]:
-        return [code.root_cause.slug for code in case.response.coded_root_causes]
+        return [code.root_cause.slug for code in coded_root_causes(case)]
 
     def to_representation(self, case: Case | dict[str, Any]) -> dict[str, Any]:
         """A loaded case, or a row of ``case_values`` completed by ``with_root_causes``.
 
         Queues list many cases per request: building the dict directly is several times faster
         than walking the declared fields, which stay as the schema's description of it.
+        Measured by tests/bench/escalation.py (queue): with ``case_values`` and ``_time_writer``
+        a page is 35-37 ms (serializing 1 ms), against 123-169 ms (serializing 21-40 ms) for
+        ``case_list`` through DRF's field walk.
         """
         row = case if isinstance(case, dict) else case_as_row(case)
         now, when = self.context["now"], self.context["time"]
@@ -167,7 +173,7 @@ def _time_writer(zone: tzinfo) -> Callable[[datetime | None], str | None]:
 class CaseEventSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     at = serializers.DateTimeField()
-    actor = serializers.CharField(source="actor.username", default=None)
+    actor = serializers.CharField(source="actor.username", default=None, allow_null=True)
     kind = serializers.CharField()
     from_status = serializers.CharField()
     to_status = serializers.CharField()
@@ -176,24 +182,25 @@ class CaseEventSerializer(serializers.Serializer):
 
 class CaseDetailSerializer(CaseOutputSerializer):
     close_reason = serializers.CharField()
-    resolution_code = serializers.CharField(source="resolution_code.slug", default=None)
+    resolution_code = serializers.CharField(source="resolution_code.slug", default=None, allow_null=True)
     allowed_transitions = serializers.SerializerMethodField()
     events = serializers.SerializerMethodField()
 
-    def to_representation(self, case: Case) -> dict[str, Any]:
+    def to_representation(self, case: Case) -> dict[str, Any]:  # type: ignore[override]  # a detail is a loaded case
         return {
             **super().to_representation(case),
             "close_reason": case.close_reason,
-            "resolution_code": case.resolution_code.slug if case.resolution_code_id else None,
+            "resolution_code": case.resolution_code.slug if case.resolution_code else None,
             "allowed_transitions": self.get_allowed_transitions(case),
             "events": self.get_events(case),
         }
 
     def get_allowed_transitions(self, case: Case) -> list[str]:
-        return sorted(ALLOWED_TRANSITIONS[CaseStatus(case.status)])
+        return [str(status) for status in case.allowed_next_statuses()]
 
-    def get_events(self, case: Case) -> list[dict]:
-        return CaseEventSerializer(case_events(case=case), many=True).data
+    @extend_schema_field(CaseEventSerializer(many=True))
+    def get_events(self, case: Case) -> list[dict[str, Any]]:
+        return list(CaseEventSerializer(case_events(case=case), many=True).data)
 
 
 def serializer_context() -> dict[str, Any]:
@@ -207,6 +214,7 @@ def _detail(case_id: int) -> ApiResponse:
 
 class CaseListApi(APIView):
     permission_classes = [CanWorkCases]
+    pagination_class = UncountedPagination
 
     @extend_schema(
         parameters=[
@@ -220,13 +228,12 @@ class CaseListApi(APIView):
         responses=CaseOutputSerializer(many=True),
     )
     def get(self, request: Request) -> ApiResponse:
-        cases = case_values(filters=request.query_params, user=request.user)
+        cases = case_values(filters=request.query_params, user=_actor(request))
         return paginated(
             request,
             cases,
             CaseOutputSerializer,
             view=self,
-            pagination_class=UncountedPagination,
             context=serializer_context(),
             complete=with_root_causes,
         )
@@ -244,20 +251,21 @@ class CaseDetailApi(APIView):
 class CaseTransitionApi(APIView):
     permission_classes = [CanWorkCases]
 
+    @extend_schema_serializer(component_name="CaseTransitionInput")
     class InputSerializer(serializers.Serializer):
         to = serializers.ChoiceField(choices=CaseStatus.choices)
         note = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
         reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
         resolution_code = serializers.SlugField(required=False, allow_null=True, default=None)
 
-    @extend_schema(request=InputSerializer, responses={200: CaseDetailSerializer})
+    @extend_schema(request=InputSerializer, responses={200: CaseDetailSerializer, 409: CONFLICT})
     def post(self, request: Request, case_id: int) -> ApiResponse:
         case = get_object_or_404(Case, pk=case_id)
         data = _valid(self.InputSerializer, request)
         case_transition(
             case=case,
             to_status=data["to"],
-            actor=request.user,
+            actor=_actor(request),
             note=data["note"],
             reason=data["reason"],
             resolution_code=data["resolution_code"],
@@ -268,6 +276,7 @@ class CaseTransitionApi(APIView):
 class CaseAssignApi(APIView):
     permission_classes = [CanWorkCases]
 
+    @extend_schema_serializer(component_name="CaseAssignInput")
     class InputSerializer(serializers.Serializer):
         owner = serializers.CharField(allow_null=True, max_length=150)
 
@@ -277,16 +286,17 @@ class CaseAssignApi(APIView):
         data = _valid(self.InputSerializer, request)
         owner = None
         if data["owner"]:
-            owner = User.objects.filter(username=data["owner"]).first()
+            owner = UserModel.objects.filter(username=data["owner"]).first()
             if owner is None:
                 raise ApplicationError("Unknown user.", errors={"owner": [f"No user named {data['owner']!r}."]})
-        case_assign(case=case, owner=owner, actor=request.user)
+        case_assign(case=case, owner=owner, actor=_actor(request))
         return _detail(case_id)
 
 
 class CaseNoteApi(APIView):
     permission_classes = [CanWorkCases]
 
+    @extend_schema_serializer(component_name="CaseNoteInput")
     class InputSerializer(serializers.Serializer):
         text = serializers.CharField(max_length=5000)
 
@@ -294,29 +304,31 @@ class CaseNoteApi(APIView):
     def post(self, request: Request, case_id: int) -> ApiResponse:
         case = get_object_or_404(Case, pk=case_id)
         data = _valid(self.InputSerializer, request)
-        event = case_note_add(case=case, actor=request.user, text=data["text"])
+        event = case_note_add(case=case, actor=_actor(request), text=data["text"])
         return ApiResponse(CaseEventSerializer(event).data, status=status.HTTP_201_CREATED)
 
 
 class CaseContactApi(APIView):
     permission_classes = [CanWorkCases]
 
+    @extend_schema_serializer(component_name="CaseContactInput")
     class InputSerializer(serializers.Serializer):
         channel = serializers.ChoiceField(choices=CONTACT_CHANNELS)
         outcome = serializers.ChoiceField(choices=list(CONTACT_OUTCOMES))
         note = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
 
-    @extend_schema(request=InputSerializer, responses={200: CaseDetailSerializer})
+    @extend_schema(request=InputSerializer, responses={200: CaseDetailSerializer, 409: CONFLICT})
     def post(self, request: Request, case_id: int) -> ApiResponse:
         case = get_object_or_404(Case, pk=case_id)
         data = _valid(self.InputSerializer, request)
-        case_contact_log(case=case, actor=request.user, **data)
+        case_contact_log(case=case, actor=_actor(request), **data)
         return _detail(case_id)
 
 
 class CaseRootCausesApi(APIView):
     permission_classes = [CanWorkCases]
 
+    @extend_schema_serializer(component_name="CaseRootCausesInput")
     class InputSerializer(serializers.Serializer):
         root_causes = serializers.ListField(child=serializers.SlugField(), max_length=50)
 
@@ -324,12 +336,13 @@ class CaseRootCausesApi(APIView):
     def put(self, request: Request, case_id: int) -> ApiResponse:
         case = get_object_or_404(Case, pk=case_id)
         data = _valid(self.InputSerializer, request)
-        case_root_causes_set(case=case, actor=request.user, slugs=data["root_causes"])
+        case_root_causes_set(case=case, actor=_actor(request), slugs=data["root_causes"])
         return _detail(case_id)
 
 
 class CaseEventsApi(APIView):
     permission_classes = [CanWorkCases]
+    pagination_class = StandardPagination
 
     @extend_schema(responses=CaseEventSerializer(many=True))
     def get(self, request: Request, case_id: int) -> ApiResponse:
@@ -344,6 +357,8 @@ class ResolutionCodeSerializer(serializers.ModelSerializer):
 
 
 class ResolutionCodeListApi(APIView):
+    pagination_class = StandardPagination
+
     def get_permissions(self):
         return [CanWorkCases()] if self.request.method in SAFE_METHODS else [IsManager()]
 
@@ -357,6 +372,11 @@ class ResolutionCodeListApi(APIView):
         serializer.is_valid(raise_exception=True)
         code = resolution_code_create(**serializer.validated_data)
         return ApiResponse(ResolutionCodeSerializer(code).data, status=status.HTTP_201_CREATED)
+
+
+def _actor(request: Request) -> User:
+    """Who acts: CanWorkCases has already refused anonymous requests."""
+    return cast(User, request.user)
 
 
 def _valid(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
-from closedloop.lib.pagination import paginated
+from closedloop.lib.pagination import StandardPagination, paginated
 from closedloop.lib.roles import CanReadResponses, IsManager
 from followups.models import Team
 from followups.selectors import root_cause_list, team_list
@@ -27,7 +27,7 @@ class TeamOutputSerializer(serializers.Serializer):
     slug = serializers.SlugField()
     name = serializers.CharField()
     members = serializers.SerializerMethodField()
-    lead = serializers.CharField(source="lead.username", default=None)
+    lead = serializers.CharField(source="lead.username", default=None, allow_null=True)
     default = serializers.BooleanField(source="is_default")
     time_zone = serializers.CharField()
     working_hours = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
@@ -57,6 +57,8 @@ class TeamInputSerializer(serializers.Serializer):
 
 
 class TeamListCreateApi(_ReadAllWriteManagers):
+    pagination_class = StandardPagination
+
     @extend_schema(responses=TeamOutputSerializer(many=True))
     def get(self, request: Request) -> ApiResponse:
         return paginated(request, team_list(), TeamOutputSerializer, view=self)
@@ -88,10 +90,9 @@ class TeamDetailApi(_ReadAllWriteManagers):
         serializer = TeamInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        if data.get("slug", slug) != slug:
-            return ApiResponse({"slug": ["A team's slug cannot change."]}, status=400)
         team_update(
             team=team,
+            slug=data.get("slug"),
             name=data.get("name"),
             members=data.get("members"),
             lead=data["lead"] or "" if "lead" in data else None,
@@ -104,13 +105,18 @@ class TeamDetailApi(_ReadAllWriteManagers):
 class RootCauseSerializer(serializers.Serializer):
     slug = serializers.SlugField(max_length=80)
     name = serializers.CharField(max_length=200)
-    parent = serializers.SlugField(source="parent.slug", default=None, allow_null=True, required=False)
+    # DRF's metaclass moves declared fields off the class, so this does not shadow Field.parent.
+    parent = serializers.SlugField(  # type: ignore[assignment]
+        source="parent.slug", default=None, allow_null=True, required=False
+    )
     description = serializers.CharField(required=False, allow_blank=True, default="")
     keywords = serializers.ListField(child=serializers.CharField(max_length=100), required=False, default=list)
     active = serializers.BooleanField(required=False, default=True)
 
 
 class RootCauseListCreateApi(_ReadAllWriteManagers):
+    pagination_class = StandardPagination
+
     @extend_schema(responses=RootCauseSerializer(many=True))
     def get(self, request: Request) -> ApiResponse:
         return paginated(request, root_cause_list(), RootCauseSerializer, view=self)

@@ -9,7 +9,8 @@ from django.db import models
 from django.db.models import Q
 
 from followups.models.rules import Priority
-from followups.workflow import OPEN_STATUSES, CaseStatus
+from followups.sla import DeadlineOutcome, deadline_outcome
+from followups.workflow import OPEN_STATUSES, CaseStatus, allowed_next_statuses
 from surveys.models import Response
 
 OPEN = Q(status__in=sorted(OPEN_STATUSES))
@@ -124,6 +125,21 @@ class Case(models.Model):
 
     def is_at_risk(self, now: datetime) -> bool:
         return is_at_risk(self.status, self.next_due, self.at_risk_from, now)
+
+    def allowed_next_statuses(self) -> list[CaseStatus]:
+        """The statuses the workflow table lets this case move to, in the workflow's order."""
+        return allowed_next_statuses(self.status)
+
+    def first_contact_outcome(self) -> DeadlineOutcome:
+        return self._outcome(self.first_contacted_at, self.first_contact_breached_at)
+
+    def resolution_outcome(self) -> DeadlineOutcome:
+        return self._outcome(self.resolved_at, self.resolution_breached_at)
+
+    def _outcome(self, done_at: datetime | None, breached_at: datetime | None) -> DeadlineOutcome:
+        return deadline_outcome(
+            done_at=done_at, breached_at=breached_at, is_open=self.is_open, paused=self.paused_at is not None
+        )
 
 
 # The same rules on plain values, for lists read without model instances.

@@ -40,6 +40,8 @@ class Notification(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
+    # While a delivery run sends the row, the end of its claim's lease: a row a dead run had
+    # claimed is due again then (followups.services.outbox.Lease).
     next_attempt_at = models.DateTimeField()
     created_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)

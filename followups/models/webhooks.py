@@ -9,10 +9,14 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from followups.webhooks import SECRET_PREFIX
+
+SECRET_HINT_LENGTH = 4
+
 
 def new_webhook_secret() -> str:
     """A Standard Webhooks secret: "whsec_" and base64 of 32 random bytes."""
-    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 class WebhookEndpoint(models.Model):
@@ -34,6 +38,11 @@ class WebhookEndpoint(models.Model):
     def __str__(self) -> str:
         return self.url
 
+    @property
+    def secret_hint(self) -> str:
+        """The secret's last characters, enough to tell which one a receiver holds, never to sign."""
+        return f"{SECRET_PREFIX}…{self.secret[-SECRET_HINT_LENGTH:]}"
+
 
 class WebhookDelivery(models.Model):
     """One event for one endpoint: queued, attempted with backoff, and kept with its outcome."""
@@ -49,9 +58,12 @@ class WebhookDelivery(models.Model):
     payload = models.JSONField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # While a delivery run posts it, the end of its claim's lease (followups.services.outbox.Lease).
     next_attempt_at = models.DateTimeField()
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    last_error = models.CharField(max_length=500, blank=True)
+    last_error = models.CharField(
+        max_length=500, blank=True, help_text="Why the last attempt failed, in short; never the receiver's reply."
+    )
     created_at = models.DateTimeField()
     delivered_at = models.DateTimeField(null=True, blank=True)
 

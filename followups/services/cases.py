@@ -1,8 +1,10 @@
 """Working a case: assignment, status changes, notes, contacts and root causes.
 
-Every function locks the case row, checks the actor's rights and the workflow table, changes
-the case and writes its history in one transaction, and queues emails and webhook events that
-go out only after commit. ``case_transition`` is the only code that changes a case's status.
+Every function locks the case row and checks the actor's rights, the workflow table and its
+input before it changes anything; it then saves only the fields it changed (``snapshot`` and
+``save_changes``) and writes the history in the same transaction, and queues emails and webhook
+events that go out only after commit. ``case_transition`` is the only code that changes a case's
+status.
 """
 
 from __future__ import annotations
@@ -10,24 +12,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
 from closedloop.lib.exceptions import ApplicationError, ConflictError
-from closedloop.lib.roles import AGENT, MANAGER
+from closedloop.lib.updates import save_changes, snapshot
 from followups.business_time import add_business_time, business_time_between
 from followups.models import Case, CaseEvent, CasePause, ResolutionCode, ResponseRootCause, RootCause
 from followups.notifications import assignment_email, wants_assignment_emails
 from followups.payloads import case_payload
-from followups.permissions import can_assign_case, can_work_case
+from followups.permissions import can_assign_case, can_work_case, may_own_case
 from followups.services.outbox import events_record, notifications_queue, webhook_events_queue
 from followups.sla import AT_RISK_SHARE, team_calendar
 from followups.workflow import CaseStatus, can_transition, needs_close_reason, pauses_resolution_clock
 
-User = get_user_model()
 S = CaseStatus
 
 CONTACT_CHANNELS = ("phone", "email", "sms", "chat", "in_person", "video")
@@ -36,7 +36,7 @@ CONTACT_OUTCOMES = {"reached": True, "left_message": True, "email_sent": True, "
 TEXT_MAX = 5000
 
 
-def _lock(case: Case, actor: AbstractUser | None, *, check=can_work_case) -> Case:
+def _lock(case: Case, actor: User | None, *, check=can_work_case) -> Case:
     locked = (
         Case.objects.select_for_update(of=("self",))
         .select_related("team", "owner", "response__survey", "response__customer")
@@ -56,7 +56,7 @@ def case_transition(
     *,
     case: Case,
     to_status: str,
-    actor: AbstractUser | None,
+    actor: User | None,
     note: str = "",
     reason: str = "",
     resolution_code: str | None = None,
@@ -69,6 +69,7 @@ def case_transition(
     """
     now = now or timezone.now()
     case = _lock(case, actor)
+    before = snapshot(case)
     from_status = case.status
     if to_status not in S.values:
         raise ApplicationError("Unknown status.", errors={"to": [f"Must be one of: {', '.join(S.values)}."]})
@@ -76,7 +77,7 @@ def case_transition(
         raise ConflictError(f"A case cannot go from {from_status} to {to_status}.")
     if needs_close_reason(from_status, to_status) and not reason.strip():
         raise ApplicationError("Reason required.", errors={"reason": ["Say why a case closes without resolution."]})
-    events = []
+    events: list[CaseEvent] = []
     if to_status == S.RESOLVED:
         if resolution_code:
             case.resolution_code = _resolution_code(resolution_code)
@@ -99,7 +100,7 @@ def case_transition(
         )
     )
     case.status = to_status
-    case.save()
+    save_changes(case, since=before)
     events_record(events)
     hooks = [("case.status_changed", {**case_payload(case), "from_status": from_status})]
     if to_status == S.CLOSED:
@@ -145,7 +146,7 @@ def _resume_resolution_clock(case: Case, calendar) -> None:
 def _end_pause(case: Case, now: datetime) -> None:
     """Push the resolution deadline out by the working time spent waiting on the customer."""
     calendar = team_calendar(case.team)
-    paused = business_time_between(case.paused_at, now, calendar)
+    paused = business_time_between(case.paused_at or now, now, calendar)  # always set while waiting
     if paused:
         # Adding zero would move a deadline that sits exactly at closing time to the next opening.
         case.resolution_due = add_business_time(case.resolution_due, paused, calendar)
@@ -182,19 +183,22 @@ def _check_coding(case: Case) -> None:
 
 
 @transaction.atomic
-def case_assign(
-    *, case: Case, owner: AbstractUser | None, actor: AbstractUser | None, now: datetime | None = None
-) -> Case:
-    """Give a case to ``owner`` (None: unassign). The new owner must be an active agent or manager."""
+def case_assign(*, case: Case, owner: User | None, actor: User | None, now: datetime | None = None) -> Case:
+    """Give a case to ``owner`` (None: unassign), who must be one of ``case_owners`` of its team.
+
+    Giving the case to whoever has it already changes nothing.
+    """
     now = now or timezone.now()
     case = _lock(case, actor, check=lambda user, c: can_assign_case(user, c, owner.pk if owner else None))
-    if owner is not None and not (owner.is_active and owner.groups.filter(name__in=[AGENT, MANAGER]).exists()):
-        raise ApplicationError("Not an agent.", errors={"owner": [f"{owner.get_username()} cannot own cases."]})
     if case.owner_id == (owner.pk if owner else None):
         return case
+    if owner is not None and not may_own_case(owner, case):
+        message = f"{owner.get_username()} cannot own cases of {case.team.name}."
+        raise ApplicationError(message, errors={"owner": [message]})
     previous = case.owner.get_username() if case.owner else None
+    before = snapshot(case)
     case.owner, case.assigned_at = owner, now
-    case.save()
+    save_changes(case, since=before)
     details = {"from": previous, "to": owner.get_username() if owner else None}
     events_record([_event(case, actor, CaseEvent.Kind.ASSIGNED, now, details=details)])
     if owner is not None and owner != actor and owner.email and wants_assignment_emails(owner):
@@ -204,7 +208,7 @@ def case_assign(
 
 
 @transaction.atomic
-def case_note_add(*, case: Case, actor: AbstractUser, text: str, now: datetime | None = None) -> CaseEvent:
+def case_note_add(*, case: Case, actor: User, text: str, now: datetime | None = None) -> CaseEvent:
     """Add an internal note to the case's timeline."""
     text = text.strip()
     if not text:
@@ -219,7 +223,7 @@ def case_note_add(*, case: Case, actor: AbstractUser, text: str, now: datetime |
 
 @transaction.atomic
 def case_contact_log(
-    *, case: Case, actor: AbstractUser, channel: str, outcome: str, note: str = "", now: datetime | None = None
+    *, case: Case, actor: User, channel: str, outcome: str, note: str = "", now: datetime | None = None
 ) -> Case:
     """Record an attempt to reach the customer; a successful one on a new case marks it contacted."""
     errors = {}
@@ -239,14 +243,15 @@ def case_contact_log(
         return case_transition(case=case, to_status=S.CONTACTED, actor=actor, now=now)
     if CONTACT_OUTCOMES[outcome] and case.first_contacted_at is None:
         events: list[CaseEvent] = []
+        before = snapshot(case)
         _first_contact(case, now, events, actor)
-        case.save()
+        save_changes(case, since=before)
         events_record(events)
     return case
 
 
 @transaction.atomic
-def case_root_causes_set(*, case: Case, actor: AbstractUser, slugs: Iterable[str], now: datetime | None = None) -> Case:
+def case_root_causes_set(*, case: Case, actor: User, slugs: Iterable[str], now: datetime | None = None) -> Case:
     """Replace the root causes the case's response is coded with."""
     slugs = list(dict.fromkeys(slugs))
     found = {rc.slug: rc for rc in RootCause.objects.filter(slug__in=slugs, active=True)}

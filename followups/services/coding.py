@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from closedloop.lib.exceptions import save_unique
 from followups.models import ResolutionCode, RootCause
 
 
@@ -27,7 +28,7 @@ def root_cause_create(
         if root_cause.parent is None:
             raise ValidationError({"parent": [f"No root cause with slug {parent!r}."]})
     root_cause.full_clean()
-    root_cause.save()
+    save_unique(root_cause)
     return root_cause
 
 
@@ -36,5 +37,5 @@ def resolution_code_create(*, slug: str, name: str, active: bool = True, positio
     """Add a code agents can pick when they resolve a case."""
     code = ResolutionCode(slug=slug, name=name, active=active, position=position)
     code.full_clean()
-    code.save()
+    save_unique(code)
     return code

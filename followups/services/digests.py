@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import User
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -19,7 +19,7 @@ from followups.models.cases import OPEN
 from followups.notifications import digest_email
 from followups.services.outbox import notifications_queue
 
-User = get_user_model()
+UserModel = get_user_model()
 
 
 def digests_send(*, now: datetime | None = None) -> int:
@@ -37,11 +37,11 @@ def digests_send(*, now: datetime | None = None) -> int:
     return len(agents)
 
 
-def _agents_due_a_digest(day: date) -> QuerySet[AbstractUser]:
+def _agents_due_a_digest(day: date) -> QuerySet[User]:
     """Active agents and managers with an email, digests on (the default), open cases, none sent today."""
     tz = timezone.get_default_timezone()
     day_start = datetime.combine(day, time.min, tzinfo=tz)
-    in_role = User.groups.through.objects.filter(user_id=OuterRef("pk"), group__name__in=[AGENT, MANAGER])
+    in_role = UserModel.groups.through.objects.filter(user_id=OuterRef("pk"), group__name__in=[AGENT, MANAGER])
     has_open_cases = Case.objects.filter(OPEN, owner_id=OuterRef("pk"))
     sent_today = Notification.objects.filter(
         recipient_id=OuterRef("pk"),
@@ -50,7 +50,7 @@ def _agents_due_a_digest(day: date) -> QuerySet[AbstractUser]:
         created_at__lt=day_start + timedelta(days=1),
     )
     return (
-        User.objects.filter(Exists(in_role), Exists(has_open_cases), ~Exists(sent_today), is_active=True)
+        UserModel.objects.filter(Exists(in_role), Exists(has_open_cases), ~Exists(sent_today), is_active=True)
         .exclude(email="")
         .filter(Q(agent_profile__isnull=True) | Q(agent_profile__digest_emails=True))
         .order_by("pk")

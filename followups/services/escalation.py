@@ -9,7 +9,7 @@ is never claimed again: two sweeps at once split the work, and a sweep run twice
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
@@ -23,10 +23,11 @@ from followups.models import Case, CaseEvent, Team
 from followups.models.cases import OPEN
 from followups.notifications import breach_email, escalation_email
 from followups.payloads import case_payload
+from followups.services.opening import cases_open_missing
 from followups.services.outbox import events_record, notifications_queue, webhook_events_queue, webhooks_subscribed
 from followups.workflow import CaseStatus
 
-User = get_user_model()
+UserModel = get_user_model()
 BATCH = 2000
 RUNNING = [CaseStatus.NEW, CaseStatus.CONTACTED, CaseStatus.IN_PROGRESS]
 
@@ -37,11 +38,20 @@ class SweepResult:
     resolution_breaches: int = 0
     reassigned: int = 0
     at_risk: int = 0
-    counts: dict[str, int] = field(default_factory=dict)
+    opened: int = 0  # missing cases opened first, by ``escalation_run``
 
     @property
     def total(self) -> int:
         return self.first_contact_breaches + self.resolution_breaches + self.reassigned + self.at_risk
+
+
+def escalation_run(*, now: datetime | None = None) -> SweepResult:
+    """Open the cases responses still lack, then sweep: what the schedule and ``run_escalations`` run."""
+    now = now or timezone.now()
+    opened = cases_open_missing(now=now)
+    result = escalation_sweep(now=now)
+    result.opened = opened
+    return result
 
 
 def escalation_sweep(*, now: datetime | None = None) -> SweepResult:
@@ -101,7 +111,7 @@ def _breach_step(deadline: str, now: datetime) -> int:
         events, emails, hooks = [], [], []
         for case in cases:
             events.append(CaseEvent(case=case, at=now, kind=CaseEvent.Kind.BREACHED, details={"deadline": deadline}))
-            for person in {case.owner, case.team.lead} - {None}:
+            for person in {person for person in (case.owner, case.team.lead) if person is not None}:
                 if person.email:
                     emails.append(breach_email(case, person, deadline, now))
             if for_webhooks:
@@ -120,7 +130,7 @@ def _reassign_step(now: datetime) -> int:
         if not ids:
             return 0
         before = dict(Case.objects.filter(pk__in=ids).values_list("pk", "owner__username"))
-        managers = list(User.objects.filter(is_active=True, groups__name=MANAGER).exclude(email=""))
+        managers = list(UserModel.objects.filter(is_active=True, groups__name=MANAGER).exclude(email=""))
         lead = Subquery(Team.objects.filter(pk=OuterRef("team_id")).values("lead_id")[:1])
         Case.objects.filter(pk__in=ids, team__lead__isnull=False).update(owner_id=lead, assigned_at=now)
         Case.objects.filter(pk__in=ids).update(escalation_level=2, escalated_at=now, updated_at=now)
@@ -176,7 +186,9 @@ def _at_risk_step(now: datetime) -> int:
         cases = _loaded(ids, for_webhooks=for_webhooks)
         events_record(
             [
-                CaseEvent(case=c, at=now, kind=CaseEvent.Kind.AT_RISK, details={"due": c.next_due.isoformat()})
+                CaseEvent(
+                    case=c, at=now, kind=CaseEvent.Kind.AT_RISK, details={"due": c.next_due and c.next_due.isoformat()}
+                )
                 for c in cases
             ]
         )

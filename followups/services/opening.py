@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
@@ -35,7 +36,7 @@ from followups.workflow import OPEN_STATUSES
 from surveys.models import Response
 from surveys.nps import Category
 
-User = get_user_model()
+UserModel = get_user_model()
 
 
 @dataclass
@@ -118,7 +119,9 @@ def _responses_needing_a_case(response_ids: Sequence[int], now: datetime) -> lis
 
 def _available_agents() -> dict[int, User]:
     """Active agents (and managers who work cases) who are not away, by id."""
-    users = User.objects.filter(is_active=True, groups__name__in=[AGENT, MANAGER]).exclude(agent_profile__is_away=True)
+    users = UserModel.objects.filter(is_active=True, groups__name__in=[AGENT, MANAGER]).exclude(
+        agent_profile__is_away=True
+    )
     return {user.pk: user for user in users.distinct()}
 
 
@@ -193,7 +196,7 @@ def _insert(plans: list[_Plan], now: datetime) -> list[Case]:
 
 def _record_opening(cases: list[Case], now: datetime) -> None:
     user_ids = {c.owner_id for c in cases if c.owner_id} | {c.team.lead_id for c in cases if c.team.lead_id}
-    users = User.objects.select_related("agent_profile").in_bulk(user_ids)
+    users = UserModel.objects.select_related("agent_profile").in_bulk(user_ids)
     events, emails, webhooks = [], [], []
     created_hooks, assigned_hooks = webhooks_subscribed("case.created"), webhooks_subscribed("case.assigned")
     for case in cases:

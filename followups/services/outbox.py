@@ -3,22 +3,76 @@
 Case events, staff emails and webhook deliveries are all written set-based next to the
 change that causes them; the delivery tasks are enqueued once per transaction on commit, so a
 worker never looks for rows that are not committed yet, and a rolled-back change sends nothing.
+
+A delivery run claims rows under a ``Lease`` and records each message the moment it is sent, so
+a worker killed mid-run sends again at most the message it had in flight; the rest of its claim
+is due again when the lease ends, and the next run (the schedule, every minute, or the next
+change's enqueue) takes it.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 from uuid import uuid4
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django_q.tasks import async_task
 
 from closedloop.lib.db import insert_rows
 from followups.models import CaseEvent, Notification, WebhookDelivery, WebhookEndpoint
+
+# Spare time in every lease: the last message's outcome is written, and the clocks of the
+# machines sharing the database may differ by a few seconds.
+LEASE_MARGIN_SECONDS = 10
+# A run stops claiming after this long, well inside the task timeout (Q_TIMEOUT, 300 s), past
+# which the cluster kills the worker mid-send; the schedule resumes.
+RUN_SECONDS = 120
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A run's claim on outbox rows, held by moving their next attempt to ``until``.
+
+    It lasts two messages and the margin: a run starts a message only while one message and
+    the margin are left, so it never sends a row after another run may have claimed it again.
+    """
+
+    until: datetime
+    ends: float  # ``until`` on this process's monotonic clock, which the tests' ``now`` leaves alone
+    message_seconds: float
+
+    @classmethod
+    def start(cls, now: datetime, *, message_seconds: float) -> Lease:
+        """A lease from ``now`` for messages that each take at most ``message_seconds``."""
+        seconds = 2 * message_seconds + LEASE_MARGIN_SECONDS
+        return cls(now + timedelta(seconds=seconds), time.monotonic() + seconds, message_seconds)
+
+    def allows_another(self) -> bool:
+        """Whether a message started now is sent and recorded before the lease ends."""
+        return time.monotonic() + self.message_seconds + LEASE_MARGIN_SECONDS <= self.ends
+
+    def held(self, row: Notification | WebhookDelivery) -> QuerySet[Any]:
+        """The row while it is still pending under this lease (not claimed again, nor replayed)."""
+        return type(row)._default_manager.filter(pk=row.pk, status="pending", next_attempt_at=self.until)
+
+    def release(self, rows: Iterable[Notification | WebhookDelivery]) -> int:
+        """Give back claimed rows the lease has no time left for: due again as they were.
+
+        Returns how many, so the run claims them again at once instead of leaving them to the
+        next run.
+        """
+        given_back = 0
+        for row in rows:
+            given_back += self.held(row).update(next_attempt_at=row.next_attempt_at)
+        return given_back
 
 
 def events_record(events: Sequence[CaseEvent]) -> None:
@@ -43,7 +97,7 @@ def webhook_events_queue(events: Iterable[tuple[str, dict[str, Any]]], *, now: d
     if not endpoints:
         return 0
     now = now or timezone.now()
-    deliveries = []
+    deliveries: list[WebhookDelivery] = []
     for event_type, data in events:
         message_id = f"msg_{uuid4().hex}"
         payload = {"type": event_type, "timestamp": now.isoformat(), "data": data}
@@ -72,5 +126,24 @@ def webhooks_subscribed(event_type: str) -> bool:
 
 
 def deliver_on_commit(task: str) -> None:
-    # The delivery tasks claim whatever is pending, so enqueueing one twice costs nothing.
-    transaction.on_commit(partial(async_task, task))
+    """Enqueue the delivery ``task`` once the current transaction commits, once per commit.
+
+    The delivery tasks claim whatever is pending, so one enqueue per commit is enough, and a
+    transaction that queues many batches (a bulk change, the demo's replayed quarter) must not
+    flood the task queue. Every call still registers its callback, so a rolled-back savepoint
+    cannot take the only one with it: the first to run after the commit enqueues, and the others
+    find nothing registered since and do nothing.
+    """
+    _awaiting_commit.tasks = getattr(_awaiting_commit, "tasks", set()) | {task}
+    transaction.on_commit(partial(_enqueue_once, task))
+
+
+# Per thread, as database connections are: the delivery tasks registered since the last enqueue.
+_awaiting_commit = threading.local()
+
+
+def _enqueue_once(task: str) -> None:
+    waiting: set[str] = getattr(_awaiting_commit, "tasks", set())
+    if task in waiting:
+        waiting.discard(task)
+        async_task(task)

@@ -2,34 +2,39 @@
 
 ``followups.services.outbox.webhook_events_queue`` writes one pending delivery per event and
 subscribed endpoint; ``webhooks_deliver`` posts them. Each run claims a small batch in a short
-transaction by moving the rows' next attempt past a lease, posts them with no lock held, then
-records each outcome: succeeded on a 2xx, otherwise another attempt after a growing delay, and
-failed once the delays are used up. A worker that dies mid-batch leaves its rows to be claimed
-again when the lease ends; receivers drop the duplicate by its ``webhook-id``.
+transaction by moving the rows' next attempt to the end of a lease, posts them with no lock
+held, and records each outcome before the endpoint's next post: succeeded on a 2xx, otherwise
+another attempt after a growing delay, and failed once the delays are used up. A worker that
+dies mid-batch has at most one post in flight per endpoint, sent again when the lease ends (the
+lease follows the timeout: 30 seconds with the default); receivers drop the duplicate by its
+``webhook-id``.
 """
 
 from __future__ import annotations
 
-import http.client
 import json
 import time
-import urllib.error
-import urllib.request
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
 from urllib.parse import urlsplit
 
-from django.contrib.auth.models import AbstractUser
+from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from closedloop.lib import outgoing
 from closedloop.lib.exceptions import ConflictError
+from closedloop.lib.updates import model_update
 from followups.models import WebhookDelivery, WebhookEndpoint
-from followups.services.outbox import deliver_on_commit
+from followups.models.webhooks import new_webhook_secret
+from followups.services.outbox import RUN_SECONDS, Lease, deliver_on_commit
 from followups.webhooks import EVENT_TYPES, headers, slack_message
 
 Status = WebhookDelivery.Status
@@ -44,16 +49,9 @@ RETRY_DELAYS = (
     timedelta(hours=12),
 )
 BATCH = 20
-# A claimed batch must be recorded before its lease ends, or another run posts it again: 20
-# deliveries to one endpoint that times out on connect and on read take at most 400 seconds.
-LEASE = timedelta(minutes=10)
-TIMEOUT_SECONDS = 10
-# A run stops claiming batches after this long (the task timeout is 300 s); the schedule resumes.
-RUN_SECONDS = 120
 # Endpoints posted to at once; one endpoint's deliveries go one after another, in order.
 SENDERS = 8
 ERROR_MAX = 500
-BODY_PREVIEW = 200
 USER_AGENT = "closedloop-webhooks/1"
 
 
@@ -72,17 +70,19 @@ def webhooks_deliver(*, now: datetime | None = None) -> int:
     started = time.monotonic()
     succeeded = 0
     while time.monotonic() - started < RUN_SECONDS:
-        current = now or timezone.now()
-        batch, lease_until = _claim(current)
-        for delivery, outcome in _post_all(batch):
-            succeeded += _record(delivery, outcome, lease_until=lease_until, now=now or timezone.now())
-        if len(batch) < BATCH:
+        claimed_at = now or timezone.now()
+        # One attempt takes at most the timeout in all (connecting, sending, the answer).
+        lease = Lease.start(claimed_at, message_seconds=settings.WEBHOOKS_TIMEOUT_SECONDS)
+        batch = _claim(claimed_at, lease)
+        delivered, given_back = _post_and_record(batch, lease, now)
+        succeeded += delivered
+        if len(batch) < BATCH and not given_back:
             break
     return succeeded
 
 
 @transaction.atomic
-def _claim(now: datetime) -> tuple[list[WebhookDelivery], datetime]:
+def _claim(now: datetime, lease: Lease) -> list[WebhookDelivery]:
     """Lease up to BATCH due deliveries; those of deactivated endpoints fail without being sent."""
     rows = list(
         WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
@@ -90,65 +90,66 @@ def _claim(now: datetime) -> tuple[list[WebhookDelivery], datetime]:
         .filter(status=Status.PENDING, next_attempt_at__lte=now)
         .order_by("next_attempt_at", "pk")[:BATCH]
     )
-    lease_until = now + LEASE
     inactive = [row.pk for row in rows if not row.endpoint.active]
     WebhookDelivery.objects.filter(pk__in=inactive).update(
         status=Status.FAILED, last_error="Not sent: the endpoint is inactive."
     )
     batch = [row for row in rows if row.endpoint.active]
-    WebhookDelivery.objects.filter(pk__in=[row.pk for row in batch]).update(next_attempt_at=lease_until)
-    return batch, lease_until
+    WebhookDelivery.objects.filter(pk__in=[row.pk for row in batch]).update(next_attempt_at=lease.until)
+    return batch
 
 
-def _post_all(batch: list[WebhookDelivery]) -> list[tuple[WebhookDelivery, Outcome]]:
-    """Post the batch, endpoints in parallel; the threads do HTTP only, never the database."""
-    if not batch:
-        return []
-    by_endpoint: dict[int, list[WebhookDelivery]] = defaultdict(list)
+def _post_and_record(batch: list[WebhookDelivery], lease: Lease, now: datetime | None) -> tuple[int, int]:
+    """Post the batch, endpoints in parallel, each outcome recorded before the endpoint's next post.
+
+    The threads do HTTP only, never the database. Deliveries the lease has no time left for go
+    back to the queue, due at once. Returns how many succeeded and how many went back.
+    """
+    by_endpoint: dict[int, deque[WebhookDelivery]] = defaultdict(deque)
     for delivery in batch:
         by_endpoint[delivery.endpoint_id].append(delivery)
+    waiting = deque(by_endpoint.values())
+    posting: dict[Future[Outcome], deque[WebhookDelivery]] = {}
+    succeeded = 0
     with ThreadPoolExecutor(max_workers=SENDERS) as pool:
-        groups = pool.map(_post_in_order, by_endpoint.values())
-        return [pair for group in groups for pair in group]
-
-
-def _post_in_order(deliveries: list[WebhookDelivery]) -> list[tuple[WebhookDelivery, Outcome]]:
-    return [(delivery, _post(delivery)) for delivery in deliveries]
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    # A redirect is the receiver's answer, recorded as a failed attempt: following it would
-    # turn the POST into a GET and send the event somewhere the manager never subscribed.
-    def redirect_request(self, *args, **kwargs) -> None:
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirects)
+        while True:
+            # Started only when a thread is free, so the lease is checked when the post begins.
+            while waiting and len(posting) < SENDERS and lease.allows_another():
+                queue = waiting.popleft()
+                posting[pool.submit(_post, queue[0])] = queue
+            if not posting:
+                break
+            done, _ = wait(posting, return_when=FIRST_COMPLETED)
+            for future in done:
+                queue = posting.pop(future)
+                outcome = future.result()
+                succeeded += _record(queue.popleft(), outcome, lease=lease, now=now or timezone.now())
+                if queue:
+                    waiting.append(queue)
+    return succeeded, lease.release(delivery for queue in waiting for delivery in queue)
 
 
 def _post(delivery: WebhookDelivery) -> Outcome:
+    """One attempt through the guarded client: the reply's status, or a short text saying why none."""
     endpoint = delivery.endpoint
+    body = _body(delivery)
+    signed = headers(secret=endpoint.secret, message_id=delivery.message_id, timestamp=int(time.time()), body=body)
     try:
-        body = _body(delivery)
-        signed = headers(secret=endpoint.secret, message_id=delivery.message_id, timestamp=int(time.time()), body=body)
-        request = urllib.request.Request(
-            endpoint.url, data=body, headers={**signed, "User-Agent": USER_AGENT}, method="POST"
+        reply = outgoing.post(
+            endpoint.url,
+            body=body,
+            headers={**signed, "User-Agent": USER_AGENT},
+            timeout=settings.WEBHOOKS_TIMEOUT_SECONDS,
+            allow_private=settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS,
         )
-        with _opener.open(request, timeout=TIMEOUT_SECONDS) as reply:
-            return Outcome(reply.status)
-    except urllib.error.HTTPError as exc:
-        return Outcome(exc.code, f"HTTP {exc.code} {exc.reason}: {_preview(exc)}"[:ERROR_MAX])
-    except Exception as exc:  # refused, timed out, bad TLS, unparsable URL...: recorded, never raised
-        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-        return Outcome(None, f"{type(exc).__name__}: {reason}"[:ERROR_MAX])
-
-
-def _preview(reply: urllib.error.HTTPError) -> str:
-    """The start of an error reply's body, on one line: enough to see why, never a dump."""
-    try:
-        return " ".join(reply.read(BODY_PREVIEW).decode(errors="replace").split())
-    except (OSError, http.client.HTTPException):  # the receiver hung up or stalled while sending it
-        return ""
+    except outgoing.OutgoingError as exc:  # refused, unresolvable, timed out, bad TLS...: recorded, never raised
+        return Outcome(None, str(exc)[:ERROR_MAX])
+    if reply.succeeded:
+        return Outcome(reply.status)
+    if 300 <= reply.status < 400:
+        # Following it would send the signed event somewhere the manager never subscribed.
+        return Outcome(reply.status, f"{reply.summary}: redirects are not followed; subscribe the URL it names.")
+    return Outcome(reply.status, reply.summary)
 
 
 def _body(delivery: WebhookDelivery) -> bytes:
@@ -159,10 +160,14 @@ def _body(delivery: WebhookDelivery) -> bytes:
     return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def _record(delivery: WebhookDelivery, outcome: Outcome, *, lease_until: datetime, now: datetime) -> bool:
+def _record(delivery: WebhookDelivery, outcome: Outcome, *, lease: Lease, now: datetime) -> bool:
     """Store one attempt's outcome; return whether it succeeded."""
     attempts = delivery.attempts + 1
-    fields = {"attempts": attempts, "last_status_code": outcome.status_code, "last_error": outcome.error}
+    fields: dict[str, Any] = {
+        "attempts": attempts,
+        "last_status_code": outcome.status_code,
+        "last_error": outcome.error,
+    }
     if outcome.succeeded:
         fields.update(status=Status.SUCCEEDED, delivered_at=now)
     elif attempts > len(RETRY_DELAYS):
@@ -170,7 +175,7 @@ def _record(delivery: WebhookDelivery, outcome: Outcome, *, lease_until: datetim
     else:
         fields["next_attempt_at"] = now + RETRY_DELAYS[attempts - 1]
     # Only while the row is still under this run's lease: a replay meanwhile starts a new round.
-    WebhookDelivery.objects.filter(pk=delivery.pk, status=Status.PENDING, next_attempt_at=lease_until).update(**fields)
+    lease.held(delivery).update(**fields)
     return outcome.succeeded
 
 
@@ -181,10 +186,26 @@ def _scheme(url: str) -> str:
         return ""
 
 
-def _validate(endpoint: WebhookEndpoint) -> None:
+def _target_refusal(url: str) -> str | None:
+    """Why the product will not post to ``url``, told to whoever enters it; delivery checks again."""
+    try:
+        outgoing.check_target(url, allow_private=settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS)
+    except outgoing.TargetRefused as exc:
+        return str(exc)
+    except outgoing.OutgoingError:
+        return None  # a name that does not resolve yet: each attempt's error will say so
+    return None
+
+
+def _validate(endpoint: WebhookEndpoint, *, new_url: bool = True) -> None:
+    """Refuse bad fields; a URL being set must not lead to an internal address (a stored one is
+    checked at each delivery, so an endpoint that became refused can still be deactivated)."""
     errors: dict[str, list[str]] = {}
     if _scheme(endpoint.url) not in {"http", "https"}:
         errors["url"] = ["Enter an http:// or https:// URL."]
+    elif new_url and (refusal := _target_refusal(endpoint.url)):
+        # Before the URL's own validation, which calls http://2130706433/ merely "not valid".
+        errors["url"] = [refusal]
     unknown = [event for event in endpoint.events if event not in EVENT_TYPES]
     if unknown:
         errors["events"] = [f"Unknown event {event!r}; choose from {', '.join(EVENT_TYPES)}." for event in unknown]
@@ -203,7 +224,7 @@ def webhook_endpoint_create(
     events: Iterable[str] = (),
     payload_format: str = WebhookEndpoint.Format.STANDARD,
     description: str = "",
-    created_by: AbstractUser | None,
+    created_by: User | None,
 ) -> WebhookEndpoint:
     """Subscribe ``url`` to ``events`` (none: every event), with a new signing secret."""
     endpoint = WebhookEndpoint(
@@ -229,18 +250,30 @@ def webhook_endpoint_update(
     active: bool | None = None,
 ) -> WebhookEndpoint:
     """Change the given fields. An inactive endpoint gets no new events; its due ones fail unsent."""
-    if url is not None:
-        endpoint.url = url.strip()
-    if events is not None:
-        endpoint.events = list(dict.fromkeys(events))
-    if payload_format is not None:
-        endpoint.payload_format = payload_format
-    if description is not None:
-        endpoint.description = description.strip()
-    if active is not None:
-        endpoint.active = active
-    _validate(endpoint)
-    endpoint.save()
+    given = {
+        "url": url.strip() if url is not None else None,
+        "events": list(dict.fromkeys(events)) if events is not None else None,
+        "payload_format": payload_format,
+        "description": description.strip() if description is not None else None,
+        "active": active,
+    }
+    new_url = given["url"] is not None and given["url"] != endpoint.url
+    model_update(
+        endpoint,
+        {name: value for name, value in given.items() if value is not None},
+        validate=partial(_validate, new_url=new_url),
+    )
+    return endpoint
+
+
+@transaction.atomic
+def webhook_endpoint_secret_rotate(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    """Give the endpoint a new signing secret, shown once by the caller; the old one stops at once.
+
+    At once, because a secret is rotated when it may have leaked. Deliveries the receiver refuses
+    until it has the new secret are retried with the usual backoff, signed with the new one.
+    """
+    model_update(endpoint, {"secret": new_webhook_secret()})
     return endpoint
 
 

@@ -44,27 +44,16 @@ def duration(delta: timedelta) -> str:
 @register.simple_tag
 def deadline_state(case: Case, now: datetime) -> DeadlineState:
     """Where the case stands against its next deadline at ``now``."""
-    if case.is_overdue(now):
-        return DeadlineState("overdue", f"overdue by {duration(now - case.next_due)}")
-    if case.is_at_risk(now):
-        return DeadlineState("at_risk", f"at risk, {duration(case.next_due - now)} left")
-    if case.is_open and case.next_due is not None:
-        return DeadlineState("on_track", f"{duration(case.next_due - now)} left")
+    due = case.next_due
+    if due is not None and case.is_overdue(now):
+        return DeadlineState("overdue", f"overdue by {duration(now - due)}")
+    if due is not None and case.is_at_risk(now):
+        return DeadlineState("at_risk", f"at risk, {duration(due - now)} left")
+    if case.is_open and due is not None:
+        return DeadlineState("on_track", f"{duration(due - now)} left")
     if case.is_open:
         return DeadlineState("paused", "paused, waiting on the customer")
     return DeadlineState("none", "no open deadline")
-
-
-@register.simple_tag
-def deadline_outcome(done_at: datetime | None, breached_at: datetime | None, case: Case) -> str:
-    """One deadline of the case page in words: met, met late, breached, paused, pending or not met."""
-    if done_at is not None:
-        return "met late" if breached_at else "met"
-    if breached_at is not None:
-        return "breached"
-    if not case.is_open:
-        return "not met (case closed)"
-    return "paused, waiting on the customer" if case.paused_at else "pending"
 
 
 @register.filter

@@ -14,17 +14,25 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from closedloop.lib.exceptions import ApplicationError, ConflictError
+from closedloop.lib.requests import SignedInRequest
 from followups.forms import REFUSED, AssignForm, CaseForm, ContactForm, NoteForm, RootCausesForm, TransitionForm
 from followups.models import Case
-from followups.permissions import can_assign_case, can_work_case
-from followups.selectors import case_detail, case_events, case_list, case_pauses, customer_history, team_list
+from followups.permissions import can_assign_case, can_work_case, case_owners, may_own_case
+from followups.selectors import (
+    case_detail,
+    case_events,
+    case_list,
+    case_pauses,
+    coded_root_causes,
+    customer_history,
+)
 from followups.services.cases import (
     case_assign,
     case_contact_log,
@@ -43,21 +51,22 @@ def _load(pk: int) -> Case:
         raise Http404("No such case.") from None
 
 
-def _work_context(request: HttpRequest, case: Case, forms: dict[str, CaseForm]) -> dict[str, Any]:
+def _work_context(request: SignedInRequest, case: Case, forms: dict[str, CaseForm]) -> dict[str, Any]:
     """What the case's working area shows; ``forms`` replaces the blank form of the same name."""
     user = request.user
     can_work = can_work_case(user, case)
     can_reassign = can_assign_case(user, case, None)
+    owners = list(case_owners(case.team)) if can_reassign else []
     context = {
         "case": case,
         "now": timezone.now(),
         "events": case_events(case=case),
         "pauses": case_pauses(case=case),
-        "root_causes": [code.root_cause for code in case.response.coded_root_causes],
+        "root_causes": [code.root_cause for code in coded_root_causes(case)],
         "can_work": can_work,
         "can_reassign": can_reassign,
-        "can_take": not can_reassign and can_assign_case(user, case, user.pk),
-        "assignees": assignees(case.team, case.owner) if can_reassign else [],
+        "can_take": not can_reassign and can_assign_case(user, case, user.pk) and may_own_case(user, case),
+        "assignees": assignees(owners, case.owner),
     }
     if can_work:
         context["transition_form"] = TransitionForm(case=case)
@@ -69,12 +78,12 @@ def _work_context(request: HttpRequest, case: Case, forms: dict[str, CaseForm]) 
 
 
 @agent_page
-def case_page(request: HttpRequest, pk: int) -> HttpResponse:
+def case_page(request: SignedInRequest, pk: int) -> HttpResponse:
     return _render(request, _load(pk), partial=False)
 
 
 def _render(
-    request: HttpRequest,
+    request: SignedInRequest,
     case: Case,
     *,
     partial: bool,
@@ -100,7 +109,7 @@ Perform = Callable[[Case, Any], None]
 
 
 def _act(
-    request: HttpRequest, pk: int, name: str, form_class: type[CaseForm], perform: Perform, done: str
+    request: SignedInRequest, pk: int, name: str, form_class: type[CaseForm], perform: Perform, done: str
 ) -> HttpResponse:
     """Validate the posted form and call ``perform(case, form)``; answer with a redirect or a render.
 
@@ -129,7 +138,7 @@ def _act(
 
 @agent_page
 @require_POST
-def case_transition_view(request: HttpRequest, pk: int) -> HttpResponse:
+def case_transition_view(request: SignedInRequest, pk: int) -> HttpResponse:
     def perform(case: Case, form: TransitionForm) -> None:
         data = form.cleaned_data
         code = data["resolution_code"].slug if data["resolution_code"] else None
@@ -147,7 +156,7 @@ def case_transition_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @agent_page
 @require_POST
-def case_note_view(request: HttpRequest, pk: int) -> HttpResponse:
+def case_note_view(request: SignedInRequest, pk: int) -> HttpResponse:
     def perform(case: Case, form: NoteForm) -> None:
         case_note_add(case=case, actor=request.user, text=form.cleaned_data["text"])
 
@@ -156,7 +165,7 @@ def case_note_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @agent_page
 @require_POST
-def case_contact_view(request: HttpRequest, pk: int) -> HttpResponse:
+def case_contact_view(request: SignedInRequest, pk: int) -> HttpResponse:
     def perform(case: Case, form: ContactForm) -> None:
         data = form.cleaned_data
         case_contact_log(
@@ -168,14 +177,14 @@ def case_contact_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @agent_page
 @require_POST
-def case_root_causes_view(request: HttpRequest, pk: int) -> HttpResponse:
+def case_root_causes_view(request: SignedInRequest, pk: int) -> HttpResponse:
     def perform(case: Case, form: RootCausesForm) -> None:
         case_root_causes_set(case=case, actor=request.user, slugs=form.slugs())
 
     return _act(request, pk, "root_causes_form", RootCausesForm, perform, "Root causes saved.")
 
 
-def _assign(request: HttpRequest) -> Perform:
+def _assign(request: SignedInRequest) -> Perform:
     def perform(case: Case, form: AssignForm) -> None:
         case_assign(case=case, owner=form.cleaned_data["owner"], actor=request.user)
 
@@ -184,7 +193,7 @@ def _assign(request: HttpRequest) -> Perform:
 
 @agent_page
 @require_POST
-def case_assign_view(request: HttpRequest, pk: int) -> HttpResponse:
+def case_assign_view(request: SignedInRequest, pk: int) -> HttpResponse:
     """Change a case's owner, from the case page or from a row of the team queue (sent with ``next``)."""
     next_url = _next_url(request)
     if next_url is None:
@@ -196,17 +205,17 @@ def case_assign_view(request: HttpRequest, pk: int) -> HttpResponse:
             _assign(request)(case, form)
         except (ApplicationError, PermissionDenied) as error:
             form.add_service_error(error)
-    error = " ".join(message for field_errors in form.errors.values() for message in field_errors)
+    refusal = " ".join(str(message) for field_errors in form.errors.values() for message in field_errors)
     if request.htmx:
-        return _queue_row(request, pk, next_url, error)
-    if error:
-        messages.error(request, f"Case {pk}: {error}")
+        return _queue_row(request, pk, next_url, refusal)
+    if refusal:
+        messages.error(request, f"Case {pk}: {refusal}")
     else:
         messages.success(request, f"Case {pk}: owner changed.")
     return redirect(next_url)
 
 
-def _next_url(request: HttpRequest) -> str | None:
+def _next_url(request: SignedInRequest) -> str | None:
     """The queue page a reassignment came from, if it is one of ours."""
     url = request.POST.get("next", "")
     allowed = url_has_allowed_host_and_scheme(
@@ -215,10 +224,10 @@ def _next_url(request: HttpRequest) -> str | None:
     return url if url and allowed else None
 
 
-def _queue_row(request: HttpRequest, pk: int, next_url: str, error: str) -> HttpResponse:
+def _queue_row(request: SignedInRequest, pk: int, next_url: str, error: str) -> HttpResponse:
     """The team queue's row of the case, re-rendered after a reassignment (with htmx)."""
     case = case_list().get(pk=pk)
-    case.assignees = assignees(team_list().get(pk=case.team_id), case.owner)
+    case.assignees = assignees(list(case_owners(case.team)), case.owner)  # type: ignore[attr-defined]  # for the row
     context = {
         "case": case,
         "now": timezone.now(),

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
+from closedloop.lib.requests import SignedInRequest
 from followups.forms import AgentSettingsForm
 from followups.models import AgentProfile
 from followups.services.profiles import agent_profile_update
@@ -13,7 +14,7 @@ from followups.views.access import agent_page
 
 
 @agent_page
-def agent_settings(request: HttpRequest) -> HttpResponse:
+def agent_settings(request: SignedInRequest) -> HttpResponse:
     # Someone who never saved their settings has the model's defaults.
     profile = getattr(request.user, "agent_profile", None) or AgentProfile(user=request.user)
     initial = {

@@ -1,6 +1,7 @@
-"""Manager pages for outgoing webhooks: subscribe a URL, see its secret and deliveries, replay one.
+"""Manager pages for outgoing webhooks: subscribe a URL, see its deliveries, replay one, rotate its secret.
 
-Plain forms that post and redirect, so every action works without JavaScript.
+Plain forms that post and redirect, so every action works without JavaScript. A new signing
+secret rides the session across that redirect and is shown on the next endpoint page only.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.http import require_http_methods, require_POST
 
 from closedloop.lib.exceptions import ConflictError
 from closedloop.lib.roles import is_manager
@@ -21,6 +23,7 @@ from followups.services.webhooks import (
     webhook_delivery_replay,
     webhook_endpoint_create,
     webhook_endpoint_delete,
+    webhook_endpoint_secret_rotate,
     webhook_endpoint_update,
 )
 from followups.webhooks import EVENT_TITLES
@@ -61,6 +64,14 @@ def _saved(form: EndpointForm, endpoint: WebhookEndpoint | None, user) -> Webhoo
         return None
 
 
+def _new_secret_key(endpoint: WebhookEndpoint) -> str:
+    return f"webhook-{endpoint.pk}-new-secret"
+
+
+def _show_secret_once(request: HttpRequest, endpoint: WebhookEndpoint) -> None:
+    request.session[_new_secret_key(endpoint)] = endpoint.secret
+
+
 def _initial(endpoint: WebhookEndpoint) -> dict:
     fields = ("url", "events", "payload_format", "description")
     return {field: getattr(endpoint, field) for field in fields}
@@ -71,7 +82,8 @@ def webhook_list(request: HttpRequest) -> HttpResponse:
     _require_manager(request)
     form = EndpointForm(request.POST or None)
     if request.method == "POST" and form.is_valid() and (endpoint := _saved(form, None, request.user)):
-        messages.success(request, "Endpoint created. Give its signing secret to the receiver.")
+        _show_secret_once(request, endpoint)
+        messages.success(request, "Endpoint created. Copy its signing secret for the receiver now: it is shown once.")
         return redirect("webhook-detail", pk=endpoint.pk)
     return render(request, "followups/webhooks/list.html", {"form": form, "endpoints": webhook_endpoint_list()})
 
@@ -90,10 +102,28 @@ def webhook_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "endpoint": endpoint,
         "form": form,
+        "new_secret": request.session.pop(_new_secret_key(endpoint), None),
         "deliveries": webhook_delivery_list(endpoint=endpoint)[:RECENT_DELIVERIES],
         "recent_deliveries": RECENT_DELIVERIES,
     }
-    return render(request, "followups/webhooks/detail.html", context)
+    response = render(request, "followups/webhooks/detail.html", context)
+    if context["new_secret"]:
+        add_never_cache_headers(response)  # nor may the browser's history keep the page
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def webhook_secret_rotate(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks for confirmation; POST replaces the secret and shows the new one once."""
+    _require_manager(request)
+    endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
+    if request.method == "POST":
+        webhook_endpoint_secret_rotate(endpoint=endpoint)
+        _show_secret_once(request, endpoint)
+        messages.success(request, "New signing secret made. Copy it for the receiver now: it is shown once.")
+        return redirect("webhook-detail", pk=endpoint.pk)
+    return render(request, "followups/webhooks/rotate.html", {"endpoint": endpoint})
 
 
 @login_required

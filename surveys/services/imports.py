@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from functools import partial
 from itertools import islice
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -47,7 +47,7 @@ def import_job_create(
     survey: Survey,
     data: bytes,
     file_name: str,
-    uploaded_by: AbstractBaseUser | None = None,
+    uploaded_by: User | None = None,
     mapping: Mapping[str, str] | None = None,
     enqueue: bool = True,
 ) -> ImportJob:

@@ -18,18 +18,24 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from closedloop.lib.db import insert_values, text_array
+from closedloop.lib.exceptions import ApplicationError
 from closedloop.lib.memory import collector_paused
 from surveys.intake import CustomerData, Errors, ResponseItem, parse_response_item
 from surveys.models import Channel, Customer, Response, Survey
 from surveys.signals import responses_ingested
 
 MAX_BATCH = 10_000
+# The largest body the bulk endpoint reads. A realistic item with a full 5,000-character comment
+# and a customer with a few attributes is about 5.5 kB of JSON, 6.7 kB when an accented comment
+# is written with \u escapes (as Python's json writes it by default); 8 KiB an item leaves a
+# margin. Full-length comments in non-Latin scripts need batches of fewer items.
+MAX_BATCH_BYTES = MAX_BATCH * 8 * 1024
 
 
 class Outcome(NamedTuple):
@@ -53,11 +59,15 @@ class IngestResult:
 
     @property
     def created_ids(self) -> list[int]:
-        return [o.response_id for o in self.outcomes if o.status == "created"]
+        # A created outcome always carries its response's id.
+        return cast(list[int], [o.response_id for o in self.outcomes if o.status == "created"])
 
     @property
     def rejected(self) -> list[tuple[int, Errors]]:
-        return [(i, o.errors) for i, o in enumerate(self.outcomes) if o.status == "rejected"]
+        # A rejected outcome always carries its errors.
+        return cast(
+            list[tuple[int, Errors]], [(i, o.errors) for i, o in enumerate(self.outcomes) if o.status == "rejected"]
+        )
 
 
 def responses_ingest(
@@ -67,8 +77,10 @@ def responses_ingest(
 
     Invalid items are stored not at all; valid ones are stored even when others are rejected.
     Items repeating an idempotency key (already stored, or earlier in the same batch) are
-    duplicates and store nothing.
+    duplicates and store nothing. A batch of more than MAX_BATCH items is refused whole.
     """
+    if len(items) > MAX_BATCH:
+        raise ApplicationError("Too many items.", errors={"responses": [f"At most {MAX_BATCH} responses per batch."]})
     with collector_paused():
         return _ingest(items, default_channel, now or timezone.now())
 
@@ -82,7 +94,7 @@ def _ingest(items: Sequence[Any], default_channel: str, now: datetime) -> Ingest
     for index, (item, errors) in enumerate(parsed):
         if item is not None and item.survey not in surveys:
             errors = {"survey": [f"No survey with slug {item.survey!r}."]}
-        if errors:
+        if errors or item is None:
             outcomes.append(Outcome("rejected", errors=errors))
         else:
             outcomes.append(None)
@@ -100,7 +112,7 @@ def _ingest(items: Sequence[Any], default_channel: str, now: datetime) -> Ingest
                 raise
     for index, outcome in stored.items():
         outcomes[index] = outcome
-    return IngestResult(outcomes)
+    return IngestResult(cast(list[Outcome], outcomes))  # every None was replaced by its stored outcome
 
 
 # The columns ingestion writes; the rest of Response has no value to take from an item.
@@ -129,8 +141,8 @@ def _store(
     repeated: list[tuple[int, tuple[int, str]]] = []
     for index, item in valid.items():
         survey_id = surveys[item.survey].pk
-        key = (survey_id, item.external_id)
         if item.external_id is not None:
+            key = (survey_id, item.external_id)
             if key in existing:
                 outcomes[index] = Outcome("duplicate", existing[key])
                 continue
@@ -173,8 +185,10 @@ def _stored_keys(items: Iterable[ResponseItem], surveys: dict[str, Survey]) -> d
             [survey_ids, text_array(keys)],
         )
     else:
-        rows = Response.objects.filter(survey_id__in=survey_ids, external_id__in=keys).values_list(
-            "survey_id", "external_id", "pk"
+        rows = list(
+            Response.objects.filter(survey_id__in=survey_ids, external_id__in=keys).values_list(
+                "survey_id", "external_id", "pk"
+            )
         )
     return {(survey_id, key): pk for survey_id, key, pk in rows}
 
@@ -202,9 +216,11 @@ def _upsert_customers(data: list[CustomerData], now: datetime) -> dict[str, int]
         stored = known.get(external_id)
         if stored is None and len(versions) == 1:
             # Most of a batch: a new customer named once. Its row is what the item gives.
-            (data,) = versions
+            (given,) = versions
             new_ids.append(external_id)
-            new_rows.append((external_id, data.email or "", data.name or "", data.phone or "", data.attributes or {}))
+            new_rows.append(
+                (external_id, given.email or "", given.name or "", given.phone or "", given.attributes or {})
+            )
             continue
         if stored is None:
             details = _merged(_BLANK_CUSTOMER, versions)
@@ -232,7 +248,7 @@ def _known_customers(external_ids: list[str]) -> dict[str, dict[str, Any]]:
         # Django reads jsonb as text and leaves decoding to JSONField, which a raw query bypasses.
         rows = [(*row[:5], json.loads(row[5])) for row in rows]
     else:
-        rows = Customer.objects.filter(external_id__in=external_ids).values_list(*fields)
+        rows = list(Customer.objects.filter(external_id__in=external_ids).values_list(*fields))
     return {
         external_id: {"pk": pk, "email": email, "name": name, "phone": phone, "attributes": attributes}
         for external_id, pk, email, name, phone, attributes in rows

@@ -62,10 +62,10 @@ def run_token() -> str:
     return uuid.uuid4().hex[:8]
 
 
-def timed(action: Callable[[], Any]) -> tuple[float, Any]:
-    """Run ``action`` once; return the wall time in seconds and its result."""
+def timed(action: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[float, Any]:
+    """Run ``action(*args, **kwargs)`` once; return the wall time in seconds and its result."""
     start = time.perf_counter()
-    result = action()
+    result = action(*args, **kwargs)
     return time.perf_counter() - start, result
 
 

@@ -52,7 +52,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import connection, transaction
-from django.http import HttpResponse
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 from django_q.models import OrmQ
@@ -299,7 +298,7 @@ def load(prefix: str, table: str, survey: Survey, team: Team, agents: list[Any],
         ("root-cause codes", CODES_SQL),
     ):
         with transaction.atomic():
-            seconds, rows = timed(lambda sql=sql: _rowcount(sql.format(map=table), params))
+            seconds, rows = timed(_rowcount, sql.format(map=table), params)
         progress(f"loaded {name}: {rows:,} rows in {seconds:.1f} s")
     seconds, _ = timed(
         lambda: _execute(
@@ -462,7 +461,7 @@ def bench_sweep(now: datetime, table: str) -> dict[str, Any]:
 # -- the queue ----------------------------------------------------------------------------------
 
 
-def api_page(client: APIClient) -> HttpResponse:
+def api_page(client: APIClient) -> Any:
     """The response as the server sends it: reading its JSON is the client's work, not timed."""
     reply = client.get(URL)
     if reply.status_code != 200:
@@ -500,27 +499,29 @@ def queue_stages(agent: Any) -> str:
     """Where a request's time goes, stage by stage outside the HTTP stack (medians, milliseconds)."""
     stages: dict[str, list[float]] = defaultdict(list)
     for _ in range(REQUESTS):
-        seconds, cases = timed(lambda: case_values(filters={"owner": "me", "open": "true"}, user=agent))
+        seconds, cases = timed(case_values, filters={"owner": "me", "open": "true"}, user=agent)
         stages["filters"].append(seconds)
-        stages["compile"].append(timed(lambda cases=cases: cases[: PAGE + 1].query.sql_with_params())[0])
+        stages["compile"].append(timed(cases[: PAGE + 1].query.sql_with_params)[0])
         with CaptureQueriesContext(connection) as captured:
-            seconds, page = timed(lambda cases=cases: list(cases[: PAGE + 1])[:PAGE])
+            seconds, page = timed(list, cases[: PAGE + 1])
             stages["fetch"].append(seconds)
-            seconds, page = timed(lambda page=page: with_root_causes(page))
+            seconds, page = timed(with_root_causes, page[:PAGE])
             stages["root causes"].append(seconds)
         stages["database"].append(sum(float(q["time"]) for q in captured.captured_queries))
         context = serializer_context()
-        seconds, data = timed(
-            lambda page=page, context=context: CaseOutputSerializer(page, many=True, context=context).data
-        )
+        seconds, data = timed(serialized, page, context)
         stages["serialize"].append(seconds)
-        stages["render"].append(timed(lambda data=data: JSONRenderer().render(data))[0])
+        stages["render"].append(timed(JSONRenderer().render, data)[0])
     ms = {stage: median(values) * 1000 for stage, values in stages.items()}
     return (
         f"filters {ms['filters']:.1f} ms, fetching the page {ms['fetch']:.1f} ms (of which compiling its SQL "
         f"{ms['compile']:.1f} ms) and its root causes {ms['root causes']:.1f} ms (both in the database "
         f"{ms['database']:.1f} ms), serializing {ms['serialize']:.1f} ms, rendering JSON {ms['render']:.1f} ms"
     )
+
+
+def serialized(page: list[Any], context: dict[str, Any]) -> Any:
+    return CaseOutputSerializer(page, many=True, context=context).data
 
 
 def percentile(values: list[float], share: float) -> float:

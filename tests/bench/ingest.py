@@ -210,9 +210,9 @@ def bench_round(number: int, prefix: str, table: str) -> Round:
     now = timezone.now()
     copy_seconds = bare_seconds = ours_seconds = 0.0
     for batch in make_batches(survey.slug, now, number):
-        copy_seconds += timed(lambda batch=batch: copy_batch(batch, survey.pk, table))[0]
-        bare_seconds += timed(lambda batch=batch: copy_batch(batch, survey.pk, f"{table}_bare"))[0]
-        ours_seconds += timed(lambda batch=batch: ingest_batch(batch))[0]
+        copy_seconds += timed(copy_batch, batch, survey.pk, table)[0]
+        bare_seconds += timed(copy_batch, batch, survey.pk, f"{table}_bare")[0]
+        ours_seconds += timed(ingest_batch, batch)[0]
     stored = Response.objects.filter(survey=survey).count()
     if stored != ROWS:
         raise RuntimeError(f"expected {ROWS} responses stored, found {stored}")

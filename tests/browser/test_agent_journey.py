@@ -28,6 +28,7 @@ def routed_case(survey) -> Case:
     resolution_code_create(slug="fixed", name="Fixed for good")
     make_response(2, customer="C-1042", comment="Took a week to reset my VPN token <b>again</b>")
     case = Case.objects.select_related("owner").get()
+    assert case.owner is not None
     assert case.owner.username == "alice"
     return case
 
@@ -67,6 +68,7 @@ def test_an_agent_logs_a_call_and_resolves_the_top_case_of_the_queue(page: Page,
     expect(page.get_by_text("No open cases.")).to_be_visible()
     expect(page.get_by_role("link", name=f"Case {routed_case.pk}")).to_have_count(0)
     resolved = Case.objects.get(pk=routed_case.pk)
+    assert resolved.resolution_code is not None
     assert (resolved.status, resolved.resolution_code.slug) == ("resolved", "fixed")
     assert resolved.first_contacted_at is not None
 

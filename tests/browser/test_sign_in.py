@@ -8,10 +8,9 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import PHONE, sign_in
 from tests.factories import PASSWORD, make_response
 
-PHONE = {"width": 390, "height": 844}
 SCREENSHOT = "/tmp/closedloop-home-phone.png"
 
 

@@ -80,9 +80,9 @@ def _smtp_settings(port: int) -> override_settings:
 
 
 @contextmanager
-def smtp_server() -> Iterator[Mailbox]:
-    """Run a local SMTP server and send Django's email to it while the block runs."""
-    mailbox = Mailbox()
+def smtp_server(mailbox: Mailbox | None = None) -> Iterator[Mailbox]:
+    """Run a local SMTP server (handled by ``mailbox``) and send Django's email to it while the block runs."""
+    mailbox = mailbox or Mailbox()
     controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     try:

@@ -23,6 +23,7 @@ from followups.services.coding import resolution_code_create, root_cause_create
 from followups.services.escalation import escalation_sweep
 from followups.services.opening import cases_open_for_responses
 from surveys.services import responses_ingest, survey_update
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -300,6 +301,28 @@ def test_a_manager_gives_the_case_to_another_agent(case, maya, bob):
     assertRedirects(_post(maya, "case-assign", case, {"assign-owner": bob.pk}), f"/cases/{case.pk}/")
 
     assert _reload(case).owner == bob
+
+
+def test_the_owner_choice_offers_only_who_may_own_the_case_and_the_service_refuses_others(case, maya, alice, bob, lena):
+    outsider = make_user("nina", "agent")  # an agent of no team
+    html = _client(maya).get(reverse("case-detail", args=[case.pk])).content.decode()
+    assert _options(html, "assign-owner") == ["", str(alice.pk), str(bob.pk), str(lena.pk)]
+
+    response = _post(maya, "case-assign", case, {"assign-owner": outsider.pk})
+
+    assertContains(response, "nina cannot own cases of Service desk.", status_code=400)
+    assert _reload(case).owner.username == "alice"
+
+
+def test_an_agent_of_another_team_is_not_offered_an_unowned_case(case):
+    case_assign(case=case, owner=None, actor=None)
+    outsider = make_user("nina", "agent")
+
+    assertNotContains(_client(outsider).get(reverse("case-detail", args=[case.pk])), "Take this case")
+    response = _post(outsider, "case-assign", case, {"assign-owner": outsider.pk})
+
+    assertContains(response, "nina cannot own cases of Service desk.", status_code=400)
+    assert _reload(case).owner is None
 
 
 def test_an_agent_takes_an_unowned_case(case, bob):

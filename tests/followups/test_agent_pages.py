@@ -164,7 +164,7 @@ def test_a_row_shows_score_customer_comment_age_priority_and_status(alice, owned
     assert "\u2026" in row and row.count("VPN token reset") < 10  # truncated
     assert ">26 h</time>" in row
     assert '<span class="tag tag--hot">hot</span>' in row  # 2 is below the survey's hot threshold
-    assert "<td>New</td>" in row
+    assert '<td data-label="Status">New</td>' in row
 
 
 def test_customer_text_in_the_queue_is_escaped(alice, owned_by):
@@ -176,7 +176,7 @@ def test_customer_text_in_the_queue_is_escaped(alice, owned_by):
     assertContains(response, "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;")
 
 
-def test_filters_narrow_the_queue_and_the_counts_stay_those_of_the_whole_queue(alice, owned_by):
+def test_filters_narrow_the_queue_and_its_counts(alice, owned_by):
     hot = owned_by(alice, score=1, due_in=timedelta(hours=2))
     overdue = owned_by(alice, score=5, due_in=-timedelta(minutes=5))
     contacted = owned_by(alice, score=5, due_in=timedelta(hours=6))
@@ -188,7 +188,15 @@ def test_filters_narrow_the_queue_and_the_counts_stay_those_of_the_whole_queue(a
     assert _rows(client.get(reverse("queue"), {"status": "contacted"}).content.decode()) == [contacted.pk]
     response = client.get(reverse("queue"), {"priority": "hot", "overdue": "true"})
     assertContains(response, "No open cases match these filters.")
-    assertContains(response, "<dt>Open</dt><dd>3</dd>", html=True)
+    assertContains(response, "<dt>Open</dt><dd>0</dd>", html=True)
+    _assert_counts(client.get(reverse("queue")), open=3, overdue=1, hot=1)
+    _assert_counts(client.get(reverse("queue"), {"priority": "normal"}), open=2, overdue=1, hot=0)
+
+
+def _assert_counts(response, **expected: int) -> None:
+    labels = {"open": "Open", "overdue": "Overdue", "at_risk": "At risk", "hot": "Hot"}
+    for name, number in expected.items():
+        assertContains(response, f"<dt>{labels[name]}</dt><dd>{number}</dd>", html=True)
 
 
 def test_an_invalid_filter_is_shown_on_the_form_not_a_server_error(alice, owned_by):
@@ -245,6 +253,20 @@ def test_a_lead_sees_the_open_cases_of_the_team_unassigned_ones_included(lena, a
     assert _rows(html) == [unassigned.pk, mine.pk]
     assert _rows(only_unassigned) == [unassigned.pk]
     assert 'name="team"' not in html  # one team: nothing to choose
+
+
+def test_the_team_queue_counts_the_cases_its_filters_choose(maya, lena, alice, bob, billing, owned_by):
+    owned_by(None, score=1, due_in=-timedelta(minutes=5))  # unassigned, hot and overdue
+    owned_by(alice, score=5, due_in=timedelta(hours=3))
+    billing_case = owned_by(bob, score=2, due_in=timedelta(hours=4))
+    Case.objects.filter(pk=billing_case.pk).update(team=billing)
+    lead, manager = _client(lena), _client(maya)
+
+    _assert_counts(lead.get(reverse("team-queue")), open=2, overdue=1, hot=1)
+    _assert_counts(lead.get(reverse("team-queue"), {"owner": "none"}), open=1, overdue=1, hot=1)
+    _assert_counts(lead.get(reverse("team-queue"), {"priority": "normal"}), open=1, overdue=0, hot=0)
+    _assert_counts(manager.get(reverse("team-queue")), open=3, overdue=1, hot=2)
+    _assert_counts(manager.get(reverse("team-queue"), {"team": "billing"}), open=1, overdue=0, hot=1)
 
 
 def test_a_lead_does_not_see_other_teams(lena, bob, billing, owned_by):
@@ -312,7 +334,23 @@ def test_a_refused_reassignment_is_shown_in_the_row_and_changes_nothing(lena, al
         headers={"HX-Request": "true", "HX-Target": f"case-row-{case.pk}"},
     )
 
-    assertContains(response, "olga cannot own cases.")
+    assertContains(response, "olga cannot own cases of Service desk.")
+    assert Case.objects.get(pk=case.pk).owner == alice
+
+
+def test_a_row_offers_only_who_may_own_the_case_and_an_outsider_is_refused(lena, alice, bob, owned_by):
+    case = owned_by(alice)
+    outsider = make_user("nina", "agent")  # an agent of no team
+    client = _client(lena)
+
+    row = _row(client.get(reverse("team-queue")).content.decode(), case)
+    offered = re.findall(r'<option value="(\d+)"', row)
+    response = client.post(
+        reverse("case-assign", args=[case.pk]), {"assign-owner": outsider.pk, "next": reverse("team-queue")}
+    )
+
+    assert sorted(map(int, offered)) == sorted([alice.pk, bob.pk, lena.pk])
+    assert response.status_code == 302
     assert Case.objects.get(pk=case.pk).owner == alice
 
 
@@ -344,8 +382,7 @@ def _ingest_detractors(count: int, django_capture_on_commit_callbacks) -> None:
     """Ingest ``count`` detractors in one batch; their cases open when it commits, as in production."""
     with django_capture_on_commit_callbacks(execute=True):
         result = responses_ingest(items=[response_item(2, comment=f"slow fix {n}") for n in range(count)])
-    ids = [outcome.response_id for outcome in result.outcomes]
-    assert Case.objects.filter(response_id__in=ids).count() == count
+    assert Case.objects.filter(response_id__in=result.created_ids).count() == count
 
 
 @pytest.fixture

@@ -40,14 +40,16 @@ MICROSECOND = timedelta(microseconds=1)
 TWO_DAYS = timedelta(days=2)
 
 
-def utc(*fields: int) -> datetime:
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, micro: int = 0) -> datetime:
     """An aware UTC datetime."""
-    return datetime(*fields, tzinfo=UTC)
+    return datetime(year, month, day, hour, minute, second, micro, tzinfo=UTC)
 
 
-def london(*fields: int) -> datetime:
+def london(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, micro: int = 0
+) -> datetime:
     """An aware Europe/London datetime."""
-    return datetime(*fields, tzinfo=LONDON)
+    return datetime(year, month, day, hour, minute, second, micro, tzinfo=LONDON)
 
 
 def every_day(*intervals: str) -> dict[str, list[str]]:

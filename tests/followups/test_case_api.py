@@ -12,6 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from followups.models import Case
 from followups.services.cases import case_root_causes_set, case_transition
 from followups.services.coding import resolution_code_create, root_cause_create
+from followups.services.teams import team_update
+from tests.factories import make_user
 
 MONDAY_10 = datetime(2026, 11, 23, 10, tzinfo=UTC)
 
@@ -94,7 +96,7 @@ def test_detail_has_the_documented_fields(agent_api, cases):
     assert data["team"] == "desk"
     assert data["breached"] == []
     assert [e["kind"] for e in data["events"]] == ["created", "assigned"]
-    assert data["allowed_transitions"] == ["closed", "contacted"]
+    assert data["allowed_transitions"] == ["contacted", "closed"]
 
 
 @time_machine.travel(MONDAY_10 + timedelta(hours=3))
@@ -297,3 +299,25 @@ def test_the_filter_form_is_built_once_and_each_request_gets_its_own_errors(mana
     assert (reply.status_code, set(reply.json())) == (400, {"priority"})
     assert CaseFilter._form_class is built is not None
     assert len(manager_api.get("/api/v1/cases/?priority=hot").json()["results"]) == 1
+
+
+@pytest.mark.parametrize("outsider", ["nina", "maya"])
+def test_a_case_can_only_go_to_an_agent_or_manager_of_its_team(manager_api, cases, maya, outsider):
+    make_user("nina", "agent")  # an agent of no team
+    case = cases[0]
+
+    reply = manager_api.post(f"/api/v1/cases/{case.pk}/assign/", {"owner": outsider}, format="json")
+
+    assert reply.status_code == 400
+    assert reply.json() == {"owner": [f"{outsider} cannot own cases of Service desk."]}
+    assert Case.objects.get(pk=case.pk).owner.username == "alice"
+
+
+def test_a_lead_of_the_team_may_own_its_cases_without_being_a_member(manager_api, cases, desk):
+    make_user("lee", "agent")
+    team_update(team=desk, lead="lee")
+
+    reply = manager_api.post(f"/api/v1/cases/{cases[0].pk}/assign/", {"owner": "lee"}, format="json")
+
+    assert reply.status_code == 200
+    assert reply.json()["owner"] == "lee"

@@ -6,10 +6,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from closedloop.lib.exceptions import ApplicationError, ConflictError
 from followups.models import Case, CaseEvent, CasePause, ResponseRootCause
-from followups.services.cases import case_contact_log, case_note_add, case_root_causes_set, case_transition
+from followups.services.cases import (
+    case_assign,
+    case_contact_log,
+    case_note_add,
+    case_root_causes_set,
+    case_transition,
+)
 from followups.services.coding import resolution_code_create, root_cause_create
 from followups.workflow import ALLOWED_TRANSITIONS, CaseStatus
 from surveys.services import survey_update
@@ -207,3 +215,18 @@ def test_notes_are_kept_in_the_timeline(open_case, alice):
         case_note_add(case=case, actor=alice, text="   ")
     with pytest.raises(ApplicationError):
         case_note_add(case=case, actor=alice, text="x" * 5001)
+
+
+def test_a_transition_saves_only_the_fields_it_changes(open_case, alice):
+    case = open_case(5)
+    case_assign(case=case, owner=alice, actor=None)
+
+    with CaptureQueriesContext(connection) as queries:
+        case_transition(case=case, to_status="contacted", actor=alice)
+    [update] = [q["sql"] for q in queries if q["sql"].startswith('UPDATE "followups_case"')]
+    assigned = update.split(" WHERE ")[0]
+
+    for column in ("status", "first_contacted_at", "next_due", "updated_at"):
+        assert f'"{column}"' in assigned
+    for column in ("owner_id", "team_id", "priority", "created_at", "first_contact_due", "resolution_code_id"):
+        assert f'"{column}"' not in assigned

@@ -54,6 +54,7 @@ def ingest_case(desk, django_capture_on_commit_callbacks):
         with django_capture_on_commit_callbacks(execute=True):
             outcome = responses_ingest(items=[item]).outcomes[0]
         assert outcome.status == "created", outcome.errors
+        assert outcome.response_id is not None
         return Case.objects.select_related("owner", "team__lead", "response__customer").get(
             response_id=outcome.response_id
         )

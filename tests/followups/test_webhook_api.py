@@ -9,6 +9,7 @@ import pytest
 from followups.models import WebhookDelivery, WebhookEndpoint
 from followups.services.outbox import webhook_events_queue
 from followups.services.webhooks import webhook_endpoint_create, webhook_endpoint_update
+from followups.webhooks import WebhookVerificationError, headers, verify
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +34,7 @@ def _requests(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> list[tupl
         ("post", "/api/v1/webhooks/", GOOD),
         ("get", f"/api/v1/webhooks/{endpoint.pk}/", None),
         ("patch", f"/api/v1/webhooks/{endpoint.pk}/", {"active": False}),
+        ("post", f"/api/v1/webhooks/{endpoint.pk}/rotate-secret/", None),
         ("delete", f"/api/v1/webhooks/{endpoint.pk}/", None),
         ("get", f"/api/v1/webhooks/{endpoint.pk}/deliveries/", None),
         ("post", f"/api/v1/webhook-deliveries/{delivery.pk}/replay/", None),
@@ -47,8 +49,8 @@ def test_only_managers_may_use_the_webhook_api(client, status, endpoint, deliver
     api = request.getfixturevalue(client)
     for method, url, body in _requests(endpoint, delivery):
         assert getattr(api, method)(url, body, format="json").status_code == status, (method, url)
-    assert WebhookEndpoint.objects.get() == endpoint
-    assert endpoint.active
+    stored = WebhookEndpoint.objects.get()
+    assert (stored, stored.active, stored.secret) == (endpoint, True, endpoint.secret)
 
 
 def test_a_manager_creates_an_endpoint_and_sees_its_secret_once_in_the_reply(manager_api):
@@ -66,18 +68,86 @@ def test_a_manager_creates_an_endpoint_and_sees_its_secret_once_in_the_reply(man
         "active": True,
         "created_by": "maya",
         "created_at": body["created_at"],
+        "secret_hint": "whsec_…" + endpoint.secret[-4:],
         "secret": endpoint.secret,
     }
     assert body["secret"].startswith("whsec_")
+    assert "no-store" in reply["Cache-Control"]
 
 
-def test_the_list_hides_secrets_and_the_detail_shows_them(manager_api, endpoint):
+def test_after_its_creation_no_reply_shows_the_secret_only_its_hint(manager_api, endpoint):
     [row] = manager_api.get("/api/v1/webhooks/").json()["results"]
-    assert row["id"] == endpoint.pk
-    assert row["events"] == []
-    assert "secret" not in row
+    detail = manager_api.get(f"/api/v1/webhooks/{endpoint.pk}/").json()
+    patched = manager_api.patch(f"/api/v1/webhooks/{endpoint.pk}/", {"description": "Desk"}, format="json").json()
 
-    assert manager_api.get(f"/api/v1/webhooks/{endpoint.pk}/").json()["secret"] == endpoint.secret
+    for body in (row, detail, patched):
+        assert body["id"] == endpoint.pk
+        assert "secret" not in body
+        assert body["secret_hint"] == "whsec_…" + endpoint.secret[-4:]
+        assert endpoint.secret[6:-4] not in str(body)
+
+
+def test_rotating_the_secret_shows_the_new_one_once_and_the_old_one_stops_signing(manager_api, endpoint):
+    old = endpoint.secret
+
+    reply = manager_api.post(f"/api/v1/webhooks/{endpoint.pk}/rotate-secret/")
+
+    assert reply.status_code == 200
+    assert "no-store" in reply["Cache-Control"]
+    endpoint.refresh_from_db()
+    body = reply.json()
+    assert body["secret"] == endpoint.secret != old
+    assert body["secret"].startswith("whsec_")
+    assert (body["id"], body["url"], body["secret_hint"]) == (endpoint.pk, endpoint.url, endpoint.secret_hint)
+    assert "secret" not in manager_api.get(f"/api/v1/webhooks/{endpoint.pk}/").json()
+    signed = headers(secret=endpoint.secret, message_id="msg_1", timestamp=1_800_000_000, body=b"{}")
+    verify(secret=endpoint.secret, headers=signed, body=b"{}", now=1_800_000_000)
+    with pytest.raises(WebhookVerificationError):
+        verify(secret=old, headers=signed, body=b"{}", now=1_800_000_000)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:5432/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]:6379/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://0.0.0.0/",
+        "http://2130706433/",
+        "http://0177.0.0.1/",
+        "http://localhost:6379/",
+        "http://10.0.0.5/hooks",
+    ],
+)
+def test_an_internal_target_is_a_400_naming_the_url(manager_api, settings, url):
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
+
+    reply = manager_api.post("/api/v1/webhooks/", {**GOOD, "url": url}, format="json")
+
+    assert reply.status_code == 400
+    [message] = reply.json()["url"]
+    assert message.startswith("Refused: ") and "address; requests to internal addresses are not sent." in message
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_changing_the_url_to_an_internal_target_is_a_400(manager_api, settings, endpoint):
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
+
+    reply = manager_api.patch(f"/api/v1/webhooks/{endpoint.pk}/", {"url": "http://[::1]:6379/"}, format="json")
+
+    assert reply.status_code == 400
+    assert "loopback" in reply.json()["url"][0]
+    assert WebhookEndpoint.objects.get().url == endpoint.url
+
+
+def test_a_private_target_is_accepted_when_the_setting_allows_it(manager_api, settings):
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
+
+    reply = manager_api.post("/api/v1/webhooks/", {**GOOD, "url": "http://10.0.0.5/hooks"}, format="json")
+
+    assert reply.status_code == 201
+    assert WebhookEndpoint.objects.get().url == "http://10.0.0.5/hooks"
 
 
 def test_patch_changes_the_given_fields_only(manager_api, endpoint):
@@ -207,6 +277,7 @@ def test_unknown_ids_are_404s(manager_api):
     assert manager_api.get("/api/v1/webhooks/999/").status_code == 404
     assert manager_api.get("/api/v1/webhooks/999/deliveries/").status_code == 404
     assert manager_api.post("/api/v1/webhook-deliveries/999/replay/").status_code == 404
+    assert manager_api.post("/api/v1/webhooks/999/rotate-secret/").status_code == 404
 
 
 def test_the_schema_describes_the_webhook_api(anonymous_api):
@@ -216,3 +287,4 @@ def test_the_schema_describes_the_webhook_api(anonymous_api):
     assert {"get", "patch", "delete"} <= set(paths["/api/v1/webhooks/{id}/"])
     assert "get" in paths["/api/v1/webhooks/{id}/deliveries/"]
     assert "post" in paths["/api/v1/webhook-deliveries/{id}/replay/"]
+    assert "post" in paths["/api/v1/webhooks/{id}/rotate-secret/"]

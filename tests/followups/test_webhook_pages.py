@@ -12,7 +12,8 @@ from followups.models import WebhookDelivery, WebhookEndpoint
 from followups.services.outbox import webhook_events_queue
 from followups.services.webhooks import webhook_endpoint_create, webhooks_deliver
 from followups.webhooks import verify
-from tests.followups.test_webhook_delivery import Receiver, serve
+from tests.followups.test_webhook_delivery import Receiver
+from tests.servers import serving
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +22,8 @@ T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
 @pytest.fixture
 def receiver():
-    yield from serve(Receiver())
+    with serving(Receiver()) as server:
+        yield server
 
 
 @pytest.fixture
@@ -42,6 +44,8 @@ def _pages(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> list[tuple[s
         ("get", reverse("webhook-detail", args=[endpoint.pk])),
         ("post", reverse("webhook-detail", args=[endpoint.pk])),
         ("post", reverse("webhook-active", args=[endpoint.pk])),
+        ("get", reverse("webhook-rotate-secret", args=[endpoint.pk])),
+        ("post", reverse("webhook-rotate-secret", args=[endpoint.pk])),
         ("post", reverse("webhook-delete", args=[endpoint.pk])),
         ("post", reverse("webhook-delivery-replay", args=[delivery.pk])),
     ]
@@ -67,7 +71,9 @@ def test_only_managers_may_open_the_webhook_pages(client, user, endpoint, delive
     for method, url in _pages(endpoint, delivery):
         response = getattr(client, method)(url, {"url": "https://x.example.com", "payload_format": "standard"})
         assert response.status_code == 403, url
-    assert list(WebhookEndpoint.objects.values_list("url", "active")) == [(endpoint.url, True)]
+    assert list(WebhookEndpoint.objects.values_list("url", "active", "secret")) == [
+        (endpoint.url, True, endpoint.secret)
+    ]
     assert WebhookDelivery.objects.get().status == "pending"
 
 
@@ -81,7 +87,7 @@ def test_the_list_shows_endpoints_and_offers_every_event(manager_client, endpoin
     assertNotContains(response, endpoint.secret)
 
 
-def test_a_manager_creates_an_endpoint_and_its_page_shows_the_secret(manager_client, maya):
+def test_a_manager_creates_an_endpoint_and_its_page_shows_the_secret_once(manager_client, maya):
     form = {
         "url": "https://desk.example.com/hooks/slack",
         "events": ["case.created", "case.closed"],
@@ -104,6 +110,56 @@ def test_a_manager_creates_an_endpoint_and_its_page_shows_the_secret(manager_cli
     assertContains(page, f'<code id="endpoint-secret">{endpoint.secret}</code>', html=True)
     assertContains(page, "Endpoint created.")
     assertContains(page, "case.created, case.closed")
+    assert "no-store" in page["Cache-Control"]
+
+    again = manager_client.get(response["Location"])
+    assertNotContains(again, endpoint.secret)
+    assertContains(again, f'<code id="endpoint-secret-hint">{endpoint.secret_hint}</code>', html=True)
+    assert "no-store" not in again.get("Cache-Control", "")
+
+
+def test_the_endpoint_page_never_shows_a_secret_it_did_not_just_make(manager_client, endpoint):
+    response = manager_client.get(reverse("webhook-detail", args=[endpoint.pk]))
+
+    assertNotContains(response, endpoint.secret)
+    assertContains(response, endpoint.secret_hint)
+    assertContains(response, f'action="{reverse("webhook-rotate-secret", args=[endpoint.pk])}"')
+
+
+def test_rotating_asks_first_then_shows_the_new_secret_once(manager_client, endpoint):
+    old = endpoint.secret
+    url = reverse("webhook-rotate-secret", args=[endpoint.pk])
+
+    confirm = manager_client.get(url)
+
+    assertContains(confirm, "stops signing at once")
+    assertContains(confirm, f'<form method="post" action="{url}">')
+    endpoint.refresh_from_db()
+    assert endpoint.secret == old
+
+    response = manager_client.post(url)
+
+    assertRedirects(response, reverse("webhook-detail", args=[endpoint.pk]), fetch_redirect_response=False)
+    endpoint.refresh_from_db()
+    assert endpoint.secret != old
+    page = manager_client.get(response["Location"])
+    assertContains(page, f'<code id="endpoint-secret">{endpoint.secret}</code>', html=True)
+    assertContains(page, "New signing secret made.")
+    assertNotContains(page, old)
+    assertNotContains(manager_client.get(response["Location"]), endpoint.secret)
+
+
+def test_an_internal_target_is_refused_on_the_form(manager_client, settings):
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
+
+    response = manager_client.post(
+        reverse("webhook-list"), {"url": "http://127.0.0.1:5432/", "payload_format": "standard"}
+    )
+
+    assert response.status_code == 200
+    assertContains(response, '<p class="field__error">', count=1)
+    assertContains(response, "Refused: 127.0.0.1 is a loopback address")
+    assert not WebhookEndpoint.objects.exists()
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from followups.workflow import (
     ALLOWED_TRANSITIONS,
     OPEN_STATUSES,
     CaseStatus,
+    allowed_next_statuses,
     can_transition,
     needs_close_reason,
     pauses_resolution_clock,
@@ -66,3 +67,14 @@ def test_closing_needs_a_reason_unless_resolved():
 
 def test_only_waiting_on_the_customer_pauses_the_clock():
     assert [s for s in S if pauses_resolution_clock(s)] == [S.WAITING_ON_CUSTOMER]
+
+
+@pytest.mark.parametrize("source", list(S))
+def test_the_statuses_allowed_next_are_those_of_the_contract_in_workflow_order(source):
+    expected = [target for target in S if (source, target) in EXPECTED]
+
+    assert allowed_next_statuses(source) == expected
+
+
+def test_an_unknown_status_allows_nothing_next():
+    assert allowed_next_statuses("bogus") == []

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import gc
+import json
 from functools import partial
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from closedloop.lib.exceptions import ApplicationError
 from surveys.models import Customer, Response
 from surveys.services import responses_ingest
-from surveys.services.ingestion import MAX_BATCH
+from surveys.services.ingestion import MAX_BATCH, MAX_BATCH_BYTES
 from surveys.signals import responses_ingested
 from tests.concurrency import at_once
 from tests.factories import response_item
@@ -71,6 +73,15 @@ def test_more_than_10000_items_is_a_400_storing_nothing(integration_api, survey)
     items = [response_item(5, customer="C-1")] * (MAX_BATCH + 1)
     reply = integration_api.post(URL, {"responses": items}, format="json")
     assert reply.status_code == 400
+    assert reply.json()["responses"] == [f"At most {MAX_BATCH} responses per batch."]
+    assert Response.objects.count() == 0
+
+
+def test_the_service_refuses_a_batch_over_the_limit_whoever_calls_it(survey):
+    with pytest.raises(ApplicationError) as refused:
+        responses_ingest(items=[response_item(5, customer="C-1")] * (MAX_BATCH + 1))
+
+    assert refused.value.errors == {"responses": [f"At most {MAX_BATCH} responses per batch."]}
     assert Response.objects.count() == 0
 
 
@@ -80,6 +91,63 @@ def test_10000_items_are_accepted(integration_api, survey):
     assert data["created"] == MAX_BATCH
     assert Response.objects.count() == MAX_BATCH
     assert Customer.objects.count() == MAX_BATCH
+
+
+# A full-length comment as customers write them: mostly ASCII, a few accented words, which
+# json.dumps writes as \u escapes.
+FULL_COMMENT = ("The agent was friendly, but the laptop still crashes after the update; the café wifi is fine. " * 60)[
+    :5000
+]
+
+
+def realistic_item(index: int) -> dict:
+    """An item with every field, the longest comment allowed and a customer with a few attributes."""
+    item = response_item(
+        index % 11,
+        customer=f"C-{index:07d}",
+        comment=FULL_COMMENT,
+        channel="email",
+        submitted_at="2026-11-20T10:00:00.123456+00:00",
+        external_id=f"zd-rating-{index:09d}",
+        ticket_ref=f"INC-{index:08d}",
+    )
+    item["customer"].update(
+        email=f"customer{index}@example.com",
+        name=f"Customer Number {index}",
+        phone="+1 555 0100 1234",
+        attributes={"plan": "platinum", "region": "EMEA", "segment": "enterprise", "seats": 1200, "tier": 2},
+    )
+    return item
+
+
+@pytest.fixture(scope="module")
+def full_batch() -> bytes:
+    """The body of the largest batch the contract promises to take."""
+    body = json.dumps({"responses": [realistic_item(index) for index in range(MAX_BATCH)]}).encode()
+    assert len(FULL_COMMENT) == 5000
+    # Far over Django's default limit of 2.5 MB, which refused it; under the endpoint's own.
+    assert 50_000_000 < len(body) <= MAX_BATCH_BYTES
+    return body
+
+
+def test_a_full_batch_of_realistic_items_is_accepted(integration_api, survey, full_batch):
+    reply = integration_api.post(URL, full_batch, content_type="application/json")
+
+    assert reply.status_code == 200
+    assert reply.json() == {"created": MAX_BATCH, "duplicates": 0, "rejected": []}
+    assert Response.objects.count() == MAX_BATCH
+    assert Response.objects.filter(comment=FULL_COMMENT).count() == MAX_BATCH
+
+
+def test_a_body_over_the_bulk_limit_is_a_json_413_storing_nothing(integration_api, survey, full_batch):
+    # The full batch again, padded with spaces (still valid JSON) to one byte over the limit.
+    body = full_batch + b" " * (MAX_BATCH_BYTES + 1 - len(full_batch))
+
+    reply = integration_api.post(URL, body, content_type="application/json")
+
+    assert reply.status_code == 413
+    assert reply.json() == {"detail": "The request body is larger than this endpoint accepts (81.9 MB at most)."}
+    assert Response.objects.count() == 0
 
 
 def _queries_for(n: int, offset: int) -> int:

@@ -211,6 +211,17 @@ def test_rejected_rows_beyond_those_listed_are_still_counted(survey):
     assert (job.rows, job.created, job.duplicates) == (REJECTED_KEPT + 51, 1, 0)
     assert len(job.rejected) == REJECTED_KEPT
     assert [entry["line"] for entry in job.rejected] == list(range(2, REJECTED_KEPT + 2))
+    assert (job.rejected_count, job.rejected_unlisted) == (REJECTED_KEPT + 50, 50)
+
+
+@pytest.mark.parametrize(
+    ("rows", "created", "duplicates", "listed", "count", "unlisted"),
+    [(0, 0, 0, 0, 0, 0), (10, 10, 0, 0, 0, 0), (10, 6, 1, 3, 3, 0), (10, 2, 3, 2, 5, 3)],
+)
+def test_the_rejected_rows_are_those_neither_created_nor_duplicates(rows, created, duplicates, listed, count, unlisted):
+    job = ImportJob(rows=rows, created=created, duplicates=duplicates, rejected=[{"line": 2, "errors": {}}] * listed)
+
+    assert (job.rejected_count, job.rejected_unlisted) == (count, unlisted)
 
 
 def test_the_file_is_dropped_once_the_import_finishes(survey):

@@ -265,7 +265,7 @@ def test_nested_errors_are_keyed_by_field_as_the_mapping_names_them():
 
 
 # A lone carriage return is left out: a writer ending lines with "\n" does not quote it.
-cell_text = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00\r"), max_size=40)
+cell_text = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00\r"), max_size=40)
 
 
 @given(

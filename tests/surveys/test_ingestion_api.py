@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from surveys.models import Customer, Response
+from surveys.services import responses_ingest
 from surveys.signals import responses_ingested
 from tests.concurrency import at_once
 from tests.factories import response_item
@@ -119,6 +121,8 @@ BAD_BODIES = {
     "garbage submitted_at": ({"submitted_at": "yesterday"}, "submitted_at"),
     "unknown channel": ({"channel": "pigeon"}, "channel"),
     "NUL in comment": ({"comment": "a\x00b"}, "comment"),
+    "NUL in survey": ({"survey": "support\x00-2026"}, "survey"),
+    "NUL in submitted_at": ({"submitted_at": "2026-11-20T10:00:00+00:00\x00junk"}, "submitted_at"),
     "bad email": ({"customer": {"external_id": "C-1", "email": "not-an-email"}}, "customer"),
     "attributes not an object": ({"customer": {"external_id": "C-1", "attributes": ["gold"]}}, "customer"),
 }
@@ -150,18 +154,57 @@ SURROGATE_BODIES = {
 
 
 @pytest.mark.parametrize("case", SURROGATE_BODIES.values(), ids=SURROGATE_BODIES.keys())
-def test_a_lone_surrogate_is_a_400_naming_the_field_and_stores_nothing(integration_api, survey, case):
-    change, field = case
+def test_a_lone_surrogate_makes_the_body_a_400_and_stores_nothing(integration_api, survey, case):
+    change, _field = case
     body = {**response_item(3, customer="C-1"), **change}
-    # json.dumps writes the surrogate as the escape \ud800, as a client's encoder would.
-    reply = integration_api.post(URL, json.dumps(body), content_type="application/json")
-    assert reply.status_code == 400
-    assert field in reply.json()
+    # json.dumps writes the surrogate as the escape \ud800, as a client's encoder would. The JSON
+    # parser refuses such a body whole, as it refuses a body that is not UTF-8.
+    single = integration_api.post(URL, json.dumps(body), content_type="application/json")
     bulk = integration_api.post(f"{URL}bulk/", json.dumps({"responses": [body] * 3}), content_type="application/json")
-    assert bulk.status_code == 200
-    assert [rejected["index"] for rejected in bulk.json()["rejected"]] == [0, 1, 2]
+    for reply in (single, bulk):
+        assert reply.status_code == 400
+        assert "lone surrogate" in reply.json()["detail"]
     assert Response.objects.count() == 0
     assert Customer.objects.count() == 0
+
+
+@pytest.mark.parametrize("case", SURROGATE_BODIES.values(), ids=SURROGATE_BODIES.keys())
+def test_intake_names_the_field_holding_a_lone_surrogate_whoever_calls_it(survey, case):
+    change, field = case
+    result = responses_ingest(items=[{**response_item(3, customer="C-1"), **change}] * 3)
+
+    assert [outcome.status for outcome in result.outcomes] == ["rejected"] * 3
+    assert all(field in outcome.errors for outcome in result.outcomes)
+    assert Response.objects.count() == 0
+    assert Customer.objects.count() == 0
+
+
+@pytest.mark.parametrize("number", [math.inf, -math.inf, math.nan])
+@pytest.mark.parametrize("copies", [1, 3], ids=["one item", "three items (COPY)"])
+def test_intake_refuses_a_non_finite_attribute_whoever_calls_it(survey, number, copies):
+    # The JSON parser refuses these in request bodies; intake holds the rule for every caller.
+    items = [response_item(3, customer=f"C-{index}") for index in range(copies)]
+    for item in items:
+        item["customer"]["attributes"] = {"plan": "gold", "seats": number}
+
+    result = responses_ingest(items=items)
+
+    assert [outcome.errors for outcome in result.outcomes] == [
+        {"customer": {"attributes": ["Attribute 'seats' must be a finite number."]}}
+    ] * copies
+    assert not Customer.objects.exists()
+
+
+@pytest.mark.parametrize("change", [{"survey": "support\x00-2026"}, {"submitted_at": "2026-11-20T10:00:00\x00Z"}])
+def test_a_nul_in_a_bulk_item_rejects_that_item_alone(integration_api, survey, change):
+    items = [response_item(3, external_id="fine"), {**response_item(3, external_id="bad"), **change}]
+
+    reply = integration_api.post(f"{URL}bulk/", {"responses": items}, format="json")
+
+    assert reply.status_code == 200
+    assert reply.json()["created"] == 1
+    assert [rejected["index"] for rejected in reply.json()["rejected"]] == [1]
+    assert list(Response.objects.values_list("external_id", flat=True)) == ["fine"]
 
 
 def test_a_5000_character_comment_is_accepted(integration_api, survey):

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+from django.core.exceptions import ValidationError
+
 from surveys.models import Survey
+from surveys.services import survey_create, survey_update
 
 
 def test_a_new_survey_has_the_documented_defaults(manager_api):
@@ -42,3 +46,33 @@ def test_bad_survey_settings_are_400s_and_change_nothing(manager_api):
     assert manager_api.patch("/api/v1/surveys/s/", {"hot_threshold": "high"}, format="json").status_code == 400
     assert list(Survey.objects.values_list("slug", "hot_threshold")) == [("s", 3)]
     assert manager_api.get("/api/v1/surveys/missing/").status_code == 404
+
+
+def test_a_survey_slug_cannot_change_and_nothing_else_changes_with_it(manager_api):
+    manager_api.post("/api/v1/surveys/", {"slug": "s", "name": "S"}, format="json")
+
+    reply = manager_api.patch("/api/v1/surveys/s/", {"slug": "renamed", "name": "Renamed"}, format="json")
+
+    assert reply.status_code == 400
+    assert reply.json() == {"slug": ["A survey's slug cannot change."]}
+    assert list(Survey.objects.values_list("slug", "name")) == [("s", "S")]
+
+
+def test_the_survey_service_refuses_another_slug_whoever_calls_it(db):
+    survey = survey_create(slug="s", name="S")
+
+    with pytest.raises(ValidationError) as refused:
+        survey_update(survey=survey, slug="t", name="T")
+
+    assert refused.value.message_dict == {"slug": ["A survey's slug cannot change."]}
+    assert Survey.objects.get().name == "S"
+
+
+def test_an_invalid_survey_update_leaves_the_survey_as_it_was(db):
+    survey = survey_create(slug="s", name="S")
+
+    with pytest.raises(ValidationError):
+        survey_update(survey=survey, name="Renamed", hot_threshold=11)
+
+    assert (survey.name, survey.hot_threshold) == ("S", 3)
+    assert Survey.objects.get().name == "S"

@@ -20,7 +20,8 @@ from closedloop.lib.env import envstr
 class Command(BaseCommand):
     help = (
         "Create demo data (teams, users, surveys, ~2,000 customers, ~3,000 responses over the last 12 months, "
-        "root causes) unless it is already present, then print the logins."
+        "root causes, routing rules, resolution codes, and the follow-up cases of the last quarter worked through "
+        "their lifecycle) unless it is already present, then print the logins."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -46,7 +47,8 @@ class Command(BaseCommand):
                 self.style.SUCCESS(
                     f"Demo data created in {time.monotonic() - started:.1f} s: {summary.customers:,} customers "
                     f"({summary.accounts} B2B accounts), {summary.responses:,} responses over the last 12 months, "
-                    f"{summary.root_cause_codes:,} root-cause codes."
+                    f"{summary.root_cause_codes:,} root-cause codes, "
+                    f"{summary.cases:,} follow-up cases worked since the loop went live."
                 )
             )
             password_known = True

@@ -14,12 +14,16 @@ from django_q.models import Schedule
 
 DIGEST_AT = time(7, 0)
 
-# name -> (task, schedule type, minutes)
+# name -> (task, schedule type, minutes). The deliveries also run on every change that queues
+# a message; the schedule takes what a crashed run had claimed once its lease ends (under a
+# minute), and the retries whose delay has passed.
 SCHEDULES = {
     "escalation sweep": ("followups.tasks.escalation_sweep", Schedule.MINUTES, 5),
     "staff email delivery": ("followups.tasks.notifications_deliver", Schedule.MINUTES, 1),
     "webhook delivery": ("followups.tasks.webhooks_deliver", Schedule.MINUTES, 1),
     "daily digest": ("followups.tasks.digests_send", Schedule.DAILY, None),
+    # A no-op whose stored result tells /healthz the cluster is alive (closedloop.lib.health).
+    "cluster heartbeat": ("closedloop.lib.health.cluster_heartbeat", Schedule.MINUTES, 1),
 }
 
 
@@ -32,7 +36,7 @@ def _first_run(schedule_type: str) -> datetime:
 
 
 class Command(BaseCommand):
-    help = "Create or update the periodic tasks (escalation sweep, deliveries, daily digest)."
+    help = "Create or update the periodic tasks (escalation sweep, deliveries, daily digest, cluster heartbeat)."
 
     def handle(self, *args, **options) -> None:
         for name, (func, schedule_type, minutes) in SCHEDULES.items():

@@ -37,9 +37,12 @@ class Command(BaseCommand):
     def handle(
         self, *args, file: Path | None, survey: str | None, columns: list[str], job: int | None, **options
     ) -> None:
-        if (file is None) == (job is None):
+        if file is not None and job is None:
+            job_id = self._create(file, survey, columns).pk
+        elif job is not None and file is None:
+            job_id = job
+        else:
             raise CommandError("Give either a FILE with --survey, or --job.")
-        job_id = job if job is not None else self._create(file, survey, columns).pk
         if not ImportJob.objects.filter(pk=job_id).exists():
             raise CommandError(f"No import with id {job_id}.")
         self._report(import_job_run(job_id=job_id))
@@ -63,7 +66,7 @@ class Command(BaseCommand):
     def _report(self, job: ImportJob) -> None:
         if job.status == ImportJob.Status.FAILED:
             raise CommandError(f"Import {job.pk} failed: {job.error}")
-        rejected = job.rows - job.created - job.duplicates
+        rejected = job.rejected_count
         self.stdout.write(
             f"Import {job.pk} of {job.file_name}: {job.rows} rows, {job.created} created, "
             f"{job.duplicates} already imported, {rejected} rejected."

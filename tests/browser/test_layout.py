@@ -1,0 +1,140 @@
+"""What a new user sees fits the screen: on a laptop (1366 x 768) and on a phone (390 x 844), every
+button of the webhook page is legible, every column of the team queue is on screen, no table
+widens the page, and a manager's header is one line on the laptop.
+
+Visibility is measured in the page: an element counts as on screen when its box lies inside the
+viewport and inside every ancestor that clips it; legible when its text colour and the first
+opaque background behind it (getComputedStyle) reach WCAG AA's 4.5:1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import Browser, Locator, Page
+
+from followups.models import Case, WebhookEndpoint
+from followups.services import team_create
+from followups.services.webhooks import webhook_endpoint_create
+from tests.browser.conftest import LAPTOP, PHONE, sign_in
+from tests.factories import PASSWORD, make_response, make_user
+
+AA_CONTRAST = 4.5
+LONG_COMMENT = "The VPN drops every twenty minutes and nobody could tell me why, so I lost a morning of work."
+
+CONTRAST = """(element) => {
+  const rgba = (text) => {
+    const [r, g, b, a = 1] = text.match(/[\\d.]+/g).map(Number);
+    return { r, g, b, a };
+  };
+  const luminance = ({ r, g, b }) => {
+    const channel = (v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+  };
+  let background = { r: 255, g: 255, b: 255 };
+  for (let node = element; node; node = node.parentElement) {
+    const colour = rgba(getComputedStyle(node).backgroundColor);
+    if (colour.a > 0) { background = colour; break; }
+  }
+  const [light, dark] = [luminance(rgba(getComputedStyle(element).color)), luminance(background)].sort((x, y) => y - x);
+  return (light + 0.05) / (dark + 0.05);
+}"""
+
+# Scrolled to vertically (the page only: a table region scrolled sideways would hide the defect),
+# the element's box must lie inside the viewport and inside every ancestor that clips its
+# overflow (a table region): otherwise the user has to scroll sideways to reach it.
+ON_SCREEN = """(element) => {
+  window.scrollTo(0, Math.max(0, element.getBoundingClientRect().top + window.scrollY - innerHeight / 2));
+  const box = element.getBoundingClientRect();
+  if (box.width === 0 || box.height === 0) return false;
+  if (box.left < 0 || box.right > document.documentElement.clientWidth) return false;
+  for (let node = element.parentElement; node; node = node.parentElement) {
+    const style = getComputedStyle(node);
+    if (style.overflowX === "visible" && style.overflowY === "visible") continue;
+    const frame = node.getBoundingClientRect();
+    if (box.left < frame.left - 1 || box.right > frame.right + 1) return false;
+  }
+  return true;
+}"""
+
+PAGE_OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+
+
+@pytest.fixture
+def desk(survey) -> WebhookEndpoint:
+    """A manager, a team with cases of long comments, and an endpoint whose deliveries failed."""
+    make_user("helen", "manager", email="helen@example.com")
+    for name in ("diego", "emily", "marcus"):
+        make_user(name, "agent", email=f"{name}@example.com")
+    team_create(slug="americas", name="Service Desk Americas", members=["emily", "marcus"], lead="diego")
+    # Nothing listens on port 9: every delivery fails with an error the page shows.
+    endpoint = webhook_endpoint_create(
+        url="http://127.0.0.1:9/api/v2/integrations/closedloop/webhooks/incoming",
+        description="Posts each case to the help desk ticket as an internal note, next to the ticket itself.",
+        created_by=None,
+    )
+    for number in range(3):
+        make_response(2 + number, customer=f"C-1100{number}", comment=LONG_COMMENT, ticket_ref=f"INC-2690{number}")
+    assert Case.objects.count() == 3
+    assert endpoint.deliveries.exists()
+    return endpoint
+
+
+@pytest.fixture(params=[LAPTOP, PHONE], ids=["laptop", "phone"])
+def screen(request: pytest.FixtureRequest, browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport=request.param)
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
+
+
+def _legible_and_on_screen(element: Locator) -> None:
+    name = element.inner_text()
+    assert element.evaluate(ON_SCREEN), f"{name!r} is not fully on screen"
+    contrast = element.evaluate(CONTRAST)
+    assert contrast >= AA_CONTRAST, f"{name!r} has a contrast of {contrast:.2f}:1"
+
+
+def test_the_webhook_page_shows_every_button_legibly_and_fits(screen: Page, live_server, desk):
+    sign_in(screen, live_server, "helen", PASSWORD)
+    screen.goto(live_server.url + reverse("webhook-detail", args=[desk.pk]))
+    buttons = [
+        screen.get_by_role("button", name="Deactivate"),
+        screen.get_by_role("button", name="Delete endpoint"),
+        *screen.get_by_role("button", name="Replay").all(),
+    ]
+    assert len(buttons) >= 3
+    for button in buttons:
+        _legible_and_on_screen(button)
+    assert screen.evaluate(PAGE_OVERFLOW) == 0
+    if screen.viewport_size == LAPTOP:
+        # On a laptop the tables fit their cards: no sideways scrolling to reach a column.
+        for table in screen.locator("table").all():
+            assert table.evaluate("(t) => t.scrollWidth <= t.parentElement.clientWidth"), table.inner_text()[:80]
+
+
+def test_the_team_queue_shows_every_column_and_the_reassign_button(screen: Page, live_server, desk):
+    sign_in(screen, live_server, "helen", PASSWORD)
+    screen.goto(live_server.url + reverse("team-queue"))
+    row = screen.locator("table.queue tbody tr").first
+    cells = row.locator("th, td").all()
+    assert len(cells) == len(screen.locator("table.queue thead th").all()) == 10
+    for cell in cells:
+        assert cell.evaluate(ON_SCREEN), f"the {cell.get_attribute('data-label') or 'case'} column is off screen"
+    assert row.get_by_label("Owner of case").evaluate(ON_SCREEN)
+    _legible_and_on_screen(row.get_by_role("button", name="Reassign"))
+    assert screen.evaluate(PAGE_OVERFLOW) == 0
+
+
+def test_a_managers_header_is_one_line_on_a_laptop(page: Page, live_server, desk):
+    page.set_viewport_size(LAPTOP)
+    sign_in(page, live_server, "helen", PASSWORD)
+    header = page.locator(".site-header__inner")
+    items = header.locator(".brand, .site-nav li, .account > *").all()
+    assert len(items) >= 9  # the brand, every page a manager has, the name, settings and sign out
+    tops = [item.bounding_box()["y"] for item in items]  # type: ignore[index]
+    bottoms = [box["y"] + box["height"] for item in items if (box := item.bounding_box())]
+    # One line: every item starts above the point where the first-placed item ends.
+    assert max(tops) < min(bottoms), "the header wraps onto a second line"
