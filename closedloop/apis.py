@@ -71,7 +71,11 @@ class TokenApi(ObtainAuthToken):
         if not serializer.is_valid():
             # django-axes flags the request when the account or the address is locked out.
             if getattr(request, "axes_locked_out", False):
-                raise Throttled(wait=throttling.lockout_seconds(), detail=throttling.lockout_message())
+                locked = Throttled(detail=throttling.lockout_message())
+                # Set after construction: the message already says when to retry, and DRF would
+                # append "Expected available in N seconds." to it; the header still carries it.
+                locked.wait = throttling.lockout_seconds()
+                raise locked
             raise ValidationError(serializer.errors)
         token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
         return ApiResponse({"token": token.key})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest
 
 from closedloop.lib.exceptions import ApplicationError
 from followups.models import (
@@ -176,6 +177,12 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     list_filter = ("active", "payload_format")
     raw_id_fields = ("created_by",)
     exclude = ("secret",)  # shown once, when made; rotated from the webhook page
+    # Endpoints are made and re-pointed through the webhook service (page or API), which refuses
+    # internal targets and shows the new secret once; the admin may switch them on and off.
+    readonly_fields = ("url",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
 
 @admin.register(WebhookDelivery)

@@ -118,3 +118,21 @@ def test_the_webhook_secret_is_not_in_the_admin(client, superuser, maya):
 
     assert page.status_code == 200
     assert endpoint.secret.encode() not in page.content
+
+
+def test_the_admin_cannot_point_a_webhook_anywhere_the_service_would_refuse(client, superuser, maya):
+    # Endpoints are made and re-pointed only through the webhook service, which checks the target.
+    from followups.services.webhooks import webhook_endpoint_create
+
+    endpoint = webhook_endpoint_create(url="https://desk.example.com/hook", created_by=maya)
+    client.force_login(superuser)
+
+    assert client.get(reverse("admin:followups_webhookendpoint_add")).status_code == 403
+    saved = client.post(
+        reverse("admin:followups_webhookendpoint_change", args=[endpoint.pk]),
+        {"url": "http://127.0.0.1:5432/", "description": "", "events": "[]", "payload_format": "standard"},
+    )
+    assert saved.status_code == 302  # the change was saved: switched off, but the target stays
+    endpoint.refresh_from_db()
+    assert not endpoint.active
+    assert endpoint.url == "https://desk.example.com/hook"
