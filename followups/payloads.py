@@ -1,12 +1,14 @@
-"""The JSON shape of a case in webhook events (help desks file it as a note on their ticket)."""
+"""The JSON shapes of webhook events: a case (help desks file it as a note on their ticket), a response."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
 
 from followups.models import Case
+from surveys.models import Response
 
 COMMENT_PREVIEW = 1000
 
@@ -36,3 +38,32 @@ def case_payload(case: Case) -> dict[str, Any]:
             "customer": response.customer.external_id,
         },
     }
+
+
+def response_received_events(response_ids: list[int]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The ``response.received`` events of a batch; a generator, read only when an endpoint subscribes."""
+    fields = (
+        "pk",
+        "survey__slug",
+        "customer__external_id",
+        "score",
+        "category",
+        "comment",
+        "ticket_ref",
+        "submitted_at",
+    )
+    for row in Response.objects.filter(pk__in=response_ids).values_list(*fields).iterator(chunk_size=2000):
+        pk, survey, customer, score, category, comment, ticket_ref, submitted_at = row
+        yield (
+            "response.received",
+            {
+                "id": pk,
+                "survey": survey,
+                "customer": customer,
+                "score": score,
+                "category": category,
+                "comment": comment[:COMMENT_PREVIEW],
+                "ticket_ref": ticket_ref,
+                "submitted_at": submitted_at.isoformat(),
+            },
+        )
