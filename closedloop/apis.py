@@ -45,6 +45,17 @@ class TokenOutputSerializer(serializers.Serializer):
     token = serializers.CharField()
 
 
+class SignInLocked(Throttled):
+    """A 429 whose message already says when to retry: DRF's Throttled would append "Expected
+    available in N seconds." to it. ``wait`` still becomes the Retry-After header."""
+
+    wait: int | None
+
+    def __init__(self, detail: str, *, wait: int) -> None:
+        super().__init__(detail=detail)
+        self.wait = wait
+
+
 class TokenApi(ObtainAuthToken):
     """POST {"username", "password"} -> {"token"}; DELETE revokes the token that signs the request."""
 
@@ -71,11 +82,7 @@ class TokenApi(ObtainAuthToken):
         if not serializer.is_valid():
             # django-axes flags the request when the account or the address is locked out.
             if getattr(request, "axes_locked_out", False):
-                locked = Throttled(detail=throttling.lockout_message())
-                # Set after construction: the message already says when to retry, and DRF would
-                # append "Expected available in N seconds." to it; the header still carries it.
-                locked.wait = throttling.lockout_seconds()
-                raise locked
+                raise SignInLocked(throttling.lockout_message(), wait=throttling.lockout_seconds())
             raise ValidationError(serializer.errors)
         token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
         return ApiResponse({"token": token.key})
