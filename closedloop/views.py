@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -118,22 +119,25 @@ def _api_error(detail: str, status: int) -> JsonResponse:
     return JsonResponse({"detail": detail}, status=status)
 
 
-def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if request.path.startswith(API_PREFIX):
-        return _api_error("Bad request.", 400)
-    return defaults.bad_request(request, exception)
+ErrorPage = Callable[[HttpRequest, Exception], HttpResponse]
 
 
-def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if request.path.startswith(API_PREFIX):
-        return _api_error("You do not have permission to perform this action.", 403)
-    return defaults.permission_denied(request, exception)
+def _json_under_api(page: ErrorPage, detail: str, status: int) -> ErrorPage:
+    """The handler answering ``detail`` as JSON under /api/, and Django's ``page`` elsewhere."""
+
+    def handler(request: HttpRequest, exception: Exception) -> HttpResponse:
+        if request.path.startswith(API_PREFIX):
+            return _api_error(detail, status)
+        return page(request, exception)
+
+    return handler
 
 
-def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if request.path.startswith(API_PREFIX):
-        return _api_error("Not found.", 404)
-    return defaults.page_not_found(request, exception)
+bad_request = _json_under_api(defaults.bad_request, "Bad request.", 400)
+permission_denied = _json_under_api(
+    defaults.permission_denied, "You do not have permission to perform this action.", 403
+)
+page_not_found = _json_under_api(defaults.page_not_found, "Not found.", 404)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -24,6 +24,7 @@ metadata service and the rest stay refused.
 from __future__ import annotations
 
 import contextlib
+import functools
 import http.client
 import ipaddress
 import socket
@@ -50,7 +51,11 @@ ADMITTED_WHEN_PRIVATE_ALLOWED = frozenset({"loopback", "private"})
 THIS_NETWORK = ipaddress.ip_network("0.0.0.0/8")
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
-_tls = ssl.create_default_context()
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    # Made on the first https request, not at import: loading the CA certificates takes a while.
+    return ssl.create_default_context()
 
 
 class OutgoingError(Exception):
@@ -234,7 +239,7 @@ def _exchange(
     connection = connection_class(target.host, target.port, timeout=remaining)
     try:
         # A connection given its socket never connects by itself, so it cannot resolve the name again.
-        connection.sock = _tls.wrap_socket(sock, server_hostname=target.host) if target.tls else sock
+        connection.sock = _tls().wrap_socket(sock, server_hostname=target.host) if target.tls else sock
         connection.request("POST", target.path, body=body, headers=dict(headers))
         return Reply(connection.getresponse().status)
     except (OSError, http.client.HTTPException, ValueError) as exc:

@@ -289,12 +289,10 @@ def webhook_delivery_replay(*, delivery: WebhookDelivery, now: datetime | None =
     delivery = WebhookDelivery.objects.select_for_update(of=("self",)).select_related("endpoint").get(pk=delivery.pk)
     if not delivery.endpoint.active:
         raise ConflictError("Activate the endpoint before replaying its deliveries.")
-    delivery.status = Status.PENDING
-    delivery.attempts = 0
-    delivery.next_attempt_at = now or timezone.now()
-    delivery.delivered_at = None
-    delivery.full_clean()
-    delivery.save(update_fields=["status", "attempts", "next_attempt_at", "delivered_at"])
+    model_update(
+        delivery,
+        {"status": Status.PENDING, "attempts": 0, "next_attempt_at": now or timezone.now(), "delivered_at": None},
+    )
     deliver_on_commit("followups.tasks.webhooks_deliver")
     return delivery
 
