@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test bench lint fmt clean
+.PHONY: run test bench mutate lint fmt clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ bench: $(DEV)
 	$(BIN)/python tests/bench/nps.py
 	$(BIN)/python tests/bench/escalation.py
 
+# Mutation testing of the domain rules (about 15 minutes): a score per module, 90 % at least.
+mutate: $(DEV)
+	$(BIN)/python tests/mutation/run.py
+
 lint: $(DEV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -49,4 +53,4 @@ fmt: $(DEV)
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles run
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles run mutants mutmut-run.log

@@ -167,8 +167,10 @@ def is_working_time(moment: datetime, calendar: WorkingCalendar) -> bool:
     """Whether `moment` is inside a working window (its opening instant included, closing excluded)."""
     moment = _as_utc(moment)
     today = _local_date(moment, calendar)
-    # Neighbouring local days too: around a fall-back switch at midnight their windows can hold this instant.
-    days = (today - _ONE_DAY, today, today + _ONE_DAY)
+    # The next local day too: a fall-back switch across midnight (Antarctica/Casey, 5 March 2010,
+    # 02:00 back to 23:00) repeats the evening after the next day's first window has opened. No
+    # earlier day's window can hold it: those end by the first instant the clock shows today.
+    days = (today, today + _ONE_DAY)
     return any(opens <= moment < closes for day in days for opens, closes in _day_windows(day, calendar))
 
 
@@ -187,8 +189,8 @@ def _windows(moment: datetime, calendar: WorkingCalendar, until: datetime | None
 
     Raises ValueError once MAX_IDLE_DAYS consecutive days have had no working time.
     """
-    # One day of margin on each side, for the same reason as in is_working_time.
-    day = _local_date(moment, calendar) - _ONE_DAY
+    day = _local_date(moment, calendar)
+    # One day past `until`'s, for the same reason as in is_working_time.
     last_day = None if until is None else _local_date(until, calendar) + _ONE_DAY
     idle_days = 0
     while last_day is None or day <= last_day:

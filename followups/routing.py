@@ -1,4 +1,4 @@
-"""Routing choices: which rule claims a response, and which member of a team takes a case.
+"""Routing choices: which rule claims a response, how urgent its case is, and who takes it.
 
 Pure functions over plain values; the case-opening service loads the rules, teams and loads
 in a few queries and asks these functions for every case of a batch.
@@ -25,19 +25,28 @@ class ResponseFacts:
     comment: str
 
 
-@lru_cache(maxsize=1024)
-def _pattern(keywords: tuple[str, ...]) -> re.Pattern[str] | None:
+def _keyword_pattern(keywords: tuple[str, ...]) -> re.Pattern[str] | None:
     words = [re.escape(word.strip().lower()) for word in keywords if word.strip()]
     if not words:
         return None
-    # A keyword matches at the start of a word, so "cancel" also finds "cancelling".
-    return re.compile(r"\b(?:" + "|".join(words) + ")", re.IGNORECASE)
+    # A keyword matches where a word starts, so "cancel" also finds "cancelling"; not after a word
+    # character rather than at a word boundary, so a keyword such as "$100" or "#vpn" matches too.
+    return re.compile(r"(?<!\w)(?:" + "|".join(words) + ")", re.IGNORECASE)
+
+
+# Rules and hot words are few and asked about for every response of a batch.
+_pattern = lru_cache(maxsize=1024)(_keyword_pattern)
 
 
 def mentions_any(text: str, keywords: Iterable[str]) -> bool:
     """Whether ``text`` contains any of ``keywords`` (case-insensitive, from a word's start)."""
     pattern = _pattern(tuple(keywords))
     return bool(text and pattern and pattern.search(text))
+
+
+def is_hot(score: int, comment: str, *, threshold: int, words: Iterable[str]) -> bool:
+    """Whether a case needs attention first: a score at or below the survey's hot threshold, or a hot word."""
+    return score <= threshold or mentions_any(comment, words)
 
 
 def rule_matches(rule: Any, facts: ResponseFacts) -> bool:

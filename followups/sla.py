@@ -123,8 +123,7 @@ def team_calendar(team: Any) -> WorkingCalendar:
     return _calendar(team.time_zone, hours, team.holiday_country or None, team.holiday_subdivision or None, extra)
 
 
-@lru_cache(maxsize=256)
-def _calendar(
+def _calendar_from_settings(
     time_zone: str, hours: tuple, country: str | None, subdivision: str | None, extra: tuple
 ) -> WorkingCalendar:
     return WorkingCalendar.from_spec(
@@ -134,3 +133,6 @@ def _calendar(
         subdivision=subdivision,
         extra_holidays=[date.fromisoformat(day) for day in extra],
     )
+
+
+_calendar = lru_cache(maxsize=256)(_calendar_from_settings)

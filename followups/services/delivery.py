@@ -10,7 +10,7 @@ the lease ends, which follows the SMTP timeout (50 seconds with the default).
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 from urllib.parse import urlsplit
 
@@ -24,12 +24,11 @@ from django_q.tasks import async_task
 
 from followups.models import Notification
 from followups.notifications import render
+from followups.retries import EMAIL_RETRIES
 from followups.services.outbox import RUN_SECONDS, Lease
 
 Status = Notification.Status
 
-# Waits before the 2nd, 3rd, ... attempt; after the last the row is marked failed.
-RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
 BATCH = 100
 # Django's SMTP backend waits forever on a silent server unless EMAIL_TIMEOUT is set; a claim
 # must not outlast its lease.
@@ -140,10 +139,11 @@ def _mark(row: Notification, lease: Lease) -> None:
 
 def _failed(row: Notification, exc: Exception, now: datetime) -> None:
     row.last_error = f"{type(exc).__name__}: {exc}"[:500]
-    if row.attempts > len(RETRY_DELAYS):
+    next_attempt_at = EMAIL_RETRIES.next_attempt_at(row.attempts, now)
+    if next_attempt_at is None:
         row.status = Status.FAILED
     else:
-        row.next_attempt_at = now + RETRY_DELAYS[row.attempts - 1]
+        row.next_attempt_at = next_attempt_at
 
 
 @transaction.atomic

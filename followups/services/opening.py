@@ -29,7 +29,7 @@ from followups.models import Case, CaseEvent, RoutingRule, SlaPolicy, Team
 from followups.models.rules import Priority
 from followups.notifications import assignment_email, hot_case_email, wants_assignment_emails
 from followups.payloads import case_payload
-from followups.routing import LoadBalancer, ResponseFacts, first_matching_rule, mentions_any
+from followups.routing import LoadBalancer, ResponseFacts, first_matching_rule, is_hot
 from followups.services.outbox import events_record, notifications_queue, webhook_events_queue, webhooks_subscribed
 from followups.sla import choose_targets, deadlines, team_calendar
 from followups.workflow import OPEN_STATUSES
@@ -145,7 +145,7 @@ def _route(
 
 
 def _priority(response: Response) -> str:
-    if response.score <= response.survey.hot_threshold or mentions_any(response.comment, settings.HOT_KEYWORDS):
+    if is_hot(response.score, response.comment, threshold=response.survey.hot_threshold, words=settings.HOT_KEYWORDS):
         return Priority.HOT
     return Priority.NORMAL
 

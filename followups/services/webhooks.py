@@ -18,7 +18,7 @@ from collections import defaultdict, deque
 from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
@@ -34,20 +34,12 @@ from closedloop.lib.exceptions import ConflictError
 from closedloop.lib.updates import model_update
 from followups.models import WebhookDelivery, WebhookEndpoint
 from followups.models.webhooks import new_webhook_secret
+from followups.retries import WEBHOOK_RETRIES
 from followups.services.outbox import RUN_SECONDS, Lease, deliver_on_commit
 from followups.webhooks import EVENT_TYPES, headers, slack_message
 
 Status = WebhookDelivery.Status
 
-# Waits before the 2nd, 3rd, ... attempt; a delivery that fails after the last is marked failed.
-RETRY_DELAYS = (
-    timedelta(seconds=30),
-    timedelta(minutes=2),
-    timedelta(minutes=10),
-    timedelta(hours=1),
-    timedelta(hours=4),
-    timedelta(hours=12),
-)
 BATCH = 20
 # Endpoints posted to at once; one endpoint's deliveries go one after another, in order.
 SENDERS = 8
@@ -170,10 +162,10 @@ def _record(delivery: WebhookDelivery, outcome: Outcome, *, lease: Lease, now: d
     }
     if outcome.succeeded:
         fields.update(status=Status.SUCCEEDED, delivered_at=now)
-    elif attempts > len(RETRY_DELAYS):
+    elif (next_attempt_at := WEBHOOK_RETRIES.next_attempt_at(attempts, now)) is None:
         fields["status"] = Status.FAILED
     else:
-        fields["next_attempt_at"] = now + RETRY_DELAYS[attempts - 1]
+        fields["next_attempt_at"] = next_attempt_at
     # Only while the row is still under this run's lease: a replay meanwhile starts a new round.
     lease.held(delivery).update(**fields)
     return outcome.succeeded

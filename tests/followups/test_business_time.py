@@ -579,3 +579,121 @@ def test_a_desk_open_round_the_clock_counts_real_time(zone: ZoneInfo, start: dat
 
     assert add_business_time(start, duration, calendar) == start + duration
     assert business_time_between(start, start + duration, calendar) == duration
+
+
+# Limits, pinned by value rather than by the constants they test.
+
+
+def test_a_duration_of_exactly_366_days_is_the_longest_accepted() -> None:
+    start = london(2026, 3, 2, 10)
+
+    assert add_business_time(start, timedelta(days=366), ALWAYS_OPEN_LONDON) == start + timedelta(days=366)
+    with pytest.raises(ValueError, match="duration"):
+        add_business_time(start, timedelta(days=366, microseconds=1), ALWAYS_OPEN_LONDON)
+
+
+def _closed_for(first: date, days: int) -> WorkingCalendar:
+    """A round-the-clock desk closed on `days` consecutive days from `first`."""
+    closed = frozenset(first + timedelta(days=n) for n in range(days))
+    return WorkingCalendar(time_zone=LONDON, weekly_hours=ALWAYS_OPEN_LONDON.weekly_hours, holidays=closed)
+
+
+def test_the_search_gives_up_after_1098_days_without_working_time() -> None:
+    start = london(2026, 3, 2, 10)
+
+    # 1098 days after 2 March 2026 is 4 March 2029 (2028 is a leap year).
+    assert add_business_time(start, HOUR, _closed_for(date(2026, 3, 2), 1098)) == utc(2029, 3, 4, 1)
+    with pytest.raises(ValueError, match="no working time in the 1098 days up to 2029-03-04"):
+        add_business_time(start, HOUR, _closed_for(date(2026, 3, 2), 1099))
+
+
+def test_working_time_starts_the_idle_count_again() -> None:
+    # 14 hours on the first day, then 1098 closed days, then the remaining 6 hours.
+    calendar = _closed_for(date(2026, 3, 3), 1098)
+
+    assert add_business_time(london(2026, 3, 2, 10), 20 * HOUR, calendar) == utc(2029, 3, 5, 6)
+
+
+def test_closed_years_after_the_end_are_never_searched() -> None:
+    calendar = _closed_for(date(2026, 3, 3), 1200)
+
+    assert business_time_between(london(2026, 3, 2, 10), london(2026, 3, 2, 12), calendar) == 2 * HOUR
+    assert business_time_between(london(2026, 3, 2, 10), london(2026, 3, 3, 12), calendar) == 14 * HOUR
+
+
+def test_every_result_is_in_utc_even_on_a_clock_change() -> None:
+    split = WorkingCalendar.from_spec("America/New_York", every_day("00:00-02:30", "02:30-05:00"))
+
+    for result in (
+        add_business_time(utc(2026, 3, 8), 2 * HOUR, split),
+        next_working_instant(datetime(2026, 3, 8, 2, 40, tzinfo=NEW_YORK), split),
+        add_business_time(datetime(2026, 3, 2, 10, tzinfo=TOKYO), timedelta(0), OFFICE),
+    ):
+        assert result.tzinfo is UTC
+
+
+# The edges of a day and the messages of bad input.
+
+
+def test_an_hour_may_be_written_with_one_digit() -> None:
+    early = WorkingCalendar.from_spec("Europe/London", {"mon": ["7:30-9:00", "9:00-17:00"]})
+
+    assert early.weekly_hours[0] == ((time(7, 30), time(9)), (time(9), time(17)))
+
+
+def test_the_last_hour_and_the_last_minute_of_a_day_can_be_opening_hours() -> None:
+    late = WorkingCalendar.from_spec("Europe/London", {"mon": ["23:00-24:00"], "tue": ["08:59-23:59"]})
+
+    assert late.weekly_hours[0] == ((time(23), time.max),)
+    assert late.weekly_hours[1] == ((time(8, 59), time(23, 59)),)
+    assert add_business_time(london(2026, 3, 2, 12), HOUR, late) == utc(2026, 3, 3)
+    assert business_time_between(london(2026, 3, 3), london(2026, 3, 4), late) == timedelta(hours=15)
+
+
+@pytest.mark.parametrize(
+    ("hours", "message"),
+    [
+        ({"tue": ["24:00-24:00"]}, "^tue: '24:00' is not a time of day"),
+        ({"wed": ["23:60-23:59"]}, "^wed: '23:60' is not a time of day"),
+        ({"thu": ["09:00-24:01"]}, "^thu: '24:01' is not a time of day"),
+        ({"fri": ["09:00-09:00"]}, "^fri: 09:00:00-09:00:00 ends before it starts"),
+        ({"sat": ["09:00"]}, "^sat: '09:00' is not an interval"),
+        ({"sun": "09:00-17:00"}, "^sun: expected a list"),
+        ({"funday": [], "monday": []}, "^unknown weekday 'funday', 'monday': use mon, tue, wed, thu, fri, sat, sun$"),
+    ],
+)
+def test_a_bad_spec_is_explained_with_its_weekday(hours: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        WorkingCalendar.from_spec("Europe/London", hours)
+
+
+def test_bad_weekly_hours_are_explained() -> None:
+    nine_to_five = ((time(9), time(17)),)
+    with pytest.raises(ValueError, match=r"one entry per weekday, Monday first; got 6$"):
+        WorkingCalendar(time_zone=LONDON, weekly_hours=(nine_to_five,) * 6)
+    with pytest.raises(ValueError, match=r"^the calendar has no working hours on any day of the week$"):
+        WorkingCalendar(time_zone=LONDON, weekly_hours=((),) * 7)
+    for aware in (((time(9, tzinfo=UTC), time(17)),), ((time(9), time(17, tzinfo=UTC)),)):
+        with pytest.raises(ValueError, match=r"^wed: opening hours are local wall-clock times"):
+            WorkingCalendar(time_zone=LONDON, weekly_hours=((), (), aware, (), (), (), ()))
+
+
+def test_an_unknown_subdivision_lists_the_known_ones() -> None:
+    with pytest.raises(ValueError, match=r"unknown subdivision 'XX' of GB: use one of ENG, NIR, SCT, WLS$"):
+        WorkingCalendar.from_spec("Europe/London", country="GB", subdivision="XX")
+
+
+# A fall-back switch across midnight: Antarctica/Casey went from 02:00 on 5 March 2010 (UTC+11)
+# back to 23:00 on 4 March (UTC+8), at 15:00 UTC. The evening of the 4th is repeated after the
+# 5th's first window has opened.
+CASEY_NIGHTS = WorkingCalendar.from_spec("Antarctica/Casey", every_day("00:00-03:00"))
+
+
+def test_the_repeated_evening_before_midnight_is_inside_the_next_days_window() -> None:
+    # The window of 5 March runs from 00:00 (+11, 13:00 UTC) to 03:00 (+8, 19:00 UTC): six hours.
+    assert business_time_between(utc(2010, 3, 4, 12), utc(2010, 3, 4, 20), CASEY_NIGHTS) == 6 * HOUR
+    # 15:30 UTC reads 23:30 on 4 March, yet it is inside that window.
+    assert is_working_time(utc(2010, 3, 4, 15, 30), CASEY_NIGHTS)
+    assert business_time_between(utc(2010, 3, 4, 13, 30), utc(2010, 3, 4, 15, 30), CASEY_NIGHTS) == 2 * HOUR
+    assert add_business_time(utc(2010, 3, 4, 15, 30), 3 * HOUR, CASEY_NIGHTS) == utc(2010, 3, 4, 18, 30)
+    assert not is_working_time(utc(2010, 3, 4, 19), CASEY_NIGHTS)

@@ -18,9 +18,10 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
 from followups.models import Case, CaseEvent, Notification
+from followups.retries import EMAIL_RETRIES
 from followups.services import team_create
 from followups.services.cases import case_transition
-from followups.services.delivery import RETRY_DELAYS, notifications_deliver
+from followups.services.delivery import notifications_deliver
 from followups.services.digests import digests_send
 from followups.services.escalation import escalation_sweep
 from followups.services.profiles import agent_profile_update
@@ -244,7 +245,8 @@ def test_an_unreachable_server_leaves_emails_pending_then_failed(ingest_case):
         row = Notification.objects.get(case=case)
         assert (row.status, row.attempts) == ("pending", 1)
         assert row.last_error.startswith("ConnectionRefusedError")
-        assert row.created_at + RETRY_DELAYS[0] <= row.next_attempt_at <= row.created_at + RETRY_DELAYS[0] * 1.5
+        first_wait = EMAIL_RETRIES.delays[0]
+        assert row.created_at + first_wait <= row.next_attempt_at <= row.created_at + first_wait * 1.5
         _retry_until_given_up(row)
 
     with smtp_server() as mailbox:
@@ -261,14 +263,15 @@ def test_a_server_refusing_the_recipient_leaves_emails_pending_then_failed(mailb
     assert row.last_error.startswith("SMTPRecipientsRefused")
     assert "Mailbox unavailable" in row.last_error
     # Tried once right after commit; the next attempt waits for the first delay.
-    assert row.created_at + RETRY_DELAYS[0] <= row.next_attempt_at <= row.created_at + RETRY_DELAYS[0] * 1.5
+    first_wait = EMAIL_RETRIES.delays[0]
+    assert row.created_at + first_wait <= row.next_attempt_at <= row.created_at + first_wait * 1.5
     _retry_until_given_up(row)
     assert mailbox.received == []
 
 
 def _retry_until_given_up(row: Notification) -> None:
     """Deliver at each retry time: the row stays pending through every delay, then fails."""
-    for attempt in range(2, len(RETRY_DELAYS) + 2):
+    for attempt in range(2, len(EMAIL_RETRIES.delays) + 2):
         early = row.next_attempt_at - timedelta(seconds=1)
         assert notifications_deliver(now=early) == 0
         row.refresh_from_db()
@@ -277,13 +280,13 @@ def _retry_until_given_up(row: Notification) -> None:
         assert notifications_deliver(now=now) == 0
         row.refresh_from_db()
         assert row.attempts == attempt
-        if attempt <= len(RETRY_DELAYS):
-            assert (row.status, row.next_attempt_at) == ("pending", now + RETRY_DELAYS[attempt - 1])
-    assert (row.status, row.attempts, row.sent_at) == ("failed", len(RETRY_DELAYS) + 1, None)
+        if attempt <= len(EMAIL_RETRIES.delays):
+            assert (row.status, row.next_attempt_at) == ("pending", now + EMAIL_RETRIES.delays[attempt - 1])
+    assert (row.status, row.attempts, row.sent_at) == ("failed", len(EMAIL_RETRIES.delays) + 1, None)
     assert row.last_error
     assert notifications_deliver(now=row.next_attempt_at + timedelta(days=1)) == 0
     row.refresh_from_db()
-    assert row.attempts == len(RETRY_DELAYS) + 1
+    assert row.attempts == len(EMAIL_RETRIES.delays) + 1
 
 
 def test_customer_text_is_shortened_and_sent_as_typed(mailbox, ingest_case, lena):

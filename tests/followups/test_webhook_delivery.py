@@ -18,10 +18,10 @@ from django.core.exceptions import ValidationError
 
 from closedloop.lib.exceptions import ConflictError
 from followups.models import Case, WebhookDelivery, WebhookEndpoint
+from followups.retries import WEBHOOK_RETRIES
 from followups.services import team_create
 from followups.services.outbox import webhook_events_queue
 from followups.services.webhooks import (
-    RETRY_DELAYS,
     webhook_delivery_replay,
     webhook_endpoint_create,
     webhook_endpoint_update,
@@ -192,7 +192,7 @@ def test_a_delivery_fails_after_its_last_attempt(receiver, maya):
     [delivery] = queue()
     receiver.statuses = [503] * 10
     now = T0
-    for delay in RETRY_DELAYS:
+    for delay in WEBHOOK_RETRIES.delays:
         webhooks_deliver(now=now)
         delivery.refresh_from_db()
         assert delivery.status == "pending"
@@ -205,7 +205,7 @@ def test_a_delivery_fails_after_its_last_attempt(receiver, maya):
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("failed", 7, 503)
     assert webhooks_deliver(now=now + timedelta(days=30)) == 0
     assert len(receiver.received) == 7
-    assert [d.total_seconds() for d in RETRY_DELAYS] == [30, 120, 600, 3600, 4 * 3600, 12 * 3600]
+    assert [d.total_seconds() for d in WEBHOOK_RETRIES.delays] == [30, 120, 600, 3600, 4 * 3600, 12 * 3600]
 
 
 def test_a_redirect_is_a_failed_attempt_not_followed(receiver, maya):

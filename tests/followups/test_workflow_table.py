@@ -78,3 +78,14 @@ def test_the_statuses_allowed_next_are_those_of_the_contract_in_workflow_order(s
 
 def test_an_unknown_status_allows_nothing_next():
     assert allowed_next_statuses("bogus") == []
+
+
+def test_the_status_values_are_the_ones_the_api_names():
+    assert [status.value for status in CaseStatus] == [
+        "new",
+        "contacted",
+        "in_progress",
+        "waiting_on_customer",
+        "resolved",
+        "closed",
+    ]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from surveys.nps import Category, NpsSummary, classify, compare, margin_of_error, nps, rounded
+from surveys.nps import Z_95, Category, NpsComparison, NpsSummary, classify, compare, margin_of_error, nps, rounded
 
 counts = st.integers(min_value=0, max_value=10_000)
 
@@ -114,3 +115,68 @@ def test_a_sample_never_differs_significantly_from_itself(p, a, d):
     if result is not None:
         assert result.difference == 0
         assert not result.significant
+
+
+def critical_value() -> float:
+    """The two-sided 95 % critical value, from the standard library rather than the code's constant."""
+    return NormalDist().inv_cdf(0.975)
+
+
+def test_the_p_value_of_a_worked_example_is_pinned():
+    # 60/20/20 against 45/25/30, 100 responses each. By hand: NPS 40 and 15; variances
+    # .80 - .40**2 = .64 and .75 - .15**2 = .7275, so standard errors 8 and 8.529 points;
+    # the difference's is sqrt(64 + 72.75) = 11.694, z = 25 / 11.694 = 2.138, and the two-sided
+    # p-value 2 * (1 - Phi(2.138)) = 0.0325: significant at 5 %.
+    result = compare(NpsSummary(60, 20, 20), NpsSummary(45, 25, 30))
+    assert result.difference == pytest.approx(25)
+    assert result.standard_error == pytest.approx(math.sqrt(136.75))
+    assert result.z == pytest.approx(25 / math.sqrt(136.75))
+    assert result.p_value == pytest.approx(0.0325, abs=5e-4)
+    assert result.significant
+
+
+@given(counts, counts, counts, counts, counts, counts)
+def test_the_p_value_is_the_two_sided_normal_tail_of_z(p1, a1, d1, p2, a2, d2):
+    result = compare(NpsSummary(p1, a1, d1), NpsSummary(p2, a2, d2))
+    if result is None or result.z is None:
+        return
+    # The test's own reference: the standard library's normal distribution, not the code's erfc.
+    assert result.p_value == pytest.approx(2 * (1 - NormalDist().cdf(abs(result.z))), abs=1e-9)
+    assert result.significant is (result.p_value < 0.05)
+
+
+def test_significance_switches_exactly_at_five_percent():
+    # z just above and below the 97.5th percentile of the standard normal distribution.
+    critical = critical_value()
+    assert abs(Z_95 - critical) < 1e-12
+    assert NpsComparison(1.0, 1.0, critical + 1e-6, 2 * (1 - NormalDist().cdf(critical + 1e-6))).significant
+    assert not NpsComparison(1.0, 1.0, critical - 1e-6, 2 * (1 - NormalDist().cdf(critical - 1e-6))).significant
+    assert not NpsComparison(0.0, 0.0, None, None).significant
+
+
+def test_the_standard_error_of_a_worked_example():
+    # 43 promoters, 48 passives, 9 detractors: sqrt((.43 + .09 - .34**2) / 100) = 6.359 points.
+    summary = NpsSummary(43, 48, 9)
+    assert summary.responses == 100
+    assert summary.standard_error == pytest.approx(100 * math.sqrt(0.4044 / 100))
+    assert summary.margin_of_error == pytest.approx(critical_value() * summary.standard_error)
+    assert NpsSummary(0, 0, 0).standard_error is None
+
+
+def test_two_equal_samples_without_spread_do_not_differ():
+    result = compare(NpsSummary(4, 0, 0), NpsSummary(9, 0, 0))
+    assert (result.difference, result.standard_error, result.z, result.p_value) == (0, 0.0, None, 1.0)
+    assert not result.significant
+    opposite = compare(NpsSummary(0, 3, 0), NpsSummary(0, 0, 3))
+    assert (opposite.difference, opposite.standard_error, opposite.z, opposite.p_value) == (100, 0.0, None, 0.0)
+
+
+def test_rounding_keeps_one_decimal_and_none():
+    assert rounded(None) is None
+    assert rounded(12.345) == 12.3
+    assert rounded(33.36) == 33.4
+
+
+def test_a_refused_score_is_named_in_the_message():
+    with pytest.raises(ValueError, match="not 11"):
+        classify(11)
