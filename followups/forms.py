@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from closedloop.lib.exceptions import ApplicationError
 from followups.models import Case, RootCause, Team
 from followups.models.rules import Priority
-from followups.selectors import coded_root_causes, resolution_code_list, root_cause_list
+from followups.selectors import coded_root_causes, resolution_code_list, root_cause_choices
 from followups.services.cases import CONTACT_CHANNELS, CONTACT_OUTCOMES, TEXT_MAX
 from followups.workflow import OPEN_STATUSES, CaseStatus
 
@@ -136,7 +136,7 @@ class RootCausesForm(CaseForm):
     prefix = "rc"
 
     root_causes = RootCauseChoiceField(
-        queryset=root_cause_list().filter(active=True),
+        queryset=root_cause_choices(),
         to_field_name="slug",
         required=False,
         widget=forms.CheckboxSelectMultiple,

@@ -18,12 +18,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from closedloop.lib.exceptions import ApplicationError, ConflictError
+from closedloop.lib.roles import is_manager
 from closedloop.lib.updates import save_changes, snapshot
 from followups.business_time import add_business_time, business_time_between
 from followups.models import Case, CaseEvent, CasePause, ResolutionCode, ResponseRootCause, RootCause
 from followups.notifications import assignment_email, wants_assignment_emails
 from followups.payloads import case_payload
 from followups.permissions import can_assign_case, can_work_case, may_own_case
+from followups.selectors import root_cause_choices
 from followups.services.outbox import events_record, notifications_queue, webhook_events_queue
 from followups.sla import AT_RISK_SHARE, team_calendar
 from followups.workflow import CaseStatus, can_transition, needs_close_reason, pauses_resolution_clock
@@ -252,9 +254,13 @@ def case_contact_log(
 
 @transaction.atomic
 def case_root_causes_set(*, case: Case, actor: User, slugs: Iterable[str], now: datetime | None = None) -> Case:
-    """Replace the root causes the case's response is coded with."""
+    """Replace the root causes the case's response is coded with, by the pickers' root causes.
+
+    New codes record their source from the actor's role (a manager's or an agent's); codes kept
+    keep theirs.
+    """
     slugs = list(dict.fromkeys(slugs))
-    found = {rc.slug: rc for rc in RootCause.objects.filter(slug__in=slugs, active=True)}
+    found = {rc.slug: rc for rc in root_cause_choices().filter(slug__in=slugs)}
     unknown = [slug for slug in slugs if slug not in found]
     if unknown:
         raise ApplicationError(
@@ -267,9 +273,20 @@ def case_root_causes_set(*, case: Case, actor: User, slugs: Iterable[str], now: 
     if current == wanted:
         return case
     codes.exclude(root_cause__slug__in=wanted).delete()
+    source = ResponseRootCause.Source.MANAGER if is_manager(actor) else ResponseRootCause.Source.AGENT
+    added = [found[s] for s in wanted - current]
     ResponseRootCause.objects.bulk_create(
-        [ResponseRootCause(response_id=case.response_id, root_cause=found[s], coded_by=actor) for s in wanted - current]
+        [ResponseRootCause(response_id=case.response_id, root_cause=rc, coded_by=actor, source=source) for rc in added],
+        # A merge that committed meanwhile may have given the response this code already.
+        ignore_conflicts=True,
     )
-    details = {"added": sorted(wanted - current), "removed": sorted(current - wanted)}
+    # A merge locks the root causes it retires, so writing a code for one of them waited for it to
+    # commit; read again, a retired root cause refuses the code here rather than keep it past the merge.
+    retired = RootCause.objects.filter(pk__in=[rc.pk for rc in added], active=False).values_list("slug", flat=True)
+    if retired:
+        raise ApplicationError(
+            "Retired root causes.", errors={"root_causes": [f"No active root cause {s!r}." for s in sorted(retired)]}
+        )
+    details = {"added": sorted(wanted - current), "removed": sorted(current - wanted), "source": source.value}
     events_record([_event(case, actor, CaseEvent.Kind.ROOT_CAUSES_CHANGED, now or timezone.now(), details=details)])
     return case
