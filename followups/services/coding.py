@@ -138,7 +138,8 @@ def root_cause_merge(*, root_cause: RootCause, into: RootCause, actor: User | No
     """
     if root_cause.pk == into.pk:
         raise ValidationError({"into": ["A root cause cannot be merged into itself."]})
-    locked = {rc.pk: rc for rc in RootCause.objects.select_for_update().filter(pk__in=[root_cause.pk, into.pk])}
+    both = RootCause.objects.select_for_update().filter(pk__in=[root_cause.pk, into.pk]).order_by("pk")
+    locked = {rc.pk: rc for rc in both}
     root_cause, into = locked[root_cause.pk], locked[into.pk]
     _check_merge(root_cause, into)
     moved = _move_codes(root_cause, into)
