@@ -299,6 +299,11 @@ def root_cause_tree() -> Taxonomy:
     return Taxonomy(categories=categories, retired=retired)
 
 
+def root_cause_codes_under(category: RootCause) -> int:
+    """How many codes the causes of ``category`` carry (its own codes not included)."""
+    return ResponseRootCause.objects.filter(root_cause__parent=category).count()
+
+
 def root_cause_merges(*, limit: int = 20) -> QuerySet[RootCauseMerge]:
     """The latest merges, newest first."""
     return RootCauseMerge.objects.select_related("root_cause", "into", "actor").order_by("-merged_at", "-pk")[:limit]

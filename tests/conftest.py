@@ -12,7 +12,6 @@ from rest_framework.test import APIClient
 
 from followups.models import RootCause
 from followups.services.coding import root_cause_taxonomy_seed
-
 from tests.factories import make_survey, make_user
 
 

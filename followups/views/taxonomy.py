@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from closedloop.lib.exceptions import ApplicationError
 from closedloop.lib.requests import SignedInRequest
 from followups.models import RootCause
-from followups.selectors import root_cause_list, root_cause_merges, root_cause_tree
+from followups.selectors import root_cause_codes_under, root_cause_list, root_cause_merges, root_cause_tree
 from followups.services.coding import KEYWORDS_MAX, root_cause_create, root_cause_merge, root_cause_update
 from followups.views.access import manager_page
 
@@ -140,6 +140,7 @@ def _edit_context(root_cause: RootCause, form: RootCauseEditForm | None = None, 
     return {
         "root_cause": root_cause,
         "code_count": root_cause.response_codes.count(),
+        "cause_code_count": root_cause_codes_under(root_cause) if root_cause.is_category else 0,
         "form": form
         or RootCauseEditForm(initial=initial, root_cause=root_cause, categories=categories, can_move=can_move),
         "merge_form": merge_form or MergeForm(candidates=_merge_candidates(root_cause)),
