@@ -129,7 +129,9 @@ class ContactForm(CaseForm):
 
 class RootCauseChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: RootCause) -> str:
-        return f"{obj.name} ({obj.parent.name})" if obj.parent else obj.name
+        label = f"{obj.name} ({obj.parent.name})" if obj.parent else obj.name
+        usable = obj.active and (obj.parent is None or obj.parent.active)
+        return label if usable else f"{label}, retired: untick to remove"
 
 
 class RootCausesForm(CaseForm):
@@ -146,7 +148,10 @@ class RootCausesForm(CaseForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         codes = coded_root_causes(self.case)
-        self.fields["root_causes"].initial = [code.root_cause.slug for code in codes]
+        field = cast(forms.ModelMultipleChoiceField, self.fields["root_causes"])
+        # The response's codes of retired root causes show too, ticked, so saving keeps them.
+        field.queryset = root_cause_choices(keeping=[code.root_cause_id for code in codes])
+        field.initial = [code.root_cause.slug for code in codes]
 
     def slugs(self) -> list[str]:
         return [root_cause.slug for root_cause in self.cleaned_data["root_causes"]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -249,15 +250,16 @@ def root_cause_list(*, filters: dict[str, Any] | None = None) -> QuerySet[RootCa
     return apply_filters(RootCauseFilter, filters, loaded)
 
 
-def root_cause_choices() -> QuerySet[RootCause]:
+def root_cause_choices(*, keeping: Iterable[int] = ()) -> QuerySet[RootCause]:
     """What people may code with: active root causes whose category is active, category by category.
 
-    Every picker offers these and ``case_root_causes_set`` accepts only these; a retired root
-    cause's codes stay and still count in every read.
+    Every picker offers these and ``case_root_causes_set`` accepts only these, and the retired
+    root causes a response is coded with already (``keeping``, ids), which may stay or go but
+    not be added anew. A retired root cause's codes stay and still count in every read.
     """
+    usable = Q(active=True) & (Q(parent__isnull=True) | Q(parent__active=True))
     return (
-        RootCause.objects.filter(active=True)
-        .exclude(parent__active=False)
+        RootCause.objects.filter(usable | Q(pk__in=list(keeping)))
         .select_related("parent")
         .order_by(Coalesce("parent__name", "name"), F("parent").asc(nulls_first=True), "name")
     )

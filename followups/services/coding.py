@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 
 from closedloop.lib.exceptions import ConflictError, save_unique
 from closedloop.lib.updates import model_update
@@ -174,10 +174,29 @@ def _move_codes(root_cause: RootCause, into: RootCause) -> _Moved:
     codes = ResponseRootCause.objects.filter(root_cause=root_cause)
     already = ResponseRootCause.objects.filter(root_cause=into).values("response_id")
     duplicates, _ = codes.filter(response_id__in=already).delete()
-    # A code added meanwhile for the same response with ``into`` would clash here; none can be:
-    # coding checks, after writing, that its root causes are still active (case_root_causes_set).
+    # A coding that wrote one of these codes before the lock was taken has committed (it holds
+    # ``root_causes_hold`` until then), so both statements see its code.
     moved = codes.update(root_cause=into)
     return _Moved(codes=moved, duplicates=duplicates)
+
+
+def root_causes_hold(root_causes: Iterable[RootCause]) -> set[int]:
+    """Lock ``root_causes`` against a merge until the transaction ends; return the ids still active.
+
+    A code is written for a root cause read as active a moment before; a merge committing in
+    between would leave it on a retired root cause (the foreign key is checked only at commit,
+    and a retired row still satisfies it). FOR KEY SHARE waits for a merge or change holding the
+    row and then reads it as committed; codings of one root cause do not wait for each other.
+    SQLite runs one write transaction at a time, so a plain read is enough there.
+    """
+    ids = [rc.pk for rc in root_causes]
+    if not ids:
+        return set()
+    if connection.vendor != "postgresql":
+        return set(RootCause.objects.filter(pk__in=ids, active=True).values_list("pk", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM {RootCause._meta.db_table} WHERE id = ANY(%s) AND active FOR KEY SHARE", [ids])
+        return {row[0] for row in cursor.fetchall()}
 
 
 def root_cause_taxonomy_seed() -> int:

@@ -282,3 +282,58 @@ def test_coding_refuses_a_retired_cause_and_a_cause_of_an_inactive_category(open
             case_root_causes_set(case=case, actor=alice, slugs=[slug])
         assert list(error.value.errors or {}) == ["root_causes"]
     assert not ResponseRootCause.objects.filter(response=case.response).exists()
+
+
+def test_a_code_of_a_retired_cause_may_stay_or_go_but_not_come_back(open_case, alice, taxonomy):
+    case = open_case()
+    case_root_causes_set(case=case, actor=alice, slugs=["hardware"])
+    root_cause_update(root_cause=taxonomy["hardware"], active=False)
+
+    case_root_causes_set(case=case, actor=alice, slugs=["hardware", "network"])
+    assert _slugs(case.response) == {"hardware", "network"}
+    case_root_causes_set(case=case, actor=alice, slugs=["network"])
+    assert _slugs(case.response) == {"network"}
+    with pytest.raises(ApplicationError):
+        case_root_causes_set(case=case, actor=alice, slugs=["hardware", "network"])
+    assert _slugs(case.response) == {"network"}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_code_added_while_a_merge_commits_is_refused_not_left_on_the_retired_cause(db):
+    import threading
+    import time
+
+    from django.db import transaction
+
+    from followups.models import Case
+    from followups.services import team_create
+    from tests.factories import make_survey, make_user
+
+    root_cause_taxonomy_seed()
+    make_survey()
+    alice = make_user("alice", "agent")
+    team_create(slug="desk", name="Desk", members=["alice"])
+    case = Case.objects.get(response=make_response(2))  # opened as the response was ingested
+    hardware, network = RootCause.objects.get(slug="hardware"), RootCause.objects.get(slug="network")
+    merged = threading.Event()
+
+    def merge() -> str:
+        with transaction.atomic():
+            root_cause_merge(root_cause=hardware, into=network, actor=None)
+            merged.set()
+            time.sleep(0.5)  # the coder reads hardware as active, then waits for this commit
+        return "merged"
+
+    def code() -> str:
+        merged.wait()
+        try:
+            case_root_causes_set(case=case, actor=alice, slugs=["hardware"])
+        except ApplicationError as error:
+            return str(error.errors)
+        return "coded"
+
+    outcomes = at_once(merge, code)
+
+    assert outcomes == ["merged", "{'root_causes': [\"No active root cause 'hardware'.\"]}"]
+    assert not ResponseRootCause.objects.filter(root_cause__slug="hardware").exists()

@@ -199,3 +199,24 @@ def test_the_case_page_offers_only_active_causes(open_case, alice, taxonomy):
 
     assert 'value="vpn-access"' in html
     assert 'value="hardware"' not in html and 'value="approval-rules"' not in html
+
+
+def test_the_case_page_keeps_a_code_of_a_retired_cause_unless_unticked(open_case, alice, taxonomy):
+    from followups.services.cases import case_root_causes_set
+
+    case = open_case()
+    case_root_causes_set(case=case, actor=alice, slugs=["hardware"])
+    root_cause_update(root_cause=taxonomy["hardware"], active=False)
+    client = Client()
+    client.force_login(alice)
+    url = reverse("case-root-causes", args=[case.pk])
+
+    html = client.get(reverse("case-detail", args=[case.pk])).content.decode()
+    assert 'value="hardware"' in html and "Laptop and hardware (Technology), retired: untick to remove" in html
+
+    client.post(url, {"rc-root_causes": ["hardware", "network"]})
+    assert set(case.response.root_cause_codes.values_list("root_cause__slug", flat=True)) == {"hardware", "network"}
+    client.post(url, {"rc-root_causes": ["network"]})
+    assert set(case.response.root_cause_codes.values_list("root_cause__slug", flat=True)) == {"network"}
+    html = client.get(reverse("case-detail", args=[case.pk])).content.decode()
+    assert 'value="hardware"' not in html
