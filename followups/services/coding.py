@@ -85,7 +85,7 @@ def root_cause_update(
     if slug is not None and slug != root_cause.slug:
         raise ValidationError({"slug": ["A root cause's slug cannot change."]})
     # The lock orders this change after a merge that is retiring the same row, and before one that starts.
-    root_cause = RootCause.objects.select_for_update().get(pk=root_cause.pk)
+    root_cause = RootCause.objects.select_for_update(of=("self",)).select_related("parent").get(pk=root_cause.pk)
     changes: dict = {}
     if name is not None:
         changes["name"] = name
@@ -93,7 +93,7 @@ def root_cause_update(
         changes["description"] = description
     if keywords is not None:
         changes["keywords"] = _keywords(keywords)
-    if parent is not None:
+    if parent is not None and parent != (root_cause.parent.slug if root_cause.parent else ""):
         changes["parent"] = _new_parent(root_cause, parent)
     if active is not None:
         if active and root_cause.merged_into_id is not None:

@@ -65,7 +65,8 @@ class RootCauseForm(forms.Form):
 
     def __init__(self, *args: Any, categories: list[RootCause], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choices = [(NEW_CATEGORY, self.no_parent), *((c.slug, c.name) for c in categories)]
+        named = ((c.slug, c.name if c.active else f"{c.name} (inactive)") for c in categories)
+        choices = [(NEW_CATEGORY, self.no_parent), *named]
         self.fields["parent"].choices = choices  # type: ignore[attr-defined]  # a ChoiceField
 
     def add_service_error(self, error: ValidationError | ApplicationError) -> None:
@@ -86,7 +87,10 @@ class RootCauseEditForm(RootCauseForm):
         self, *args: Any, root_cause: RootCause, categories: list[RootCause], can_move: bool, **kwargs: Any
     ) -> None:
         self.no_parent = "None: it is a category" if root_cause.is_category else "None: make it a category"
-        super().__init__(*args, categories=[c for c in categories if c.pk != root_cause.pk], **kwargs)
+        others = [c for c in categories if c.pk != root_cause.pk]
+        if root_cause.parent is not None and root_cause.parent not in others:
+            others.insert(0, root_cause.parent)  # an inactive category: staying there is no move
+        super().__init__(*args, categories=others, **kwargs)
         del self.fields["slug"]
         if not can_move:
             del self.fields["parent"]

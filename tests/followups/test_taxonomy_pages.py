@@ -220,3 +220,33 @@ def test_the_case_page_keeps_a_code_of_a_retired_cause_unless_unticked(open_case
     assert set(case.response.root_cause_codes.values_list("root_cause__slug", flat=True)) == {"network"}
     html = client.get(reverse("case-detail", args=[case.pk])).content.decode()
     assert 'value="hardware"' not in html
+
+
+def test_saving_a_cause_of_an_inactive_category_leaves_it_there(manager_client, taxonomy):
+    root_cause_update(root_cause=taxonomy["policy"], active=False)
+    url = reverse("root-cause-edit", args=["licence-limits"])
+
+    html = manager_client.get(url).content.decode()
+    assert '<option value="policy" selected>Policy (inactive)</option>' in html
+    saved = manager_client.post(url, {"name": "Licences", "parent": "policy", "description": "", "keywords": "seat"})
+
+    assert saved.status_code == 302
+    cause = RootCause.objects.get(slug="licence-limits")
+    assert (cause.name, cause.parent.slug) == ("Licences", "policy")
+    moved = manager_client.post(url, {"name": "Licences", "parent": "process", "description": "", "keywords": ""})
+    assert moved.status_code == 302 and RootCause.objects.get(slug="licence-limits").parent.slug == "process"
+    back = manager_client.post(url, {"name": "Licences", "parent": "policy", "description": "", "keywords": ""})
+    assert back.status_code == 400 and RootCause.objects.get(slug="licence-limits").parent.slug == "process"
+
+
+@pytest.mark.parametrize("causes", [5, 60])
+def test_a_root_causes_page_reads_a_fixed_number_of_queries(
+    manager_client, taxonomy, django_assert_max_num_queries, causes
+):
+    for number in range(causes):
+        root_cause_create(slug=f"extra-{number}", name=f"Extra {number}", parent="process")
+
+    # The session, its user, the roles; the cause, its codes, the categories, the merge candidates.
+    with django_assert_max_num_queries(7):
+        page = manager_client.get(reverse("root-cause-edit", args=["hardware"]))
+    assertContains(page, f"Extra {causes - 1} (Process)")
