@@ -32,10 +32,16 @@ def _keywords(keywords: Iterable[str]) -> list[str]:
 
 
 def _category(slug: str, *, moving: RootCause | None = None) -> RootCause:
-    """The active category ``slug`` that a cause may be put under (ValidationError on "parent")."""
+    """The active category ``slug`` that a cause may be put under (ValidationError on "parent").
+
+    Held until commit (``root_causes_hold``) and read again after: a merge of it, or a move that
+    would make it a cause, either commits first and is seen here, or waits for this transaction.
+    """
     parent = RootCause.objects.filter(slug=slug).first()
     if parent is None:
         raise ValidationError({"parent": [f"No root cause with slug {slug!r}."]})
+    root_causes_hold([parent])
+    parent.refresh_from_db()
     if parent.parent_id is not None:
         raise ValidationError({"parent": [f"{slug!r} is a cause; a cause cannot have causes under it."]})
     if not parent.active:
