@@ -3,9 +3,9 @@
 Two service-desk teams, their agents, a manager and an integration account; a transactional
 survey sent after solved tickets and a quarterly relationship survey; about 2,000 customers (many
 in B2B accounts) who gave about 3,000 responses over the last twelve months, with an NPS that
-improves slowly over the year and differs by segment; and a root-cause taxonomy that codes the
-comments. The plan is a pure function of a seed and a moment, so the same seed builds the same
-year; writing goes through the product's own services, ingestion first of all, so extensions
+improves slowly over the year and differs by segment; and comments coded with the causes of the
+default root-cause taxonomy. The plan is a pure function of a seed and a moment, so the same seed
+builds the same year; writing goes through the product's own services, ingestion first of all, so extensions
 listening to ``responses_ingested`` see the demo exactly as they would see real traffic.
 
 The follow-up loop has a past too: routing rules and resolution codes, then the last quarter
@@ -34,11 +34,11 @@ from django.utils import timezone
 from closedloop.lib.roles import AGENT, INTEGRATION, MANAGER
 from closedloop.users import user_create
 from followups.business_time import WorkingCalendar, add_business_time
-from followups.models import Case, Notification, ResponseRootCause, RoutingRule, Team
+from followups.models import Case, Notification, ResponseRootCause, RootCause, RoutingRule, Team
 from followups.models.rules import Priority
-from followups.services import root_cause_create, team_create
+from followups.services import team_create
 from followups.services.cases import case_assign, case_contact_log, case_note_add, case_transition
-from followups.services.coding import resolution_code_create
+from followups.services.coding import resolution_code_create, root_cause_taxonomy_seed
 from followups.services.escalation import escalation_sweep
 from followups.services.opening import cases_open_for_responses
 from followups.sla import AT_RISK_SHARE, DEFAULT_TARGETS, team_calendar
@@ -82,33 +82,6 @@ USERS = (
     DemoUser("marcus", AGENT, "service-desk-americas"),
     DemoUser("helpdesk-sync", INTEGRATION),
 )
-
-# (slug, name, parent, description, keywords), parents first. A theme's keywords are lower-case
-# fragments that each of its demo comments contains, so keyword suggestions work on the demo too.
-ROOT_CAUSES = (
-    ("people", "People", None, "Skills, attitude and availability of the service desk staff.", ()),
-    ("process", "Process", None, "How requests flow: queues, hand-offs, closing criteria.", ()),
-    ("product", "Product", None, "The support tools customers use themselves.", ()),
-    ("technology", "Technology", None, "Devices, networks and identity systems that failed.", ()),
-    ("communication", "Communication", None, "Keeping customers informed while they wait.", ()),
-    ("policy", "Policy", None, "Rules that stand between customers and a fix.", ()),
-    ("agent-knowledge", "Agent knowledge", "people", "The agent could not solve or understand the problem.",
-     ("didn't know", "script", "passed between")),
-    ("slow-response", "Slow response", "process", "Long waits before or during the work on a ticket.",
-     ("slow", "waited", "waiting", "took longer", "queue")),
-    ("repeat-contact", "Repeat contact / ticket reopened", "process", "Closed without a fix, or reported again.",
-     ("reopen", "same problem", "came back")),
-    ("self-service-portal", "Self-service portal", "product", "The portal is hard to use or fails.", ("portal",)),
-    ("vpn-access", "VPN and access", "technology", "VPN drops, missing permissions, remote access.",
-     ("vpn", "access")),
-    ("password-reset", "Password and MFA resets", "technology", "Lock-outs, resets and second factors.",
-     ("password", "mfa", "locked out")),
-    ("hardware", "Hardware (laptops, printers)", "technology", "Broken, slow or missing devices.",
-     ("laptop", "printer", "docking station")),
-    ("no-updates", "No updates on progress", "communication", "The customer had to chase for news.",
-     ("no update", "nobody told", "status")),
-    ("approval-rules", "Approval rules", "policy", "Approvals that delay routine requests.", ("approval",)),
-)  # fmt: skip
 
 # Comments by theme: what a detractor writes, and the milder version a passive writes.
 COMPLAINTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -714,10 +687,17 @@ def _create_surveys() -> None:
 
 
 def _create_root_causes() -> dict[str, int]:
-    return {
-        slug: root_cause_create(slug=slug, name=name, parent=parent, description=description, keywords=keywords).pk
-        for slug, name, parent, description, keywords in ROOT_CAUSES
-    }
+    """The default taxonomy (put back if the database was emptied); the demo codes with its causes.
+
+    Every theme of the demo's comments is a cause of the default taxonomy, whose keywords its
+    comments contain, so keyword suggestions work on the demo too.
+    """
+    root_cause_taxonomy_seed()
+    ids = dict(RootCause.objects.filter(slug__in=COMPLAINTS).values_list("slug", "pk"))
+    missing = sorted(set(COMPLAINTS) - set(ids))
+    if missing:
+        raise ValueError(f"the demo's themes are not in the default taxonomy: {missing}")
+    return ids
 
 
 def _ingest(responses: Sequence[DemoResponse], now: datetime) -> list[int]:
@@ -775,7 +755,10 @@ def _code_root_causes(
 ) -> int:
     coded_before = now - timedelta(days=UNCODED_DAYS)
     codes = [
-        ResponseRootCause(response_id=response_id, root_cause_id=root_causes[response.theme])
+        # The demo's agents coded them as they worked the responses.
+        ResponseRootCause(
+            response_id=response_id, root_cause_id=root_causes[response.theme], source=ResponseRootCause.Source.AGENT
+        )
         for response, response_id in zip(responses, response_ids, strict=True)
         if response.theme and response.submitted_at < coded_before
     ]

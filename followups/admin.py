@@ -17,6 +17,7 @@ from followups.models import (
     ResolutionCode,
     ResponseRootCause,
     RootCause,
+    RootCauseMerge,
     RoutingRule,
     SlaPolicy,
     Team,
@@ -81,16 +82,26 @@ class ResolutionCodeAdmin(admin.ModelAdmin):
 
 @admin.register(RootCause)
 class RootCauseAdmin(admin.ModelAdmin):
-    list_display = ("slug", "name", "parent", "active")
+    """Read here; changed on the root-cause page or through the API, whose services keep the two
+    levels, the slugs and the merges right."""
+
+    list_display = ("slug", "name", "parent", "active", "merged_into")
     list_filter = ("active", "parent")
     search_fields = ("slug", "name", "description")
-    list_select_related = ("parent",)
+    list_select_related = ("parent", "merged_into")
+    readonly_fields = [field.name for field in RootCause._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(ResponseRootCause)
 class ResponseRootCauseAdmin(admin.ModelAdmin):
-    list_display = ("response", "root_cause", "coded_by", "coded_at")
-    list_filter = ("root_cause",)
+    list_display = ("response", "root_cause", "source", "coded_by", "coded_at")
+    list_filter = ("source", "root_cause")
     raw_id_fields = ("response", "coded_by")
     list_select_related = ("root_cause", "coded_by")
 
@@ -147,6 +158,12 @@ class CaseEventAdmin(HistoryAdmin):
     raw_id_fields = ("case", "actor")
     list_select_related = ("actor",)
     show_full_result_count = False
+
+
+@admin.register(RootCauseMerge)
+class RootCauseMergeAdmin(HistoryAdmin):
+    list_display = ("merged_at", "root_cause", "into", "actor", "codes_moved", "duplicates_collapsed", "causes_moved")
+    list_select_related = ("root_cause", "into", "actor")
 
 
 @admin.register(CasePause)

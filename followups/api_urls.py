@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from django.urls import path
 
-from followups.apis import cases, teams, webhooks
+from followups.apis import cases, root_causes, teams, webhooks
 
 urlpatterns = [
     path("teams/", teams.TeamListCreateApi.as_view(), name="api-teams"),
     path("teams/<slug:slug>/", teams.TeamDetailApi.as_view(), name="api-team"),
-    path("root-causes/", teams.RootCauseListCreateApi.as_view(), name="api-root-causes"),
+    path("root-causes/", root_causes.RootCauseListCreateApi.as_view(), name="api-root-causes"),
+    path("root-causes/<slug:slug>/", root_causes.RootCauseDetailApi.as_view(), name="api-root-cause"),
+    path("root-causes/<slug:slug>/merge/", root_causes.RootCauseMergeApi.as_view(), name="api-root-cause-merge"),
     path("cases/", cases.CaseListApi.as_view(), name="api-cases"),
     path("cases/<int:case_id>/", cases.CaseDetailApi.as_view(), name="api-case"),
     path("cases/<int:case_id>/transition/", cases.CaseTransitionApi.as_view(), name="api-case-transition"),

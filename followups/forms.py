@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from closedloop.lib.exceptions import ApplicationError
 from followups.models import Case, RootCause, Team
 from followups.models.rules import Priority
-from followups.selectors import coded_root_causes, resolution_code_list, root_cause_list
+from followups.selectors import coded_root_causes, resolution_code_list, root_cause_choices
 from followups.services.cases import CONTACT_CHANNELS, CONTACT_OUTCOMES, TEXT_MAX
 from followups.workflow import OPEN_STATUSES, CaseStatus
 
@@ -129,14 +129,16 @@ class ContactForm(CaseForm):
 
 class RootCauseChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: RootCause) -> str:
-        return f"{obj.name} ({obj.parent.name})" if obj.parent else obj.name
+        label = f"{obj.name} ({obj.parent.name})" if obj.parent else obj.name
+        usable = obj.active and (obj.parent is None or obj.parent.active)
+        return label if usable else f"{label}, retired: untick to remove"
 
 
 class RootCausesForm(CaseForm):
     prefix = "rc"
 
     root_causes = RootCauseChoiceField(
-        queryset=root_cause_list().filter(active=True),
+        queryset=root_cause_choices(),
         to_field_name="slug",
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -146,7 +148,10 @@ class RootCausesForm(CaseForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         codes = coded_root_causes(self.case)
-        self.fields["root_causes"].initial = [code.root_cause.slug for code in codes]
+        field = cast(forms.ModelMultipleChoiceField, self.fields["root_causes"])
+        # The response's codes of retired root causes show too, ticked, so saving keeps them.
+        field.queryset = root_cause_choices(keeping=[code.root_cause_id for code in codes])
+        field.initial = [code.root_cause.slug for code in codes]
 
     def slugs(self) -> list[str]:
         return [root_cause.slug for root_cause in self.cleaned_data["root_causes"]]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from types import SimpleNamespace
@@ -12,6 +14,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from closedloop.lib.filters import BooleanFilter, FilterSet, apply_filters
@@ -22,6 +25,7 @@ from followups.models import (
     ResolutionCode,
     ResponseRootCause,
     RootCause,
+    RootCauseMerge,
     Team,
     WebhookDelivery,
     WebhookEndpoint,
@@ -70,7 +74,7 @@ class CaseFilter(FilterSet):
 
 def _with_root_causes(queryset: QuerySet[Case]) -> QuerySet[Case]:
     """Each case's response with its codes and their root causes, by slug (``coded_root_causes``)."""
-    codes = ResponseRootCause.objects.select_related("root_cause").order_by("root_cause__slug")
+    codes = ResponseRootCause.objects.select_related("root_cause", "coded_by").order_by("root_cause__slug")
     return queryset.prefetch_related(Prefetch("response__root_cause_codes", queryset=codes))
 
 
@@ -225,8 +229,86 @@ def team_list() -> QuerySet[Team]:
     return Team.objects.select_related("lead").prefetch_related("members").order_by("name")
 
 
-def root_cause_list() -> QuerySet[RootCause]:
-    return RootCause.objects.select_related("parent").order_by("slug")
+class RootCauseFilter(FilterSet):
+    active = BooleanFilter()
+    parent = django_filters.CharFilter(field_name="parent__slug", help_text="The slug of a category: its causes.")
+    kind = django_filters.ChoiceFilter(
+        choices=[("category", "category"), ("cause", "cause")], method="filter_kind", help_text="category or cause."
+    )
+
+    class Meta:
+        model = RootCause
+        fields = ["active", "parent", "kind"]
+
+    def filter_kind(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(parent__isnull=value == "category")
+
+
+def root_cause_list(*, filters: dict[str, Any] | None = None) -> QuerySet[RootCause]:
+    """Every root cause, retired ones included, by slug; ValidationError for malformed filters."""
+    loaded = RootCause.objects.select_related("parent", "merged_into").order_by("slug")
+    return apply_filters(RootCauseFilter, filters, loaded)
+
+
+def root_cause_choices(*, keeping: Iterable[int] = ()) -> QuerySet[RootCause]:
+    """What people may code with: active root causes whose category is active, category by category.
+
+    Every picker offers these and ``case_root_causes_set`` accepts only these, and the retired
+    root causes a response is coded with already (``keeping``, ids), which may stay or go but
+    not be added anew. A retired root cause's codes stay and still count in every read.
+    """
+    usable = Q(active=True) & (Q(parent__isnull=True) | Q(parent__active=True))
+    return (
+        RootCause.objects.filter(usable | Q(pk__in=list(keeping)))
+        .select_related("parent")
+        .order_by(Coalesce("parent__name", "name"), F("parent").asc(nulls_first=True), "name")
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Taxonomy:
+    """The taxonomy as its page shows it: what can be coded with, and what is retired, apart."""
+
+    categories: list[RootCause]  # active, by name; each with ``causes``: its active causes
+    retired: list[RootCause]  # inactive nodes, and the causes of inactive categories
+
+
+def root_cause_tree() -> Taxonomy:
+    """The whole taxonomy for its page, in one query whatever its size.
+
+    Every node carries ``code_count`` (the codes on it, retired or not) and its ``merged_into``;
+    a category also ``total_count``, with its causes' codes.
+    """
+    nodes: list[RootCause] = list(
+        RootCause.objects.select_related("merged_into").annotate(code_count=Count("response_codes")).order_by("name")
+    )
+    by_id = {node.pk: node for node in nodes}
+    categories: list[RootCause] = []
+    retired: list[RootCause] = []
+    for node in nodes:
+        node.causes = []  # type: ignore[attr-defined]  # filled below
+        node.total_count = node.code_count  # type: ignore[attr-defined]  # as above
+    for node in nodes:
+        if node.parent_id is None:
+            (categories if node.active else retired).append(node)
+            continue
+        node.parent = parent = by_id[node.parent_id]
+        parent.total_count += node.code_count  # type: ignore[attr-defined]  # set above
+        if node.active and parent.active:
+            parent.causes.append(node)  # type: ignore[attr-defined]  # set above
+        else:
+            retired.append(node)
+    return Taxonomy(categories=categories, retired=retired)
+
+
+def root_cause_codes_under(category: RootCause) -> int:
+    """How many codes the causes of ``category`` carry (its own codes not included)."""
+    return ResponseRootCause.objects.filter(root_cause__parent=category).count()
+
+
+def root_cause_merges(*, limit: int = 20) -> QuerySet[RootCauseMerge]:
+    """The latest merges, newest first."""
+    return RootCauseMerge.objects.select_related("root_cause", "into", "actor").order_by("-merged_at", "-pk")[:limit]
 
 
 def responses_coded_to(responses: QuerySet[Response], slug: str) -> QuerySet[Response]:

@@ -1,10 +1,11 @@
-"""Pages of the loops: the queues, the case page and its actions, the agent's settings, webhooks."""
+"""Pages of the loops: the queues, the case page and its actions, the agent's settings, the root-cause
+taxonomy, webhooks."""
 
 from __future__ import annotations
 
 from django.urls import path
 
-from followups.views import cases, profiles, queues, webhooks
+from followups.views import cases, profiles, queues, taxonomy, webhooks
 
 urlpatterns = [
     path("queue/", queues.my_queue, name="queue"),
@@ -16,6 +17,10 @@ urlpatterns = [
     path("cases/<int:pk>/root-causes/", cases.case_root_causes_view, name="case-root-causes"),
     path("cases/<int:pk>/owner/", cases.case_assign_view, name="case-assign"),
     path("me/settings/", profiles.agent_settings, name="agent-settings"),
+    path("taxonomy/", taxonomy.taxonomy_page, name="taxonomy"),
+    path("taxonomy/<slug:slug>/", taxonomy.root_cause_edit, name="root-cause-edit"),
+    path("taxonomy/<slug:slug>/active/", taxonomy.root_cause_active, name="root-cause-active"),
+    path("taxonomy/<slug:slug>/merge/", taxonomy.root_cause_merge_view, name="root-cause-merge"),
     path("webhooks/", webhooks.webhook_list, name="webhook-list"),
     path("webhooks/<int:pk>/", webhooks.webhook_detail, name="webhook-detail"),
     path("webhooks/<int:pk>/active/", webhooks.webhook_active, name="webhook-active"),

@@ -1,7 +1,8 @@
 """The named world most tests start from, and API clients signed in as each role.
 
 maya is a manager, alice and bob are agents, izzy is an integration account and olga has an
-account but no role. One survey, support-2026, with the defaults of API.md.
+account but no role. One survey, support-2026, with the defaults of API.md. ``taxonomy`` is the
+default root-cause taxonomy, by slug.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
+from followups.models import RootCause
+from followups.services.coding import root_cause_taxonomy_seed
 from tests.factories import make_survey, make_user
 
 
@@ -25,6 +28,13 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture
 def survey(db):
     return make_survey()
+
+
+@pytest.fixture
+def taxonomy(db) -> dict[str, RootCause]:
+    """The default root-cause taxonomy by slug: the migration seeds it, a flushed database lacks it."""
+    root_cause_taxonomy_seed()
+    return RootCause.objects.in_bulk(field_name="slug")
 
 
 @pytest.fixture

@@ -136,3 +136,20 @@ def test_the_admin_cannot_point_a_webhook_anywhere_the_service_would_refuse(clie
     endpoint.refresh_from_db()
     assert not endpoint.active
     assert endpoint.url == "https://desk.example.com/hook"
+
+
+def test_the_taxonomy_and_its_merges_are_read_only_in_the_admin(client, superuser, taxonomy):
+    # Root causes change through their services (two levels, slugs that stay, merges recorded).
+    client.force_login(superuser)
+    hardware = taxonomy["hardware"]
+
+    assert client.get(reverse("admin:followups_rootcause_changelist")).status_code == 200
+    assert client.get(reverse("admin:followups_rootcause_add")).status_code == 403
+    client.post(reverse("admin:followups_rootcause_change", args=[hardware.pk]), {"slug": "kit", "parent": ""})
+    assert (
+        client.post(reverse("admin:followups_rootcause_delete", args=[hardware.pk]), {"post": "yes"}).status_code == 403
+    )
+    assert client.get(reverse("admin:followups_rootcausemerge_add")).status_code == 403
+
+    hardware.refresh_from_db()
+    assert (hardware.slug, hardware.parent.slug) == ("hardware", "technology")

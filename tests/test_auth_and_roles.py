@@ -62,6 +62,9 @@ def test_the_schema_describes_the_contract(anonymous_api, db):
         "/api/v1/users/",
         "/api/v1/teams/",
         "/api/v1/teams/{slug}/",
+        "/api/v1/root-causes/",
+        "/api/v1/root-causes/{slug}/",
+        "/api/v1/root-causes/{slug}/merge/",
     ]:
         assert path in schema["paths"], path
 

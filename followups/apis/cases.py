@@ -25,7 +25,7 @@ from closedloop.lib.exceptions import ApplicationError
 from closedloop.lib.openapi import CONFLICT
 from closedloop.lib.pagination import StandardPagination, UncountedPagination, paginated
 from closedloop.lib.roles import IsManager
-from followups.models import Case, ResolutionCode
+from followups.models import Case, ResolutionCode, ResponseRootCause
 from followups.models.cases import breached_deadlines, is_at_risk, is_overdue
 from followups.permissions import can_read_cases
 from followups.selectors import (
@@ -180,9 +180,18 @@ class CaseEventSerializer(serializers.Serializer):
     details = serializers.DictField()
 
 
+class RootCauseCodeSerializer(serializers.Serializer):
+    root_cause = serializers.SlugField(source="root_cause.slug")
+    # DRF's metaclass moves declared fields off the class, so this does not shadow Field.source.
+    source = serializers.ChoiceField(choices=ResponseRootCause.Source.choices)  # type: ignore[assignment]
+    coded_by = serializers.CharField(source="coded_by.username", default=None, allow_null=True)
+    coded_at = serializers.DateTimeField()
+
+
 class CaseDetailSerializer(CaseOutputSerializer):
     close_reason = serializers.CharField()
     resolution_code = serializers.CharField(source="resolution_code.slug", default=None, allow_null=True)
+    root_cause_codes = serializers.SerializerMethodField()
     allowed_transitions = serializers.SerializerMethodField()
     events = serializers.SerializerMethodField()
 
@@ -191,12 +200,18 @@ class CaseDetailSerializer(CaseOutputSerializer):
             **super().to_representation(case),
             "close_reason": case.close_reason,
             "resolution_code": case.resolution_code.slug if case.resolution_code else None,
+            "root_cause_codes": self.get_root_cause_codes(case),
             "allowed_transitions": self.get_allowed_transitions(case),
             "events": self.get_events(case),
         }
 
     def get_allowed_transitions(self, case: Case) -> list[str]:
         return [str(status) for status in case.allowed_next_statuses()]
+
+    @extend_schema_field(RootCauseCodeSerializer(many=True))
+    def get_root_cause_codes(self, case: Case) -> list[dict[str, Any]]:
+        """Who coded each root cause, how (``source``) and when; ``root_causes`` has their slugs alone."""
+        return list(RootCauseCodeSerializer(coded_root_causes(case), many=True).data)
 
     @extend_schema_field(CaseEventSerializer(many=True))
     def get_events(self, case: Case) -> list[dict[str, Any]]:

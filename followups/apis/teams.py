@@ -1,4 +1,4 @@
-"""Team and root-cause endpoints."""
+"""Team endpoints."""
 
 from __future__ import annotations
 
@@ -13,12 +13,14 @@ from rest_framework.views import APIView
 from closedloop.lib.pagination import StandardPagination, paginated
 from closedloop.lib.roles import CanReadResponses, IsManager
 from followups.models import Team
-from followups.selectors import root_cause_list, team_list
-from followups.services import root_cause_create, team_create, team_update
+from followups.selectors import team_list
+from followups.services import team_create, team_update
 from followups.services.teams import CALENDAR_FIELDS
 
 
-class _ReadAllWriteManagers(APIView):
+class ReadAllWriteManagers(APIView):
+    """Every role that reads responses may read; only managers may write (teams, root causes)."""
+
     def get_permissions(self):
         return [CanReadResponses()] if self.request.method in SAFE_METHODS else [IsManager()]
 
@@ -56,7 +58,7 @@ class TeamInputSerializer(serializers.Serializer):
     extra_holidays = serializers.ListField(child=serializers.DateField(), required=False, max_length=366)
 
 
-class TeamListCreateApi(_ReadAllWriteManagers):
+class TeamListCreateApi(ReadAllWriteManagers):
     pagination_class = StandardPagination
 
     @extend_schema(responses=TeamOutputSerializer(many=True))
@@ -79,7 +81,7 @@ class TeamListCreateApi(_ReadAllWriteManagers):
         return ApiResponse(TeamOutputSerializer(team_list().get(pk=team.pk)).data, status=status.HTTP_201_CREATED)
 
 
-class TeamDetailApi(_ReadAllWriteManagers):
+class TeamDetailApi(ReadAllWriteManagers):
     @extend_schema(responses=TeamOutputSerializer)
     def get(self, request: Request, slug: str) -> ApiResponse:
         return ApiResponse(TeamOutputSerializer(get_object_or_404(team_list(), slug=slug)).data)
@@ -100,32 +102,3 @@ class TeamDetailApi(_ReadAllWriteManagers):
             **{field: data[field] for field in CALENDAR_FIELDS if field in data},
         )
         return ApiResponse(TeamOutputSerializer(team_list().get(pk=team.pk)).data)
-
-
-class RootCauseSerializer(serializers.Serializer):
-    slug = serializers.SlugField(max_length=80)
-    name = serializers.CharField(max_length=200)
-    # DRF's metaclass moves declared fields off the class, so this does not shadow Field.parent.
-    parent = serializers.SlugField(  # type: ignore[assignment]
-        source="parent.slug", default=None, allow_null=True, required=False
-    )
-    description = serializers.CharField(required=False, allow_blank=True, default="")
-    keywords = serializers.ListField(child=serializers.CharField(max_length=100), required=False, default=list)
-    active = serializers.BooleanField(required=False, default=True)
-
-
-class RootCauseListCreateApi(_ReadAllWriteManagers):
-    pagination_class = StandardPagination
-
-    @extend_schema(responses=RootCauseSerializer(many=True))
-    def get(self, request: Request) -> ApiResponse:
-        return paginated(request, root_cause_list(), RootCauseSerializer, view=self)
-
-    @extend_schema(request=RootCauseSerializer, responses={201: RootCauseSerializer})
-    def post(self, request: Request) -> ApiResponse:
-        serializer = RootCauseSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        data["parent"] = (data.pop("parent", None) or {}).get("slug")
-        root_cause = root_cause_create(**data)
-        return ApiResponse(RootCauseSerializer(root_cause).data, status=status.HTTP_201_CREATED)

@@ -2,7 +2,7 @@
 history, the root-cause taxonomy, the notification outbox and outgoing webhooks."""
 
 from followups.models.cases import Case, CaseEvent, CasePause, ResolutionCode
-from followups.models.coding import ResponseRootCause, RootCause
+from followups.models.coding import ResponseRootCause, RootCause, RootCauseMerge
 from followups.models.notifications import Notification
 from followups.models.rules import RoutingRule, SlaPolicy
 from followups.models.teams import AgentProfile, Team
@@ -17,6 +17,7 @@ __all__ = [
     "ResolutionCode",
     "ResponseRootCause",
     "RootCause",
+    "RootCauseMerge",
     "RoutingRule",
     "SlaPolicy",
     "Team",

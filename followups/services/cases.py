@@ -18,12 +18,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from closedloop.lib.exceptions import ApplicationError, ConflictError
+from closedloop.lib.roles import is_manager
 from closedloop.lib.updates import save_changes, snapshot
 from followups.business_time import add_business_time, business_time_between
-from followups.models import Case, CaseEvent, CasePause, ResolutionCode, ResponseRootCause, RootCause
+from followups.models import Case, CaseEvent, CasePause, ResolutionCode, ResponseRootCause
 from followups.notifications import assignment_email, wants_assignment_emails
 from followups.payloads import case_payload
 from followups.permissions import can_assign_case, can_work_case, may_own_case
+from followups.selectors import root_cause_choices
+from followups.services.coding import root_causes_hold
 from followups.services.outbox import events_record, notifications_queue, webhook_events_queue
 from followups.sla import AT_RISK_SHARE, team_calendar
 from followups.workflow import CaseStatus, can_transition, needs_close_reason, pauses_resolution_clock
@@ -252,24 +255,37 @@ def case_contact_log(
 
 @transaction.atomic
 def case_root_causes_set(*, case: Case, actor: User, slugs: Iterable[str], now: datetime | None = None) -> Case:
-    """Replace the root causes the case's response is coded with."""
+    """Replace the root causes the case's response is coded with, by those the pickers offer.
+
+    A code of a retired root cause may stay (its slug sent again) or go, but none is added anew.
+    New codes record their source from the actor's role (a manager's or an agent's); codes kept
+    keep theirs.
+    """
     slugs = list(dict.fromkeys(slugs))
-    found = {rc.slug: rc for rc in RootCause.objects.filter(slug__in=slugs, active=True)}
+    case = _lock(case, actor)
+    codes = ResponseRootCause.objects.filter(response_id=case.response_id)
+    coded = dict(codes.values_list("root_cause__slug", "root_cause_id"))
+    found = {rc.slug: rc for rc in root_cause_choices(keeping=coded.values()).filter(slug__in=slugs)}
     unknown = [slug for slug in slugs if slug not in found]
     if unknown:
         raise ApplicationError(
             "Unknown root causes.", errors={"root_causes": [f"No active root cause {s!r}." for s in unknown]}
         )
-    case = _lock(case, actor)
-    codes = ResponseRootCause.objects.filter(response_id=case.response_id)
-    current = set(codes.values_list("root_cause__slug", flat=True))
-    wanted = set(slugs)
+    current, wanted = set(coded), set(slugs)
     if current == wanted:
         return case
+    source = ResponseRootCause.Source.MANAGER if is_manager(actor) else ResponseRootCause.Source.AGENT
+    added = [found[s] for s in wanted - current]
+    held = root_causes_hold(added)
+    retired = sorted(rc.slug for rc in added if rc.pk not in held)
+    if retired:  # retired meanwhile, by a merge or a change that has just committed
+        raise ApplicationError(
+            "Retired root causes.", errors={"root_causes": [f"No active root cause {s!r}." for s in retired]}
+        )
     codes.exclude(root_cause__slug__in=wanted).delete()
     ResponseRootCause.objects.bulk_create(
-        [ResponseRootCause(response_id=case.response_id, root_cause=found[s], coded_by=actor) for s in wanted - current]
+        [ResponseRootCause(response_id=case.response_id, root_cause=rc, coded_by=actor, source=source) for rc in added]
     )
-    details = {"added": sorted(wanted - current), "removed": sorted(current - wanted)}
+    details = {"added": sorted(wanted - current), "removed": sorted(current - wanted), "source": source.value}
     events_record([_event(case, actor, CaseEvent.Kind.ROOT_CAUSES_CHANGED, now or timezone.now(), details=details)])
     return case

@@ -1,14 +1,54 @@
-"""The root-cause taxonomy and coding responses and cases with it."""
+"""The root-cause taxonomy and coding responses and cases with it.
+
+The taxonomy is two levels deep: categories (no parent) and causes (a category as parent, no
+children). Slugs never change, since codes, filters and outside systems name root causes by
+them; everything else can, through ``root_cause_update``. A root cause is never deleted: it is
+deactivated (hidden from pickers, its codes kept and still counted) or merged into another.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 
-from closedloop.lib.exceptions import save_unique
-from followups.models import ResolutionCode, RootCause
+from closedloop.lib.exceptions import ConflictError, save_unique
+from closedloop.lib.updates import model_update
+from followups.models import ResolutionCode, ResponseRootCause, RootCause, RootCauseMerge
+from followups.taxonomy import seed_default_taxonomy
+
+KEYWORDS_MAX = 50
+
+
+def _keywords(keywords: Iterable[str]) -> list[str]:
+    """Lower case, trimmed, each once, in the order given; matching comments is case-blind."""
+    cleaned = list(dict.fromkeys(word.strip().lower() for word in keywords if word.strip()))
+    if len(cleaned) > KEYWORDS_MAX:
+        raise ValidationError({"keywords": [f"At most {KEYWORDS_MAX} keywords."]})
+    return cleaned
+
+
+def _category(slug: str, *, moving: RootCause | None = None) -> RootCause:
+    """The active category ``slug`` that a cause may be put under (ValidationError on "parent").
+
+    Held until commit (``root_causes_hold``) and read again after: a merge of it, or a move that
+    would make it a cause, either commits first and is seen here, or waits for this transaction.
+    """
+    parent = RootCause.objects.filter(slug=slug).first()
+    if parent is None:
+        raise ValidationError({"parent": [f"No root cause with slug {slug!r}."]})
+    root_causes_hold([parent])
+    parent.refresh_from_db()
+    if parent.parent_id is not None:
+        raise ValidationError({"parent": [f"{slug!r} is a cause; a cause cannot have causes under it."]})
+    if not parent.active:
+        raise ValidationError({"parent": [f"{slug!r} is inactive; reactivate it first."]})
+    if moving is not None and parent.pk == moving.pk:
+        raise ValidationError({"parent": ["A root cause cannot be its own parent."]})
+    return parent
 
 
 @transaction.atomic
@@ -21,15 +61,157 @@ def root_cause_create(
     keywords: Iterable[str] = (),
     active: bool = True,
 ) -> RootCause:
-    """Add a node to the root-cause taxonomy, under ``parent`` (a slug) when given."""
-    root_cause = RootCause(slug=slug, name=name, description=description, keywords=list(keywords), active=active)
+    """Add a category (no ``parent``) or a cause under the category ``parent`` (a slug)."""
+    root_cause = RootCause(slug=slug, name=name, description=description, keywords=_keywords(keywords), active=active)
     if parent:
-        root_cause.parent = RootCause.objects.filter(slug=parent).first()
-        if root_cause.parent is None:
-            raise ValidationError({"parent": [f"No root cause with slug {parent!r}."]})
+        root_cause.parent = _category(parent)
     root_cause.full_clean()
     save_unique(root_cause)
     return root_cause
+
+
+@transaction.atomic
+def root_cause_update(
+    *,
+    root_cause: RootCause,
+    slug: str | None = None,
+    name: str | None = None,
+    description: str | None = None,
+    keywords: Iterable[str] | None = None,
+    parent: str | None = None,
+    active: bool | None = None,
+) -> RootCause:
+    """Rename, describe, re-key, move or (de)activate a root cause; None leaves a field as it is.
+
+    ``parent`` is the slug of the category to move a cause to, or "" to make it a category; a
+    category with causes under it stays one. The slug stays, as a team's does: another one than
+    the root cause's is refused. A merged root cause cannot be reactivated (ConflictError): its
+    codes now belong to the survivor.
+    """
+    if slug is not None and slug != root_cause.slug:
+        raise ValidationError({"slug": ["A root cause's slug cannot change."]})
+    # The lock orders this change after a merge that is retiring the same row, and before one that starts.
+    root_cause = RootCause.objects.select_for_update(of=("self",)).select_related("parent").get(pk=root_cause.pk)
+    changes: dict = {}
+    if name is not None:
+        changes["name"] = name
+    if description is not None:
+        changes["description"] = description
+    if keywords is not None:
+        changes["keywords"] = _keywords(keywords)
+    if parent is not None and parent != (root_cause.parent.slug if root_cause.parent else ""):
+        changes["parent"] = _new_parent(root_cause, parent)
+    if active is not None:
+        if active and root_cause.merged_into_id is not None:
+            raise ConflictError(f"{root_cause.slug} was merged into another root cause; it cannot be reactivated.")
+        changes["active"] = active
+    model_update(root_cause, changes)
+    return root_cause
+
+
+def _new_parent(root_cause: RootCause, parent: str) -> RootCause | None:
+    if not parent:
+        return None
+    new_parent = _category(parent, moving=root_cause)
+    if new_parent.pk != root_cause.parent_id and root_cause.children.exists():
+        raise ValidationError(
+            {"parent": [f"{root_cause.slug!r} has causes under it; a category cannot become a cause."]}
+        )
+    return new_parent
+
+
+@dataclass(frozen=True, slots=True)
+class _Moved:
+    codes: int
+    duplicates: int
+
+
+@transaction.atomic
+def root_cause_merge(*, root_cause: RootCause, into: RootCause, actor: User | None) -> RootCauseMerge:
+    """Merge ``root_cause`` into ``into``, in one transaction, and record it as a RootCauseMerge.
+
+    1. Both rows are locked (in id order, so two merges of the same pair cannot deadlock) and
+       checked as stored: a cause merges into a cause, a category into a category; never into
+       itself (ValidationError), into an inactive or merged one, nor when already merged
+       (ConflictError).
+    2. Every code of ``root_cause`` moves to ``into``. A response coded with both keeps the code
+       it had with ``into`` (its source and coder); the other is dropped, so no response is
+       coded twice with one root cause.
+    3. A category's causes move under ``into``.
+    4. ``root_cause`` is retired: inactive, with ``merged_into`` pointing at the survivor.
+
+    Improvement links are not moved here yet: improvements do not exist so far.
+    """
+    if root_cause.pk == into.pk:
+        raise ValidationError({"into": ["A root cause cannot be merged into itself."]})
+    both = RootCause.objects.select_for_update().filter(pk__in=[root_cause.pk, into.pk]).order_by("pk")
+    locked = {rc.pk: rc for rc in both}
+    root_cause, into = locked[root_cause.pk], locked[into.pk]
+    _check_merge(root_cause, into)
+    moved = _move_codes(root_cause, into)
+    causes = RootCause.objects.filter(parent=root_cause).update(parent=into) if root_cause.is_category else 0
+    model_update(root_cause, {"active": False, "merged_into": into})
+    merge = RootCauseMerge(
+        root_cause=root_cause,
+        into=into,
+        actor=actor,
+        codes_moved=moved.codes,
+        duplicates_collapsed=moved.duplicates,
+        causes_moved=causes,
+    )
+    merge.full_clean()
+    merge.save()
+    return merge
+
+
+def _check_merge(root_cause: RootCause, into: RootCause) -> None:
+    if root_cause.merged_into_id is not None:
+        raise ConflictError(f"{root_cause.slug} was already merged into another root cause.")
+    if root_cause.is_category != into.is_category:
+        kind = "category" if root_cause.is_category else "cause"
+        raise ValidationError({"into": [f"{root_cause.slug!r} is a {kind}; merge it into a {kind}."]})
+    if into.merged_into_id is not None:
+        raise ConflictError(f"{into.slug} was merged into another root cause; merge into that one.")
+    if not into.active:
+        raise ConflictError(f"{into.slug} is inactive; reactivate it or merge into an active root cause.")
+
+
+def _move_codes(root_cause: RootCause, into: RootCause) -> _Moved:
+    codes = ResponseRootCause.objects.filter(root_cause=root_cause)
+    already = ResponseRootCause.objects.filter(root_cause=into).values("response_id")
+    duplicates, _ = codes.filter(response_id__in=already).delete()
+    # A coding that wrote one of these codes before the lock was taken has committed (it holds
+    # ``root_causes_hold`` until then), so both statements see its code.
+    moved = codes.update(root_cause=into)
+    return _Moved(codes=moved, duplicates=duplicates)
+
+
+def root_causes_hold(root_causes: Iterable[RootCause]) -> set[int]:
+    """Lock ``root_causes`` against a merge until the transaction ends; return the ids still active.
+
+    A code is written for a root cause read as active a moment before; a merge committing in
+    between would leave it on a retired root cause (the foreign key is checked only at commit,
+    and a retired row still satisfies it). FOR KEY SHARE waits for a merge or change holding the
+    row and then reads it as committed; codings of one root cause do not wait for each other.
+    SQLite runs one write transaction at a time, so a plain read is enough there.
+    """
+    ids = [rc.pk for rc in root_causes]
+    if not ids:
+        return set()
+    if connection.vendor != "postgresql":
+        return set(RootCause.objects.filter(pk__in=ids, active=True).values_list("pk", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM {RootCause._meta.db_table} WHERE id = ANY(%s) AND active FOR KEY SHARE", [ids])
+        return {row[0] for row in cursor.fetchall()}
+
+
+def root_cause_taxonomy_seed() -> int:
+    """Put back the default taxonomy's missing categories and causes (by slug); return how many.
+
+    The migration that introduced it seeds it once; this is for a database emptied since (the
+    demo and tests that flush it).
+    """
+    return seed_default_taxonomy(RootCause)
 
 
 @transaction.atomic

@@ -62,7 +62,7 @@ def _work_context(request: SignedInRequest, case: Case, forms: dict[str, CaseFor
         "now": timezone.now(),
         "events": case_events(case=case),
         "pauses": case_pauses(case=case),
-        "root_causes": [code.root_cause for code in coded_root_causes(case)],
+        "root_cause_codes": coded_root_causes(case),
         "can_work": can_work,
         "can_reassign": can_reassign,
         "can_take": not can_reassign and can_assign_case(user, case, user.pk) and may_own_case(user, case),

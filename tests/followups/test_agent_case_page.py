@@ -267,9 +267,8 @@ def test_an_unknown_contact_channel_is_a_form_error(case, alice):
     assert not CaseEvent.objects.filter(case=case, kind="contact_logged").exists()
 
 
-def test_root_causes_are_set_and_replaced(case, alice):
-    root_cause_create(slug="technology", name="Technology")
-    root_cause_create(slug="vpn", name="VPN", parent="technology")
+def test_root_causes_are_set_and_replaced(case, alice, taxonomy):
+    root_cause_create(slug="vpn", name="VPN", parent="technology")  # the taxonomy's category
     root_cause_create(slug="tone", name="Tone")
     root_cause_create(slug="retired", name="Retired", active=False)
 

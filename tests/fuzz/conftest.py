@@ -92,7 +92,7 @@ def fuzz_world(db) -> FuzzWorld:
     }
     survey = make_survey()
     team = team_create(slug="desk", name="Service desk", members=["alice"], lead="alice")
-    root_cause_create(slug="vpn", name="VPN")
+    root_cause = root_cause_create(slug="vpn", name="VPN")
     resolution_code_create(slug="fixed", name="Fixed")
     case = _open_case()
     endpoint = webhook_endpoint_create(url="https://hooks.example.com/closedloop", created_by=users[MANAGER])
@@ -104,6 +104,7 @@ def fuzz_world(db) -> FuzzWorld:
             "cases": {"case_id": case.pk},
             "surveys": {"slug": survey.slug},
             "teams": {"slug": team.slug},
+            "root-causes": {"slug": root_cause.slug},
             "webhooks": {"id": endpoint.pk},
             "webhook-deliveries": {"id": delivery.pk},
         },

@@ -85,8 +85,8 @@ def test_attribute_groups_use_the_customers_segment(agent_api, survey):
     ]
 
 
-def test_root_cause_groups_count_only_coded_responses(agent_api, survey):
-    slow = root_cause_create(slug="slow-response", name="Slow response")
+def test_root_cause_groups_count_only_coded_responses(agent_api, survey, taxonomy):
+    slow = taxonomy["slow-response"]
     vpn = root_cause_create(slug="vpn", name="VPN")
     a, b, _promoter = _scores([1, 3, 10])
     ResponseRootCause.objects.bulk_create(
