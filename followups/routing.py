@@ -26,7 +26,7 @@ class ResponseFacts:
 
 
 def _keyword_pattern(keywords: tuple[str, ...]) -> re.Pattern[str] | None:
-    words = [re.escape(word.strip().lower()) for word in keywords if word.strip()]
+    words = [re.escape(word.strip()) for word in keywords if word.strip()]
     if not words:
         return None
     # A keyword matches where a word starts, so "cancel" also finds "cancelling"; not after a word

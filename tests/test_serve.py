@@ -181,12 +181,17 @@ def served(tmp_path_factory) -> Iterator[Served]:
             server.kill()
 
 
+def _is_gunicorn(command_line: str) -> bool:
+    return "gunicorn" in command_line and "closedloop.wsgi" in command_line
+
+
 def test_the_web_server_is_gunicorn_with_two_workers(served):
     reply = _get(f"{served.url}/login/")
 
     assert reply.status == 200
     assert reply.headers["server"] == "gunicorn"
-    gunicorn = [pid for pid in _descendants(served.process.pid) if "gunicorn closedloop.wsgi" in _command_line(pid)]
+    # Where setproctitle is installed, gunicorn renames them "gunicorn: worker [closedloop.wsgi...]".
+    gunicorn = [pid for pid in _descendants(served.process.pid) if _is_gunicorn(_command_line(pid))]
     assert len(gunicorn) == 3, "a master and two workers"
     assert not any("runserver" in _command_line(pid) for pid in _descendants(served.process.pid))
 

@@ -123,6 +123,7 @@ def test_blank_keywords_match_nothing_and_regex_characters_are_literal():
     assert mentions_any("costs $100 (net)", ["$100 (net)"])
     assert not mentions_any("costs 100 net", ["$100 (net)"])
     assert mentions_any("the Invoice", [" invoice "])
+    assert mentions_any("Die Straße ist gesperrt", ["STRAßE"])
 
 
 @pytest.mark.parametrize(
