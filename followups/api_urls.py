@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from followups.apis import cases, root_causes, teams, webhooks
+from followups.apis import cases, root_causes, teams, themes, webhooks
 
 urlpatterns = [
     path("teams/", teams.TeamListCreateApi.as_view(), name="api-teams"),
@@ -12,6 +12,7 @@ urlpatterns = [
     path("root-causes/", root_causes.RootCauseListCreateApi.as_view(), name="api-root-causes"),
     path("root-causes/<slug:slug>/", root_causes.RootCauseDetailApi.as_view(), name="api-root-cause"),
     path("root-causes/<slug:slug>/merge/", root_causes.RootCauseMergeApi.as_view(), name="api-root-cause-merge"),
+    path("themes/", themes.ThemeListApi.as_view(), name="api-themes"),
     path("cases/", cases.CaseListApi.as_view(), name="api-cases"),
     path("cases/<int:case_id>/", cases.CaseDetailApi.as_view(), name="api-case"),
     path("cases/<int:case_id>/transition/", cases.CaseTransitionApi.as_view(), name="api-case-transition"),

@@ -1,4 +1,4 @@
-"""Reads of the loops: case lists and timelines, teams, root causes, responses by root cause."""
+"""Reads of the loops: case lists and timelines, teams, root causes, responses by root cause, themes."""
 
 from __future__ import annotations
 
@@ -7,17 +7,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import django_filters
+from django import forms
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import Exact
 from django.utils import timezone
 
-from closedloop.lib.filters import BooleanFilter, FilterSet, apply_filters
+from closedloop.lib.filters import BooleanFilter, FilterSet, UtcDateTimeField, apply_filters
 from followups.models import (
     Case,
     CaseEvent,
@@ -32,8 +35,10 @@ from followups.models import (
 )
 from followups.models.cases import OPEN
 from followups.models.rules import Priority
+from followups.themes import EMPTY, Level, Segment, ThemeCounts, Totals, previous_period, theme_rows
 from followups.workflow import CaseStatus
 from surveys.models import Response
+from surveys.nps import Category, NpsSummary, rounded
 from surveys.selectors import NpsRow, nps_breakdown
 
 
@@ -320,6 +325,146 @@ def nps_by_root_cause(*, responses: QuerySet[Response]) -> list[NpsRow]:
     """NPS of the responses coded to each root cause (a response counts once per code)."""
     coded = responses.filter(root_cause_codes__isnull=False)
     return nps_breakdown(responses=coded, group=F("root_cause_codes__root_cause__slug"), group_by="root_cause")
+
+
+class ThemeFilterForm(forms.Form):
+    """The filters of GET /api/v1/themes/; a value it cannot read is a 400 naming the field."""
+
+    survey = forms.CharField(required=False)
+    submitted_after = UtcDateTimeField(required=False)
+    submitted_before = UtcDateTimeField(required=False)
+    team = forms.CharField(required=False)
+    attribute = forms.CharField(required=False, strip=False)
+    level = forms.ChoiceField(choices=[(level.value, level.value) for level in Level], required=False)
+    segment = forms.ChoiceField(choices=[(segment.value, segment.value) for segment in Segment], required=False)
+
+    def clean_attribute(self) -> tuple[str, str] | None:
+        """``name:value`` (split at the first colon) as (name, value); absent or empty: None."""
+        text = self.cleaned_data["attribute"]
+        if not text:
+            return None
+        name, colon, value = text.partition(":")
+        if not colon or not name:
+            raise ValidationError("Use name:value, for example plan:gold.", code="invalid")
+        return name, value
+
+
+@dataclass(frozen=True, slots=True)
+class _ThemeQuery:
+    """What both queries of ``theme_report`` select, from the cleaned filters."""
+
+    filters: dict[str, Any]
+    window: tuple[datetime | None, datetime | None]  # every response counted, in either period
+    current_from: datetime | None  # with a previous period: where the asked-for one starts
+
+    def conditions(self, prefix: str) -> list[Any]:
+        """The filters as conditions on a response reached through ``prefix`` (e.g. "response__")."""
+        f = self.filters
+        start, end = self.window
+        conditions: list[Any] = []
+        for lookup, value in (
+            ("survey__slug", f["survey"] or None),
+            ("case__team__slug", f["team"] or None),
+            ("submitted_at__gte", start),
+            ("submitted_at__lt", end),
+        ):
+            if value is not None:
+                conditions.append(Q(**{prefix + lookup: value}))
+        if f["attribute"] is not None:
+            name, value = f["attribute"]
+            conditions.append(Exact(KeyTextTransform(name, f"{prefix}customer__attributes"), value))
+        if f["segment"] == Segment.PROMOTERS:
+            conditions.append(Q(**{f"{prefix}category": Category.PROMOTER}))
+        return conditions
+
+    def counts(self, prefix: str, counted: str, *, distinct: bool = False) -> dict[str, Count]:
+        """Count ``counted`` per category (``current_<category>``), and per period with a previous one."""
+        periods = {"current": Q()}
+        if self.current_from is not None:
+            since = Q(**{f"{prefix}submitted_at__gte": self.current_from})
+            periods = {"current": since, "previous": ~since}
+        return {
+            f"{period}_{category}": Count(
+                counted, distinct=distinct, filter=within & Q(**{f"{prefix}category": category})
+            )
+            for period, within in periods.items()
+            for category in Category
+        }
+
+
+def _summary(row: dict[str, Any], period: str) -> NpsSummary:
+    if f"{period}_{Category.PROMOTER}" not in row:
+        return EMPTY
+    return NpsSummary(
+        row[f"{period}_{Category.PROMOTER}"], row[f"{period}_{Category.PASSIVE}"], row[f"{period}_{Category.DETRACTOR}"]
+    )
+
+
+def theme_report(*, filters: dict[str, Any]) -> dict[str, Any]:
+    """GET /api/v1/themes/: the root causes (or categories) of the filtered responses, ranked.
+
+    Two queries whatever the data: one aggregate over the codes joined to their responses
+    (counts per root cause by category), one over the responses (the totals the impacts and
+    shares are of). With both time bounds each query also counts the period of the same length
+    just before, in the same pass. ``followups.themes`` does the arithmetic. Raises
+    ValidationError for malformed filter values.
+    """
+    form = ThemeFilterForm(filters)
+    if not form.is_valid():
+        raise ValidationError({name: [str(m) for m in messages] for name, messages in form.errors.items()})
+    cleaned = form.cleaned_data
+    after, before = cleaned["submitted_after"], cleaned["submitted_before"]
+    previous = previous_period(after, before) if after is not None and before is not None else None
+    query = _ThemeQuery(
+        filters=cleaned,
+        window=(previous[0], before) if previous is not None else (after, before),
+        current_from=after if previous is not None else None,
+    )
+    totals_row = Response.objects.filter(*query.conditions("")).aggregate(**query.counts("", "category"))
+    totals = Totals(current=_summary(totals_row, "current"), previous=_summary(totals_row, "previous"))
+
+    codes = ResponseRootCause.objects.filter(*query.conditions("response__")).order_by()
+    if cleaned["level"] == Level.CATEGORY:
+        # A response coded with two causes of one category counts once for it.
+        groups = codes.values(
+            slug=Coalesce("root_cause__parent__slug", "root_cause__slug"),
+            name=Coalesce("root_cause__parent__name", "root_cause__name"),
+        ).annotate(**query.counts("response__", "response", distinct=True))
+    else:
+        groups = codes.values(
+            slug=F("root_cause__slug"), name=F("root_cause__name"), category=F("root_cause__parent__slug")
+        ).annotate(**query.counts("response__", "pk"))
+    themes = [
+        ThemeCounts(
+            slug=row["slug"],
+            name=row["name"],
+            category=row.get("category"),
+            current=_summary(row, "current"),
+            previous=_summary(row, "previous"),
+        )
+        for row in cast("Iterable[dict[str, Any]]", groups)
+    ]
+    segment = Segment(cleaned["segment"] or Segment.ALL)
+    return {
+        "level": cleaned["level"] or Level.CAUSE.value,
+        "segment": segment.value,
+        "overall": {
+            "responses": totals.current.responses,
+            "promoters": totals.current.promoters,
+            "passives": totals.current.passives,
+            "detractors": totals.current.detractors,
+            "nps": rounded(totals.current.nps),
+            "nps_margin_of_error": rounded(totals.current.margin_of_error),
+        },
+        "previous_period": previous
+        and {
+            "submitted_after": previous[0],
+            "submitted_before": previous[1],
+            "responses": totals.previous.responses,
+            "nps": rounded(totals.previous.nps),
+        },
+        "results": theme_rows(themes, totals, segment=segment, with_previous=previous is not None),
+    }
 
 
 def webhook_endpoint_list() -> QuerySet[WebhookEndpoint]:

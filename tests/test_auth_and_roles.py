@@ -39,6 +39,7 @@ def test_a_bad_token_is_a_401(survey):
         "/api/v1/users/",
         "/api/v1/teams/",
         "/api/v1/root-causes/",
+        "/api/v1/themes/",
     ],
 )
 def test_anonymous_clients_get_401(anonymous_api, db, url):
@@ -65,6 +66,7 @@ def test_the_schema_describes_the_contract(anonymous_api, db):
         "/api/v1/root-causes/",
         "/api/v1/root-causes/{slug}/",
         "/api/v1/root-causes/{slug}/merge/",
+        "/api/v1/themes/",
     ]:
         assert path in schema["paths"], path
 

@@ -11,7 +11,7 @@ from tests.factories import make_response
 EDGES = ["0001-01-01T00:00:00+23:59", "0001-01-01T00:30:00+01:00", "9999-12-31T23:59:59-23:59"]
 
 
-@pytest.mark.parametrize("path", ["/api/v1/responses/", "/api/v1/nps/"])
+@pytest.mark.parametrize("path", ["/api/v1/responses/", "/api/v1/nps/", "/api/v1/themes/"])
 @pytest.mark.parametrize("edge", EDGES)
 @pytest.mark.parametrize("name", ["submitted_after", "submitted_before"])
 def test_a_time_outside_the_calendar_is_a_400(manager_api, survey, path: str, edge: str, name: str) -> None:
