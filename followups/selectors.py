@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from types import SimpleNamespace
 from typing import Any, cast
@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncMonth
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
@@ -474,3 +474,67 @@ def webhook_endpoint_list() -> QuerySet[WebhookEndpoint]:
 def webhook_delivery_list(*, endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
     """The endpoint's deliveries, newest first."""
     return endpoint.deliveries.order_by("-created_at", "-pk")
+
+
+def _cleaned_theme_filters(filters: dict[str, Any]) -> dict[str, Any]:
+    form = ThemeFilterForm(filters)
+    if not form.is_valid():
+        raise ValidationError({name: [str(m) for m in messages] for name, messages in form.errors.items()})
+    return form.cleaned_data
+
+
+def _month_starts(end: datetime, months: int) -> list[datetime]:
+    """The first instants (UTC) of the ``months`` calendar months up to ``end`` (exclusive), oldest first."""
+    last = (end - timedelta(microseconds=1)).astimezone(UTC)
+    year, month = last.year, last.month
+    starts = []
+    for _ in range(months):
+        starts.append(datetime(year, month, 1, tzinfo=UTC))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return starts[::-1]
+
+
+@dataclass(frozen=True, slots=True)
+class ThemeTrends:
+    """Monthly NPS of each theme: ``months`` (first instants, oldest first) and one value per month."""
+
+    months: list[datetime]
+    nps: dict[str, list[float | None]]
+
+
+def theme_trends(*, filters: dict[str, Any], now: datetime, months: int = 12) -> ThemeTrends:
+    """NPS per theme and calendar month (UTC) for the ``months`` months up to the end of the period.
+
+    The filters are the themes report's; the period ends at ``submitted_before``, else ``now``.
+    One query whatever the data: the codes grouped by theme and month, counted by category.
+    """
+    cleaned = _cleaned_theme_filters(filters)
+    starts = _month_starts(cleaned["submitted_before"] or now, months)
+    query = _ThemeQuery(filters=cleaned, window=(starts[0], cleaned["submitted_before"] or now), current_from=None)
+    month = TruncMonth("response__submitted_at", tzinfo=UTC)
+    codes = ResponseRootCause.objects.filter(*query.conditions("response__")).order_by()
+    if cleaned["level"] == Level.CATEGORY:
+        slug = Coalesce("root_cause__parent__slug", "root_cause__slug")
+        groups = codes.values(slug=slug, month=month).annotate(**query.counts("response__", "response", distinct=True))
+    else:
+        groups = codes.values(slug=F("root_cause__slug"), month=month).annotate(**query.counts("response__", "pk"))
+    position = {start: index for index, start in enumerate(starts)}
+    series: dict[str, list[float | None]] = {}
+    for row in cast("Iterable[dict[str, Any]]", groups):
+        values = series.setdefault(row["slug"], [None] * months)
+        values[position[row["month"].astimezone(UTC)]] = rounded(_summary(row, "current").nps)
+    return ThemeTrends(months=starts, nps=series)
+
+
+def theme_comments(*, root_cause: RootCause, filters: dict[str, Any]) -> QuerySet[Response]:
+    """The filtered responses coded to ``root_cause`` (to any of its causes, for a category), newest first."""
+    cleaned = _cleaned_theme_filters(filters)
+    query = _ThemeQuery(
+        filters=cleaned, window=(cleaned["submitted_after"], cleaned["submitted_before"]), current_from=None
+    )
+    coded = ResponseRootCause.objects.filter(Q(root_cause=root_cause) | Q(root_cause__parent=root_cause))
+    return (
+        Response.objects.filter(*query.conditions(""), pk__in=coded.values("response_id"))
+        .select_related("customer", "survey", "case")
+        .order_by("-submitted_at", "-pk")
+    )

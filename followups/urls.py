@@ -1,11 +1,11 @@
 """Pages of the loops: the queues, the case page and its actions, the agent's settings, the root-cause
-taxonomy, webhooks."""
+taxonomy, themes, webhooks."""
 
 from __future__ import annotations
 
 from django.urls import path
 
-from followups.views import cases, profiles, queues, taxonomy, webhooks
+from followups.views import cases, profiles, queues, taxonomy, themes, webhooks
 
 urlpatterns = [
     path("queue/", queues.my_queue, name="queue"),
@@ -21,6 +21,8 @@ urlpatterns = [
     path("taxonomy/<slug:slug>/", taxonomy.root_cause_edit, name="root-cause-edit"),
     path("taxonomy/<slug:slug>/active/", taxonomy.root_cause_active, name="root-cause-active"),
     path("taxonomy/<slug:slug>/merge/", taxonomy.root_cause_merge_view, name="root-cause-merge"),
+    path("themes/", themes.themes_page, name="themes"),
+    path("themes/<slug:slug>/", themes.theme_comments_page, name="theme-comments"),
     path("webhooks/", webhooks.webhook_list, name="webhook-list"),
     path("webhooks/<int:pk>/", webhooks.webhook_detail, name="webhook-detail"),
     path("webhooks/<int:pk>/active/", webhooks.webhook_active, name="webhook-active"),

@@ -73,6 +73,9 @@ class ThemePreviousPeriodSerializer(serializers.Serializer):
 
 
 class ThemeReportSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="How many rows: every theme is on this one page.")
+    next = serializers.CharField(allow_null=True, help_text="Always null: the report is one page.")
+    previous = serializers.CharField(allow_null=True, help_text="Always null: the report is one page.")
     generated_at = serializers.DateTimeField()
     level = serializers.ChoiceField(choices=[level.value for level in Level])
     segment = serializers.ChoiceField(choices=[segment.value for segment in Segment])
@@ -115,4 +118,6 @@ class ThemeListApi(APIView):
     )
     def get(self, request: Request) -> ApiResponse:
         report = theme_report(filters=request.query_params)
-        return ApiResponse({**report, "generated_at": timezone.now()})
+        # The list shape of every other endpoint, on a single page: a report is a few dozen rows.
+        page = {"count": len(report["results"]), "next": None, "previous": None}
+        return ApiResponse({**page, **report, "generated_at": timezone.now()})

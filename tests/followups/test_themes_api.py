@@ -89,6 +89,7 @@ def test_each_theme_has_its_counts_nps_and_impact_ranked_most_harmful_first(mana
         "nps_margin_of_error": 54.0,
     }
     assert slugs(data) == NOVEMBER_SLUGS
+    assert (data["count"], data["next"], data["previous"]) == (4, None, None)
     assert data["results"][0] == {
         "root_cause": "slow-response",
         "name": "Slow first response",
