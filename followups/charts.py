@@ -46,7 +46,7 @@ def sparkline(values: Sequence[float | None], *, width: float, height: float, pa
     own lowest and highest values; a flat series is drawn across the middle. A run of one value
     is drawn as a short dash, so a lone month still shows.
     """
-    step = 0.0 if len(values) < 2 else (width - 2 * pad) / (len(values) - 1)
+    step = (width - 2 * pad) / max(len(values) - 1, 1)
     known = [value for value in values if value is not None]
     if not known:
         return []

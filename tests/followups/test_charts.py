@@ -65,3 +65,16 @@ def test_a_lone_value_is_a_short_dash_and_no_values_draw_nothing():
 def test_a_lone_value_at_an_edge_stays_inside_the_chart():
     assert sparkline([None, 7.0], width=50, height=30, pad=0) == ["48.5,15 50,15"]
     assert sparkline([7.0, None], width=50, height=30, pad=0) == ["0,15 1.5,15"]
+
+
+def test_any_positive_limit_scales_and_odd_widths_keep_two_decimals():
+    assert diverging_bar(0.5, limit=0.5, width=160) == Bar(x=80.0, width=80.0, negative=False)
+    # 161 pixels: the middle at 80.5; a third of the limit is 26.833... pixels.
+    assert diverging_bar(1.0, limit=3.0, width=161) == Bar(x=80.5, width=26.83, negative=False)
+
+
+def test_sparkline_coordinates_keep_two_decimals():
+    # y of 1 between 0 and 3 over 20 pixels with 2 of padding: 2 + 2/3 * 16 = 12.666...
+    assert sparkline([0.0, 1.0, 3.0], width=100, height=20) == ["2,18 50,12.67 98,2"]
+    # A flat series at half of 6.666 pixels.
+    assert sparkline([4.0, 4.0], width=50, height=6.666) == ["2,3.33 48,3.33"]
