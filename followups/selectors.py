@@ -409,10 +409,7 @@ def theme_report(*, filters: dict[str, Any]) -> dict[str, Any]:
     just before, in the same pass. ``followups.themes`` does the arithmetic. Raises
     ValidationError for malformed filter values.
     """
-    form = ThemeFilterForm(filters)
-    if not form.is_valid():
-        raise ValidationError({name: [str(m) for m in messages] for name, messages in form.errors.items()})
-    cleaned = form.cleaned_data
+    cleaned = _cleaned_theme_filters(filters)
     after, before = cleaned["submitted_after"], cleaned["submitted_before"]
     previous = previous_period(after, before) if after is not None and before is not None else None
     query = _ThemeQuery(
