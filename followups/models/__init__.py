@@ -1,8 +1,10 @@
 """Data of the loops: teams and their calendars, routing and SLA rules, cases and their
-history, the root-cause taxonomy, the notification outbox and outgoing webhooks."""
+history, the root-cause taxonomy, improvements and their customer updates, the notification
+outbox and outgoing webhooks."""
 
 from followups.models.cases import Case, CaseEvent, CasePause, ResolutionCode
 from followups.models.coding import ResponseRootCause, RootCause, RootCauseMerge
+from followups.models.improvements import CustomerUpdate, Improvement, ImprovementRootCause, ImprovementStatusChange
 from followups.models.notifications import Notification
 from followups.models.rules import RoutingRule, SlaPolicy
 from followups.models.teams import AgentProfile, Team
@@ -13,6 +15,10 @@ __all__ = [
     "Case",
     "CaseEvent",
     "CasePause",
+    "CustomerUpdate",
+    "Improvement",
+    "ImprovementRootCause",
+    "ImprovementStatusChange",
     "Notification",
     "ResolutionCode",
     "ResponseRootCause",
