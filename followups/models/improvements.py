@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from followups.improvement_status import ImprovementStatus
 from followups.models.coding import RootCause
 from surveys.models import Customer, Response
 
@@ -13,12 +14,7 @@ from surveys.models import Customer, Response
 class Improvement(models.Model):
     """An owned initiative against one or more root causes; shipping it tells every customer who raised them."""
 
-    class Status(models.TextChoices):
-        PROPOSED = "proposed", "Proposed"
-        PLANNED = "planned", "Planned"
-        IN_PROGRESS = "in_progress", "In progress"
-        SHIPPED = "shipped", "Shipped"
-        DECLINED = "declined", "Declined"
+    Status = ImprovementStatus
 
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
