@@ -17,7 +17,9 @@ def test_a_manager_uploads_a_file_and_sees_what_became_of_each_row(page: Page, l
     path.write_bytes(FILE)
     sign_in(page, live_server, "maya", PASSWORD)
 
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Import", exact=True).click()
+    navigation = page.get_by_role("navigation", name="Main")
+    navigation.get_by_text("Manage").click()
+    navigation.get_by_role("link", name="Import", exact=True).click()
     page.get_by_label("Survey").select_option("support-2026")
     page.get_by_label("CSV file:", exact=True).set_input_files(str(path))
     page.get_by_role("button", name="Import").click()

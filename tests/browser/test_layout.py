@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 from django.urls import reverse
-from playwright.sync_api import Browser, Locator, Page
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from followups.models import Case, WebhookEndpoint
 from followups.services import team_create
@@ -132,9 +132,29 @@ def test_a_managers_header_is_one_line_on_a_laptop(page: Page, live_server, desk
     page.set_viewport_size(LAPTOP)
     sign_in(page, live_server, "helen", PASSWORD)
     header = page.locator(".site-header__inner")
-    items = header.locator(".brand, .site-nav li, .account > *").all()
+    items = header.locator(".brand, .site-nav > ul > li, .account > *").all()
     assert len(items) >= 9  # the brand, every page a manager has, the name, settings and sign out
     tops = [item.bounding_box()["y"] for item in items]  # type: ignore[index]
     bottoms = [box["y"] + box["height"] for item in items if (box := item.bounding_box())]
     # One line: every item starts above the point where the first-placed item ends.
     assert max(tops) < min(bottoms), "the header wraps onto a second line"
+
+
+def test_the_manage_menu_opens_and_closes_from_the_keyboard_and_lists_the_set_up_pages(page: Page, live_server, desk):
+    page.set_viewport_size(LAPTOP)
+    sign_in(page, live_server, "helen", PASSWORD)
+    navigation = page.get_by_role("navigation", name="Main")
+    webhooks = navigation.get_by_role("link", name="Webhooks")
+    expect(webhooks).to_be_hidden()
+
+    navigation.get_by_text("Manage").focus()
+    page.keyboard.press("Enter")
+    for name in ("Import", "Root causes", "Webhooks", "Admin"):
+        _legible_and_on_screen(navigation.get_by_role("link", name=name, exact=True))
+    page.keyboard.press("Escape")
+    expect(webhooks).to_be_hidden()
+    expect(navigation.get_by_text("Manage")).to_be_focused()
+
+    navigation.get_by_text("Manage").click()
+    page.get_by_role("contentinfo").click()  # anywhere else closes it
+    expect(webhooks).to_be_hidden()

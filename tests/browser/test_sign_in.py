@@ -31,7 +31,7 @@ def test_a_manager_signs_in_reads_the_nps_and_signs_out_with_the_keyboard(page: 
     page.keyboard.press("Tab")
     expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()
     sign_out = page.get_by_role("button", name="Sign out")
-    # Past the brand, a manager's nine navigation links and My settings: twelve presses at most.
+    # Past the brand, a manager's navigation (its Manage menu closed) and My settings: twelve presses at most.
     for _ in range(12):
         page.keyboard.press("Tab")
         if sign_out.evaluate("button => button === document.activeElement"):
