@@ -247,6 +247,10 @@ FOLLOWUP_MAX_AGE_DAYS = envint("FOLLOWUP_MAX_AGE_DAYS", 30)
 HOT_KEYWORDS = envlist("HOT_KEYWORDS", ["cancel", "lawyer", "switching provider"])
 ACCOUNT_OWNER_ATTRIBUTE = envstr("ACCOUNT_OWNER_ATTRIBUTE", "account_owner")
 
+# Customers with no response and no change for this many months are anonymised by a daily
+# task, as an erasure request would (0: kept until erased on request).
+CUSTOMER_RETENTION_MONTHS = envint("CUSTOMER_RETENTION_MONTHS", 0)
+
 # CSV import: files above this many bytes are refused by the upload page.
 IMPORT_MAX_BYTES = envint("IMPORT_MAX_BYTES", 20 * 1024 * 1024)
 

@@ -13,6 +13,7 @@ from followups.models import (
     Case,
     CaseEvent,
     CasePause,
+    CustomerPrivacyRecord,
     Notification,
     ResolutionCode,
     ResponseRootCause,
@@ -217,3 +218,11 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
                 webhook_delivery_replay(delivery=delivery)
             except ApplicationError as exc:
                 self.message_user(request, f"Delivery {delivery.pk}: {exc}", messages.ERROR)
+
+
+@admin.register(CustomerPrivacyRecord)
+class CustomerPrivacyRecordAdmin(HistoryAdmin):
+    list_display = ("at", "kind", "customer", "actor")
+    list_filter = ("kind",)
+    raw_id_fields = ("customer", "actor")
+    list_select_related = ("customer", "actor")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from followups.apis import cases, root_causes, teams, themes, webhooks
+from followups.apis import cases, customers, root_causes, teams, themes, webhooks
 
 urlpatterns = [
     path("teams/", teams.TeamListCreateApi.as_view(), name="api-teams"),
@@ -21,6 +21,8 @@ urlpatterns = [
     path("cases/<int:case_id>/contacts/", cases.CaseContactApi.as_view(), name="api-case-contacts"),
     path("cases/<int:case_id>/root-causes/", cases.CaseRootCausesApi.as_view(), name="api-case-root-causes"),
     path("cases/<int:case_id>/events/", cases.CaseEventsApi.as_view(), name="api-case-events"),
+    path("customers/<str:external_id>/", customers.CustomerDetailApi.as_view(), name="api-customer"),
+    path("customers/<str:external_id>/export/", customers.CustomerExportApi.as_view(), name="api-customer-export"),
     path("resolution-codes/", cases.ResolutionCodeListApi.as_view(), name="api-resolution-codes"),
     path("webhooks/", webhooks.WebhookListCreateApi.as_view(), name="api-webhooks"),
     path("webhooks/<int:pk>/", webhooks.WebhookDetailApi.as_view(), name="api-webhook"),

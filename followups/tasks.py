@@ -27,3 +27,9 @@ def digests_send() -> int:
     from followups.services.digests import digests_send as send
 
     return send()
+
+
+def customers_retention_sweep() -> int:
+    from followups.services.privacy import customers_retention_sweep as sweep
+
+    return sweep()

@@ -1,11 +1,12 @@
 """Data of the loops: teams and their calendars, routing and SLA rules, cases and their
 history, the root-cause taxonomy, improvements and their customer updates, the notification
-outbox and outgoing webhooks."""
+outbox, outgoing webhooks, and the record of customers' data exported or erased."""
 
 from followups.models.cases import Case, CaseEvent, CasePause, ResolutionCode
 from followups.models.coding import ResponseRootCause, RootCause, RootCauseMerge
 from followups.models.improvements import CustomerUpdate, Improvement, ImprovementRootCause, ImprovementStatusChange
 from followups.models.notifications import Notification
+from followups.models.privacy import CustomerPrivacyRecord
 from followups.models.rules import RoutingRule, SlaPolicy
 from followups.models.teams import AgentProfile, Team
 from followups.models.webhooks import WebhookDelivery, WebhookEndpoint
@@ -15,6 +16,7 @@ __all__ = [
     "Case",
     "CaseEvent",
     "CasePause",
+    "CustomerPrivacyRecord",
     "CustomerUpdate",
     "Improvement",
     "ImprovementRootCause",

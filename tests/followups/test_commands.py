@@ -45,6 +45,7 @@ def test_setup_schedules_is_idempotent(db):
         "webhook delivery",
         "daily digest",
         "cluster heartbeat",
+        "customer retention",
     }
     digest = Schedule.objects.get(name="daily digest")
     assert digest.schedule_type == Schedule.DAILY

@@ -102,6 +102,7 @@ def fuzz_world(db) -> FuzzWorld:
         tokens={role: Token.objects.get_or_create(user_id=user.pk)[0].key for role, user in users.items()},
         objects={
             "cases": {"case_id": case.pk},
+            "customers": {"external_id": case.response.customer.external_id},
             "surveys": {"slug": survey.slug},
             "teams": {"slug": team.slug},
             "root-causes": {"slug": root_cause.slug},

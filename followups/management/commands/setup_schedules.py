@@ -22,6 +22,7 @@ SCHEDULES = {
     "staff email delivery": ("followups.tasks.notifications_deliver", Schedule.MINUTES, 1),
     "webhook delivery": ("followups.tasks.webhooks_deliver", Schedule.MINUTES, 1),
     "daily digest": ("followups.tasks.digests_send", Schedule.DAILY, None),
+    "customer retention": ("followups.tasks.customers_retention_sweep", Schedule.DAILY, None),
     # A no-op whose stored result tells /healthz the cluster is alive (closedloop.lib.health).
     "cluster heartbeat": ("closedloop.lib.health.cluster_heartbeat", Schedule.MINUTES, 1),
 }
