@@ -35,6 +35,7 @@ from closedloop.lib.roles import ROLES, CanIngest, CanReadResponses, IsManager
 from closedloop.selectors import nps_report
 from closedloop.users import role_of, user_create, user_list
 from followups.selectors import responses_coded_to
+from surveys.apis import CustomerInputSerializer
 from surveys.models import Channel, Response
 from surveys.selectors import response_list
 from surveys.services import responses_ingest
@@ -127,14 +128,6 @@ class UserListCreateApi(APIView):
         serializer.is_valid(raise_exception=True)
         user = user_create(**serializer.validated_data)
         return ApiResponse(UserOutputSerializer(user_list().get(pk=user.pk)).data, status=status.HTTP_201_CREATED)
-
-
-class CustomerInputSerializer(serializers.Serializer):
-    external_id = serializers.CharField(max_length=100)
-    email = serializers.EmailField(required=False)
-    name = serializers.CharField(required=False, max_length=200)
-    phone = serializers.CharField(required=False, max_length=40)
-    attributes = serializers.DictField(required=False)
 
 
 class ResponseInputSerializer(serializers.Serializer):

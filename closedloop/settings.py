@@ -247,6 +247,13 @@ FOLLOWUP_MAX_AGE_DAYS = envint("FOLLOWUP_MAX_AGE_DAYS", 30)
 HOT_KEYWORDS = envlist("HOT_KEYWORDS", ["cancel", "lawyer", "switching provider"])
 ACCOUNT_OWNER_ATTRIBUTE = envstr("ACCOUNT_OWNER_ATTRIBUTE", "account_owner")
 
+# Survey fatigue: nobody is invited again within this many days of being asked by any survey
+# (a survey's own quarantine may be longer); customers or accounts with these tags are never
+# surveyed. A survey link stays valid this many days.
+SURVEY_MINIMUM_QUARANTINE_DAYS = envint("SURVEY_MINIMUM_QUARANTINE_DAYS", 30)
+SURVEY_EXCLUDED_TAGS = envlist("SURVEY_EXCLUDED_TAGS", ["internal", "partner"])
+INVITATION_VALID_DAYS = envint("INVITATION_VALID_DAYS", 30)
+
 # Customers with no response and no change for this many months are anonymised by a daily
 # task, as an erasure request would (0: kept until erased on request).
 CUSTOMER_RETENTION_MONTHS = envint("CUSTOMER_RETENTION_MONTHS", 0)

@@ -20,6 +20,16 @@ from surveys.services.surveys import EDITABLE_FIELDS
 SURVEY_FIELDS = ("slug", *EDITABLE_FIELDS)
 
 
+class CustomerInputSerializer(serializers.Serializer):
+    """Documents a customer as ingestion and invitations take one; ``surveys.intake`` validates it."""
+
+    external_id = serializers.CharField(max_length=100)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    name = serializers.CharField(required=False, max_length=200)
+    phone = serializers.CharField(required=False, max_length=40)
+    attributes = serializers.DictField(required=False)
+
+
 class SurveyOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Survey

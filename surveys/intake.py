@@ -162,7 +162,8 @@ def _attributes(value: Any) -> dict[str, Any]:
     return value
 
 
-def _customer(value: Any) -> tuple[CustomerData | None, Errors]:
+def parse_customer(value: Any) -> tuple[CustomerData | None, Errors]:
+    """Check a customer object (``external_id`` and optional details); the data or field errors."""
     if not isinstance(value, dict):
         return None, {"non_field_errors": ["Must be an object with at least an external_id."]}
     errors: Errors = {}
@@ -235,7 +236,7 @@ def parse_response_item(raw: Any, *, now: datetime) -> tuple[ResponseItem | None
         errors["customer"] = ["This field is required."]
         customer = None
     else:
-        customer, customer_errors = _customer(raw["customer"])
+        customer, customer_errors = parse_customer(raw["customer"])
         if customer_errors:
             errors["customer"] = customer_errors  # nested, as DRF reports nested serializers
     score = None

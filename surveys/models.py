@@ -1,4 +1,4 @@
-"""Intake data: customers (and their accounts), surveys, responses, CSV import jobs."""
+"""Intake data: customers (and their accounts), surveys, invitations, responses, CSV import jobs."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ class Account(models.Model):
 
     external_id = models.CharField(max_length=100, unique=True)
     name = models.CharField(max_length=200, blank=True)
+    # Labels such as "internal" or "partner": SURVEY_EXCLUDED_TAGS keeps their customers unsurveyed.
+    tags = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -76,6 +78,21 @@ class Survey(models.Model):
     thank_you_detractor = models.TextField(
         blank=True, default="Thank you for telling us. Someone from our team will contact you shortly."
     )
+    # The "why?" question under the score, by the category the score falls in.
+    question_detractor = models.CharField(max_length=300, default="What went wrong?")
+    question_passive = models.CharField(max_length=300, default="What would make it a 9 or 10?")
+    question_promoter = models.CharField(max_length=300, default="What did we do well?")
+    # Promoters are invited to leave a public review here, when set.
+    review_url = models.URLField(blank=True)
+    # Invitation emails: who they come from and where replies go (empty: the site's defaults).
+    sender_name = models.CharField(max_length=100, blank=True)
+    reply_to = models.EmailField(blank=True)
+    # How long after a help desk's "ticket solved" the invitation goes out.
+    invite_delay_minutes = models.PositiveIntegerField(default=60)
+    # One reminder this many days after an unanswered invitation; empty: no reminder.
+    reminder_after_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    # A customer may change their answer for this long after giving it.
+    edit_window_hours = models.PositiveIntegerField(default=72)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -183,3 +200,69 @@ class ImportJob(models.Model):
     def rejected_unlisted(self) -> int:
         """Rejected rows beyond those ``rejected`` lists (it keeps the first REJECTED_KEPT)."""
         return self.rejected_count - len(self.rejected)
+
+
+class Invitation(models.Model):
+    """One customer asked to answer one survey: scheduled, then sent or suppressed (and why), then answered.
+
+    Email invitations are sent by the task cluster once ``send_at`` comes; on the channels the
+    product does not send itself (SMS, in-app, a chat bot) the caller delivers the links the API
+    answers with, and the invitation counts as sent at once. A ticket is invited at most once
+    per survey, however often it is solved again.
+    """
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SUPPRESSED = "suppressed", "Suppressed"
+        ANSWERED = "answered", "Answered"
+
+    class Reason(models.TextChoices):
+        QUARANTINE = "quarantine", "Asked too recently"
+        UNSUBSCRIBED = "unsubscribed", "Unsubscribed from surveys"
+        NO_ADDRESS = "no_address", "No email address"
+        ERASED = "erased", "Erased"
+        EXCLUDED = "excluded", "Internal or partner"
+        STAFF = "staff", "One of the agents"
+        INACTIVE_SURVEY = "inactive_survey", "Survey inactive"
+
+    survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="invitations")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invitations")
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.SCHEDULED)
+    reason = models.CharField(max_length=20, choices=Reason.choices, blank=True)
+    # The help-desk ticket it follows, and who handled it: praise reaches the agent, cases route by team.
+    ticket_ref = models.CharField(max_length=100, blank=True)
+    agent = models.CharField(max_length=150, blank=True, help_text="Username of the agent who handled the ticket.")
+    team = models.CharField(max_length=80, blank=True, help_text="Slug of the team that handled the ticket.")
+    send_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    response = models.OneToOneField(
+        Response, null=True, blank=True, on_delete=models.SET_NULL, related_name="invitation"
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["survey", "ticket_ref"], condition=~Q(ticket_ref=""), name="invitation_once_per_ticket"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="suppressed", reason__gt="") | (~Q(status="suppressed") & Q(reason="")),
+                name="suppressed_invitation_has_reason",
+            ),
+        ]
+        indexes = [
+            # Survey fatigue: a customer's latest invitations.
+            models.Index(fields=["customer", "-created_at"], name="invitation_customer_idx"),
+            # The sending task claims scheduled invitations whose time has come.
+            models.Index(fields=["send_at"], condition=Q(status="scheduled"), name="invitation_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.survey_id} to {self.customer_id} ({self.status})"

@@ -133,7 +133,7 @@ def _store(
     valid: dict[int, ResponseItem], surveys: dict[str, Survey], default_channel: str, now: datetime
 ) -> dict[int, Outcome]:
     existing = _stored_keys(valid.values(), surveys)
-    customers = _upsert_customers([item.customer for item in valid.values()], now)
+    customers = customers_upsert([item.customer for item in valid.values()], now)
     outcomes: dict[int, Outcome] = {}
     fresh: list[int] = []
     rows: list[tuple[Any, ...]] = []
@@ -198,7 +198,7 @@ _DETAILS = (*_CUSTOMER_FIELDS, "attributes")
 _BLANK_CUSTOMER: dict[str, Any] = {"email": "", "name": "", "phone": "", "attributes": {}}
 
 
-def _upsert_customers(data: list[CustomerData], now: datetime) -> dict[str, int]:
+def customers_upsert(data: list[CustomerData], now: datetime) -> dict[str, int]:
     """Create the batch's new customers and update known ones; map external id to pk.
 
     Only the details an item gives are written (a later item of the batch wins), and given

@@ -23,6 +23,15 @@ EDITABLE_FIELDS = (
     "thank_you_promoter",
     "thank_you_passive",
     "thank_you_detractor",
+    "question_detractor",
+    "question_passive",
+    "question_promoter",
+    "review_url",
+    "sender_name",
+    "reply_to",
+    "invite_delay_minutes",
+    "reminder_after_days",
+    "edit_window_hours",
 )
 
 

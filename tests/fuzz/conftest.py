@@ -24,6 +24,7 @@ from followups.services.coding import resolution_code_create
 from followups.services.opening import cases_open_for_responses
 from followups.services.outbox import webhook_events_queue
 from followups.services.webhooks import webhook_endpoint_create
+from surveys.services.invitations import invitation_create
 from tests.factories import make_response, make_survey, make_user
 
 # Examples per operation: small enough for `make test`; FUZZ_SCALE=10 searches ten times as long.
@@ -95,6 +96,9 @@ def fuzz_world(db) -> FuzzWorld:
     root_cause = root_cause_create(slug="vpn", name="VPN")
     resolution_code_create(slug="fixed", name="Fixed")
     case = _open_case()
+    invitation = invitation_create(
+        survey=survey, customer={"external_id": "C-fuzz", "email": "f@example.com"}
+    ).invitation
     endpoint = webhook_endpoint_create(url="https://hooks.example.com/closedloop", created_by=users[MANAGER])
     webhook_events_queue([("case.created", {"case": case.pk})])
     delivery = WebhookDelivery.objects.get(endpoint=endpoint)
@@ -102,6 +106,7 @@ def fuzz_world(db) -> FuzzWorld:
         tokens={role: Token.objects.get_or_create(user_id=user.pk)[0].key for role, user in users.items()},
         objects={
             "cases": {"case_id": case.pk},
+            "invitations": {"pk": invitation.pk},
             "customers": {"external_id": case.response.customer.external_id},
             "surveys": {"slug": survey.slug},
             "teams": {"slug": team.slug},

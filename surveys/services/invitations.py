@@ -1,0 +1,243 @@
+"""Inviting customers to a survey, and recording their answers from the public survey page.
+
+An invitation is decided when it is made: the fatigue rules (``surveys.fatigue``) either
+suppress it, with the reason recorded, or let it through. An email invitation is then
+scheduled for the sending task; on any other channel the caller delivers the links and it
+counts as sent. Deciding takes a lock on the customer's row, so two invitations made at once
+for one customer cannot both pass the quarantine. The answer goes through the ingestion
+service like any other response (idempotent by the invitation), so a double submit stores one
+response and detractors open cases as they always do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+
+from closedloop.lib.exceptions import ApplicationError
+from surveys import fatigue
+from surveys.intake import parse_customer
+from surveys.models import Channel, Customer, Invitation, Response, Survey
+from surveys.services.ingestion import customers_upsert, responses_ingest
+from surveys.signals import responses_ingested
+
+# The channels an invitation may go out on: email is sent here, the others by the caller.
+INVITATION_CHANNELS = (Channel.EMAIL, Channel.SMS, Channel.WEB, Channel.IN_APP, Channel.PHONE)
+# Earlier askings count for fatigue: invitations that went (or will go) out, and answers.
+ASKING_STATUSES = (Invitation.Status.SCHEDULED, Invitation.Status.SENT, Invitation.Status.ANSWERED)
+# How far ahead an invitation may be scheduled.
+MAX_SCHEDULE_AHEAD = timedelta(days=366)
+TOKEN_SALT = "closedloop.surveys.invitation"
+SCORES = range(11)
+
+
+@dataclass(frozen=True)
+class Made:
+    invitation: Invitation
+    created: bool
+
+
+def invitation_token(invitation: Invitation) -> str:
+    """The unguessable part of the invitation's links: its id, signed with a salt of its own."""
+    return signing.dumps(invitation.pk, salt=TOKEN_SALT)
+
+
+def invitation_from_token(token: str) -> Invitation:
+    """The invitation a link names; ``signing.BadSignature`` for a tampered or foreign token,
+    ``signing.SignatureExpired`` (a kind of it) once the link's validity has passed."""
+    pk = signing.loads(token, salt=TOKEN_SALT, max_age=timedelta(days=settings.INVITATION_VALID_DAYS))
+    if not isinstance(pk, int):
+        raise signing.BadSignature("not an invitation")
+    try:
+        return Invitation.objects.select_related("survey", "customer", "response").get(pk=pk)
+    except Invitation.DoesNotExist as exc:
+        raise signing.BadSignature("no such invitation") from exc
+
+
+def survey_url(invitation: Invitation) -> str:
+    return settings.SITE_URL + reverse("survey-answer", args=[invitation_token(invitation)])
+
+
+def score_urls(invitation: Invitation) -> list[str]:
+    """The eleven links of the 0-10 scale; each opens the page with its score chosen."""
+    base = survey_url(invitation)
+    return [f"{base}?score={score}" for score in SCORES]
+
+
+def _send_at(value: datetime | None, now: datetime) -> datetime:
+    if value is None:
+        return now
+    if value > now + MAX_SCHEDULE_AHEAD:
+        raise ApplicationError("Invalid invitation.", errors={"send_at": ["At most a year ahead."]})
+    return max(value, now)
+
+
+def _is_staff(email: str) -> bool:
+    """Whether the address is one of the agents' or managers' (their own tickets are not surveyed)."""
+    return bool(email) and get_user_model().objects.filter(is_active=True, email__iexact=email).exists()
+
+
+def _asked(customer: Customer, now: datetime) -> list[fatigue.Asked]:
+    """The customer's askings recent enough to matter, with the quarantine of each one's survey."""
+    horizon = now - timedelta(days=max(settings.SURVEY_MINIMUM_QUARANTINE_DAYS, _longest_quarantine()))
+    invited = Invitation.objects.filter(
+        customer=customer, status__in=ASKING_STATUSES, created_at__gte=horizon
+    ).values_list(F("send_at"), F("survey__quarantine_days"))
+    answered = Response.objects.filter(customer=customer, submitted_at__gte=horizon).values_list(
+        F("submitted_at"), F("survey__quarantine_days")
+    )
+    return [fatigue.Asked(at, days) for at, days in (*invited, *answered)]
+
+
+def _longest_quarantine() -> int:
+    return max(Survey.objects.values_list("quarantine_days", flat=True), default=0)
+
+
+def _reason(customer: Customer, survey: Survey, channel: str, now: datetime, bypass_quarantine: bool) -> str:
+    if not survey.active:
+        return Invitation.Reason.INACTIVE_SURVEY
+    candidate = fatigue.Candidate(
+        erased=customer.erased_at is not None,
+        unsubscribed=customer.surveys_unsubscribed_at is not None,
+        email=customer.email,
+        tags=fatigue.customer_tags(customer.attributes, customer.account.tags if customer.account else ()),
+        is_staff=_is_staff(customer.email),
+    )
+    reason = fatigue.suppression_reason(
+        candidate,
+        channel=channel,
+        asked=_asked(customer, now),
+        now=now,
+        minimum_days=settings.SURVEY_MINIMUM_QUARANTINE_DAYS,
+        excluded_tags=frozenset(tag.lower() for tag in settings.SURVEY_EXCLUDED_TAGS),
+        bypass_quarantine=bypass_quarantine,
+    )
+    return reason or ""
+
+
+def invitation_create(
+    *,
+    survey: Survey,
+    customer: Any,
+    channel: str = Channel.EMAIL,
+    ticket_ref: str = "",
+    agent: str = "",
+    team: str = "",
+    send_at: datetime | None = None,
+    now: datetime | None = None,
+    bypass_quarantine: bool = False,
+) -> Made:
+    """Invite a customer (given as the API gives one) to ``survey``, or record why not.
+
+    A ticket already invited to this survey gets its first invitation back, nothing new.
+    """
+    now = now or timezone.now()
+    data, customer_errors = parse_customer(customer)
+    errors: dict[str, Any] = {"customer": customer_errors} if customer_errors else {}
+    if channel not in INVITATION_CHANNELS:
+        errors["channel"] = [f"Must be one of: {', '.join(INVITATION_CHANNELS)}."]
+    if errors or data is None:
+        raise ApplicationError("Invalid invitation.", errors=errors)
+    when = _send_at(send_at, now)
+    if ticket_ref and (earlier := Invitation.objects.filter(survey=survey, ticket_ref=ticket_ref).first()):
+        return Made(earlier, created=False)
+    try:
+        with transaction.atomic():
+            customer_id = customers_upsert([data], now)[data.external_id]
+            stored = Customer.objects.select_for_update(of=("self",)).select_related("account").get(pk=customer_id)
+            reason = _reason(stored, survey, channel, now, bypass_quarantine)
+            if reason:
+                status = Invitation.Status.SUPPRESSED
+            elif channel == Channel.EMAIL:
+                status = Invitation.Status.SCHEDULED
+            else:
+                status = Invitation.Status.SENT
+            invitation = Invitation.objects.create(
+                survey=survey,
+                customer=stored,
+                channel=channel,
+                status=status,
+                reason=reason,
+                ticket_ref=ticket_ref,
+                agent=agent,
+                team=team,
+                send_at=when,
+                sent_at=now if status == Invitation.Status.SENT else None,
+                created_at=now,
+            )
+    except IntegrityError:
+        # The same ticket, invited at this very moment by another request.
+        earlier = Invitation.objects.filter(survey=survey, ticket_ref=ticket_ref).first() if ticket_ref else None
+        if earlier is None:
+            raise
+        return Made(earlier, created=False)
+    return Made(invitation, created=True)
+
+
+def can_change_answer(invitation: Invitation, now: datetime) -> bool:
+    """Whether the customer may still change the answer they gave (the survey's edit window)."""
+    answered_at = invitation.answered_at
+    return answered_at is None or now < answered_at + timedelta(hours=invitation.survey.edit_window_hours)
+
+
+def _answer_errors(score: Any, comment: str) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if not isinstance(score, int) or isinstance(score, bool) or score not in SCORES:
+        errors["score"] = ["Choose a score from 0 to 10."]
+    if len(comment) > Response._meta.get_field("comment").max_length:  # type: ignore[operator]
+        errors["comment"] = ["At most 5,000 characters, please."]
+    return errors
+
+
+@transaction.atomic
+def invitation_answer(
+    *, invitation: Invitation, score: int, comment: str = "", now: datetime | None = None
+) -> Response:
+    """Store the customer's answer as a response on the invited channel, or change it within the window."""
+    now = now or timezone.now()
+    comment = comment.strip()
+    errors = _answer_errors(score, comment)
+    if errors:
+        raise ApplicationError("Invalid answer.", errors=errors)
+    invitation = Invitation.objects.select_for_update().select_related("survey", "customer").get(pk=invitation.pk)
+    if invitation.status == Invitation.Status.SUPPRESSED:
+        raise ApplicationError("This survey link is not valid any more.")
+    if invitation.response_id is not None:
+        return _change_answer(invitation, invitation.response_id, score, comment, now)
+    item = {
+        "survey": invitation.survey.slug,
+        "customer": {"external_id": invitation.customer.external_id},
+        "score": score,
+        "comment": comment,
+        "channel": invitation.channel,
+        "ticket_ref": invitation.ticket_ref,
+        "external_id": f"invitation-{invitation.pk}",
+        "submitted_at": now.isoformat(),
+    }
+    outcome = responses_ingest(items=[item], now=now).outcomes[0]
+    if outcome.response_id is None:
+        raise ApplicationError("Invalid answer.", errors=outcome.errors or {})
+    Invitation.objects.filter(pk=invitation.pk).update(
+        response_id=outcome.response_id, status=Invitation.Status.ANSWERED, answered_at=now
+    )
+    return Response.objects.get(pk=outcome.response_id)
+
+
+def _change_answer(invitation: Invitation, response_id: int, score: int, comment: str, now: datetime) -> Response:
+    if not can_change_answer(invitation, now):
+        raise ApplicationError("The time to change this answer has passed.")
+    response = Response.objects.select_for_update().get(pk=response_id)
+    response.score, response.comment = score, comment
+    response.save(update_fields=["score", "category", "comment"])
+    # A changed answer may be a detractor's now: the follow-up app opens what it lacks.
+    transaction.on_commit(lambda: responses_ingested.send(sender=Response, response_ids=[response.pk]))
+    return response
