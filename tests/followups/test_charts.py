@@ -32,6 +32,8 @@ def test_nothing_to_draw_without_a_value_or_a_scale():
 def test_bars_are_rounded_to_a_hundredth_of_a_pixel():
     # 1/3 of 80 pixels.
     assert diverging_bar(-1.0, limit=3.0, width=160) == Bar(x=53.33, width=26.67, negative=True)
+    # A positive bar starts at the middle, rounded the same way (an odd width has a half pixel there).
+    assert diverging_bar(1.0, limit=3.0, width=160.005) == Bar(x=80.0, width=26.67, negative=False)
 
 
 def test_the_scale_fits_the_largest_magnitude_and_is_at_least_one():
