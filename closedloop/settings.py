@@ -168,6 +168,8 @@ else:
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "closedloop <noreply@localhost>")
 
 HELPDESK_WEBHOOK_SECRET = envstr("HELPDESK_WEBHOOK_SECRET")
+# The survey a help desk's solved tickets are invited to (empty: the one active transactional survey).
+HELPDESK_SURVEY = envstr("HELPDESK_SURVEY")
 # Outgoing webhooks go to public addresses only; an on-premises help desk on a private network
 # (or loopback) needs this. Link-local (the cloud metadata service) and the rest stay refused.
 WEBHOOKS_ALLOW_PRIVATE_TARGETS = envbool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", False)

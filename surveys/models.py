@@ -236,6 +236,8 @@ class Invitation(models.Model):
     ticket_ref = models.CharField(max_length=100, blank=True)
     agent = models.CharField(max_length=150, blank=True, help_text="Username of the agent who handled the ticket.")
     team = models.CharField(max_length=80, blank=True, help_text="Slug of the team that handled the ticket.")
+    # The ticket's custom fields as the help desk sent them.
+    ticket_fields = models.JSONField(default=dict, blank=True)
     send_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
