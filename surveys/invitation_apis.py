@@ -8,16 +8,17 @@ a chat bot). An email invitation is scheduled and sent by the task cluster.
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
 from closedloop.lib.exceptions import ApplicationError
-from closedloop.lib.roles import CanIngest
+from closedloop.lib.roles import CanIngest, CanReadResponses
 from surveys.apis import CustomerInputSerializer
 from surveys.models import Invitation, Survey
+from surveys.selectors import invitation_stats
 from surveys.services.invitations import INVITATION_CHANNELS, invitation_create, score_urls, survey_url
 
 
@@ -87,6 +88,34 @@ class InvitationDetailApi(APIView):
     def get(self, request: Request, pk: int) -> ApiResponse:
         invitation = get_object_or_404(Invitation.objects.select_related("survey", "customer"), pk=pk)
         return ApiResponse(InvitationOutputSerializer(invitation).data)
+
+
+class InvitationStatsSerializer(serializers.Serializer):
+    survey = serializers.SlugField()
+    scheduled = serializers.IntegerField()
+    sent = serializers.IntegerField(help_text="Delivered and not answered yet.")
+    failed = serializers.IntegerField()
+    suppressed = serializers.IntegerField()
+    answered = serializers.IntegerField()
+    suppressed_by_reason = serializers.DictField(child=serializers.IntegerField())
+    delivered = serializers.IntegerField(help_text="Sent or answered.")
+    response_rate = serializers.FloatField(allow_null=True, help_text="answered / delivered (0-1); null if none.")
+
+
+class InvitationStatsApi(APIView):
+    permission_classes = [CanReadResponses]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("survey", str),
+            OpenApiParameter("sent_after", str, description="ISO 8601 time, inclusive (the time it was due)."),
+            OpenApiParameter("sent_before", str, description="ISO 8601 time, exclusive."),
+        ],
+        responses=InvitationStatsSerializer(many=True),
+        summary="Invitations by status and the response rate, per survey",
+    )
+    def get(self, request: Request) -> ApiResponse:
+        return ApiResponse(InvitationStatsSerializer(invitation_stats(filters=request.query_params), many=True).data)
 
 
 def _without(data: dict, key: str) -> dict:

@@ -14,7 +14,7 @@ from django.db.models.functions import TruncDay, TruncMonth, TruncQuarter, Trunc
 from django.utils import timezone
 
 from closedloop.lib.filters import DateTimeFilter, FilterSet, apply_filters
-from surveys.models import CATEGORY_CHOICES, Response, Survey
+from surveys.models import CATEGORY_CHOICES, Invitation, Response, Survey
 from surveys.nps import Category, NpsSummary, compare, rounded
 
 TIME_GROUPS = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth, "quarter": TruncQuarter}
@@ -156,3 +156,39 @@ def _last_months(today: date, count: int) -> list[date]:
     """The first days of the ``count`` months up to and including today's, oldest first."""
     current = today.year * 12 + today.month - 1
     return [date(index // 12, index % 12 + 1, 1) for index in range(current - count + 1, current + 1)]
+
+
+class InvitationFilter(FilterSet):
+    survey = django_filters.CharFilter(field_name="survey__slug")
+    sent_after = DateTimeFilter(field_name="send_at", lookup_expr="gte")
+    sent_before = DateTimeFilter(field_name="send_at", lookup_expr="lt")
+
+    class Meta:
+        model = Invitation
+        fields = ["survey", "sent_after", "sent_before"]
+
+
+DELIVERED = (Invitation.Status.SENT, Invitation.Status.ANSWERED)
+
+
+def invitation_stats(*, filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Per survey: invitations by status, suppressions by reason, and the response rate
+    (answered / delivered, where delivered means sent or answered), in one query."""
+    invitations = apply_filters(InvitationFilter, filters, Invitation.objects.all())
+    counts: dict[str, Any] = {status: Count("pk", filter=Q(status=status)) for status in Invitation.Status.values}
+    counts.update({f"reason_{reason}": Count("pk", filter=Q(reason=reason)) for reason in Invitation.Reason.values})
+    rows = invitations.values("survey__slug").annotate(**counts).order_by("survey__slug")
+    return [_stats(row) for row in rows]
+
+
+def _stats(row: dict[str, Any]) -> dict[str, Any]:
+    delivered = sum(row[status] for status in DELIVERED)
+    return {
+        "survey": row["survey__slug"],
+        **{status: row[status] for status in Invitation.Status.values},
+        "suppressed_by_reason": {
+            reason: row[f"reason_{reason}"] for reason in Invitation.Reason.values if row[f"reason_{reason}"]
+        },
+        "delivered": delivered,
+        "response_rate": round(row[Invitation.Status.ANSWERED] / delivered, 4) if delivered else None,
+    }

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -59,7 +60,7 @@ def test_a_timestamp_within_five_minutes_is_fine_and_no_secret_refuses_everythin
 
 
 ZENDESK = "zen:event-type:ticket.status_changed"
-GENERIC = {
+GENERIC: dict[str, Any] = {
     "event": "ticket.solved",
     "ticket": {"id": "INC-42", "solved_at": "2026-12-01T11:00:00Z", "custom_fields": {"product": "vpn"}},
     "requester": {"external_id": "C-7", "email": " Pat@Example.com ", "name": "Pat"},

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from surveys.models import Account, Customer, Invitation
-from tests.factories import make_response, make_user
+from tests.factories import make_response, make_survey, make_user
 
 URL = "/api/v1/invitations/"
 
@@ -152,3 +152,29 @@ def test_an_invitation_can_be_read_back(integration_api, survey):
     made = invite(integration_api).json()
     response = integration_api.get(reverse("api-invitation", args=[made["id"]]))
     assert response.status_code == 200 and response.json() == made
+
+
+def test_the_response_rate_is_answered_over_delivered_per_survey(integration_api, manager_api, survey):
+    other = make_survey("quarterly")
+    for n in range(4):
+        invite(integration_api, f"C-{n}", channel="sms")
+    invite(integration_api, "C-9", email="")  # suppressed: no address
+    invite(integration_api, "C-10", survey="quarterly", channel="sms")
+    answered = Invitation.objects.filter(survey=survey, status="sent")[:1].get()
+    Invitation.objects.filter(pk=answered.pk).update(status="answered", answered_at=timezone.now())
+    Invitation.objects.filter(customer__external_id="C-1").update(status="scheduled")
+
+    response = manager_api.get(reverse("api-invitation-stats"))
+
+    assert response.status_code == 200
+    by_survey = {row["survey"]: row for row in response.json()}
+    ours = by_survey["support-2026"]
+    assert (ours["sent"], ours["answered"], ours["scheduled"], ours["suppressed"]) == (2, 1, 1, 1)
+    assert ours["suppressed_by_reason"] == {"no_address": 1}
+    assert (ours["delivered"], ours["response_rate"]) == (3, round(1 / 3, 4))
+    assert by_survey[other.slug]["response_rate"] == 0.0
+    later = manager_api.get(
+        reverse("api-invitation-stats"), {"sent_after": (timezone.now() + timedelta(days=1)).isoformat()}
+    )
+    assert later.json() == []
+    assert manager_api.get(reverse("api-invitation-stats"), {"sent_after": "soon"}).status_code == 400
