@@ -202,6 +202,27 @@ class ImportJob(models.Model):
         return self.rejected_count - len(self.rejected)
 
 
+class SurveyWave(models.Model):
+    """One relationship survey sent to a sample of customers, spread over a sending window."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="waves")
+    # Customer attributes the customers must have, {"plan": "gold"}; empty: everyone.
+    segments = models.JSONField(default=dict, blank=True)
+    sample = models.PositiveIntegerField(null=True, blank=True, help_text="At most this many; empty: all eligible.")
+    window_hours = models.PositiveIntegerField(default=24)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField()
+    # Counted when the wave was planned: who matched the segments, and who could be asked.
+    matched = models.PositiveIntegerField(default=0)
+    eligible = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.survey_id} wave of {self.created_at:%Y-%m-%d}"
+
+
 class Invitation(models.Model):
     """One customer asked to answer one survey: scheduled, then sent or suppressed (and why), then answered.
 
@@ -238,6 +259,7 @@ class Invitation(models.Model):
     team = models.CharField(max_length=80, blank=True, help_text="Slug of the team that handled the ticket.")
     # The ticket's custom fields as the help desk sent them.
     ticket_fields = models.JSONField(default=dict, blank=True)
+    wave = models.ForeignKey(SurveyWave, null=True, blank=True, on_delete=models.SET_NULL, related_name="invitations")
     send_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)

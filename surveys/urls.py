@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from django.urls import path
 
-from surveys import survey_page, views
+from surveys import survey_page, views, wave_views
 
 urlpatterns = [
     path("imports/", views.import_upload, name="import-upload"),
     path("imports/<int:pk>/", views.import_detail, name="import-detail"),
+    path("surveys/waves/", wave_views.waves, name="survey-waves"),
     path("s/<str:token>/", survey_page.answer, name="survey-answer"),
     path("s/<str:token>/thanks/", survey_page.thanks, name="survey-thanks"),
 ]

@@ -11,6 +11,8 @@ response and detractors open cases as they always do.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +22,7 @@ from django.contrib.auth import get_user_model
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
@@ -81,28 +84,45 @@ def _send_at(value: datetime | None, now: datetime) -> datetime:
     return max(value, now)
 
 
-def _is_staff(email: str) -> bool:
-    """Whether the address is one of the agents' or managers' (their own tickets are not surveyed)."""
-    return bool(email) and get_user_model().objects.filter(is_active=True, email__iexact=email).exists()
+def staff_emails(emails: Iterable[str]) -> set[str]:
+    """Which of the addresses (lower-cased) are active agents' or managers': their own tickets are not surveyed."""
+    wanted = {email.lower() for email in emails if email}
+    if not wanted:
+        return set()
+    users = get_user_model().objects.filter(is_active=True).annotate(address=Lower("email"))
+    return set(users.filter(address__in=wanted).values_list("address", flat=True))
 
 
-def _asked(customer: Customer, now: datetime) -> list[fatigue.Asked]:
-    """The customer's askings recent enough to matter, with the quarantine of each one's survey."""
+def askings(customer_ids: Sequence[int], now: datetime) -> dict[int, list[fatigue.Asked]]:
+    """Each customer's askings recent enough to matter, with the quarantine of each one's survey (two queries)."""
     horizon = now - timedelta(days=max(settings.SURVEY_MINIMUM_QUARANTINE_DAYS, _longest_quarantine()))
     invited = Invitation.objects.filter(
-        customer=customer, status__in=ASKING_STATUSES, created_at__gte=horizon
-    ).values_list(F("send_at"), F("survey__quarantine_days"))
-    answered = Response.objects.filter(customer=customer, submitted_at__gte=horizon).values_list(
-        F("submitted_at"), F("survey__quarantine_days")
+        customer_id__in=customer_ids, status__in=ASKING_STATUSES, send_at__gte=horizon
+    ).values_list("customer_id", F("send_at"), F("survey__quarantine_days"))
+    answered = Response.objects.filter(customer_id__in=customer_ids, submitted_at__gte=horizon).values_list(
+        "customer_id", F("submitted_at"), F("survey__quarantine_days")
     )
-    return [fatigue.Asked(at, days) for at, days in (*invited, *answered)]
+    found: dict[int, list[fatigue.Asked]] = defaultdict(list)
+    for customer_id, at, days in (*invited, *answered):
+        found[customer_id].append(fatigue.Asked(at, days))
+    return found
 
 
 def _longest_quarantine() -> int:
     return max(Survey.objects.values_list("quarantine_days", flat=True), default=0)
 
 
-def _reason(customer: Customer, survey: Survey, channel: str, now: datetime, bypass_quarantine: bool) -> str:
+def suppression(
+    customer: Customer,
+    *,
+    survey: Survey,
+    channel: str,
+    asked: Sequence[fatigue.Asked],
+    staff: set[str],
+    now: datetime,
+    bypass_quarantine: bool = False,
+) -> str:
+    """Why ``customer`` is not to be invited to ``survey`` now (empty: they may be). Needs ``account`` loaded."""
     if not survey.active:
         return Invitation.Reason.INACTIVE_SURVEY
     candidate = fatigue.Candidate(
@@ -110,12 +130,12 @@ def _reason(customer: Customer, survey: Survey, channel: str, now: datetime, byp
         unsubscribed=customer.surveys_unsubscribed_at is not None,
         email=customer.email,
         tags=fatigue.customer_tags(customer.attributes, customer.account.tags if customer.account else ()),
-        is_staff=_is_staff(customer.email),
+        is_staff=customer.email.lower() in staff,
     )
     reason = fatigue.suppression_reason(
         candidate,
         channel=channel,
-        asked=_asked(customer, now),
+        asked=asked,
         now=now,
         minimum_days=settings.SURVEY_MINIMUM_QUARANTINE_DAYS,
         excluded_tags=frozenset(tag.lower() for tag in settings.SURVEY_EXCLUDED_TAGS),
@@ -155,7 +175,15 @@ def invitation_create(
         with transaction.atomic():
             customer_id = customers_upsert([data], now)[data.external_id]
             stored = Customer.objects.select_for_update(of=("self",)).select_related("account").get(pk=customer_id)
-            reason = _reason(stored, survey, channel, now, bypass_quarantine)
+            reason = suppression(
+                stored,
+                survey=survey,
+                channel=channel,
+                asked=askings([stored.pk], now).get(stored.pk, []),
+                staff=staff_emails([stored.email]),
+                now=now,
+                bypass_quarantine=bypass_quarantine,
+            )
             if reason:
                 status = Invitation.Status.SUPPRESSED
             elif channel == Channel.EMAIL:
