@@ -255,6 +255,10 @@ ACCOUNT_OWNER_ATTRIBUTE = envstr("ACCOUNT_OWNER_ATTRIBUTE", "account_owner")
 SURVEY_MINIMUM_QUARANTINE_DAYS = envint("SURVEY_MINIMUM_QUARANTINE_DAYS", 30)
 SURVEY_EXCLUDED_TAGS = envlist("SURVEY_EXCLUDED_TAGS", ["internal", "partner"])
 INVITATION_VALID_DAYS = envint("INVITATION_VALID_DAYS", 30)
+# A detractor whose case was resolved is invited to a check-in this many days later (0: never),
+# to RECOVERY_SURVEY (empty: the survey they answered).
+RECOVERY_CHECK_DAYS = envint("RECOVERY_CHECK_DAYS", 7)
+RECOVERY_SURVEY = envstr("RECOVERY_SURVEY")
 
 # Customers with no response and no change for this many months are anonymised by a daily
 # task, as an erasure request would (0: kept until erased on request).

@@ -18,7 +18,7 @@ from closedloop.lib.exceptions import ApplicationError
 from closedloop.lib.roles import CanIngest, CanReadResponses
 from surveys.apis import CustomerInputSerializer
 from surveys.models import Invitation, Survey
-from surveys.selectors import invitation_stats
+from surveys.selectors import invitation_stats, recovery_rates
 from surveys.services.invitations import INVITATION_CHANNELS, invitation_create, score_urls, survey_url
 
 
@@ -116,6 +116,20 @@ class InvitationStatsApi(APIView):
     )
     def get(self, request: Request) -> ApiResponse:
         return ApiResponse(InvitationStatsSerializer(invitation_stats(filters=request.query_params), many=True).data)
+
+
+class RecoverySerializer(serializers.Serializer):
+    answered = serializers.IntegerField(help_text="Recovery check-ins answered.")
+    recovered = serializers.IntegerField(help_text="Of those, answered 7 or more (passive or promoter now).")
+    promoted = serializers.IntegerField(help_text="Of those, answered 9 or more.")
+
+
+class RecoveryApi(APIView):
+    permission_classes = [CanReadResponses]
+
+    @extend_schema(responses=RecoverySerializer, summary="Detractors who recovered after their case was resolved")
+    def get(self, request: Request) -> ApiResponse:
+        return ApiResponse(RecoverySerializer(recovery_rates()).data)
 
 
 def _without(data: dict, key: str) -> dict:

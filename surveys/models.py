@@ -260,6 +260,10 @@ class Invitation(models.Model):
     # The ticket's custom fields as the help desk sent them.
     ticket_fields = models.JSONField(default=dict, blank=True)
     wave = models.ForeignKey(SurveyWave, null=True, blank=True, on_delete=models.SET_NULL, related_name="invitations")
+    # A recovery check-in: the detractor's response whose case was resolved (one check-in each).
+    recovers = models.OneToOneField(
+        Response, null=True, blank=True, on_delete=models.SET_NULL, related_name="recovery_check"
+    )
     send_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)

@@ -192,3 +192,13 @@ def _stats(row: dict[str, Any]) -> dict[str, Any]:
         "delivered": delivered,
         "response_rate": round(row[Invitation.Status.ANSWERED] / delivered, 4) if delivered else None,
     }
+
+
+def recovery_rates() -> dict[str, int]:
+    """Recovery check-ins answered, and how many of those answered 7 or more, and 9 or more (one query)."""
+    answered = Invitation.objects.filter(recovers__isnull=False, response__isnull=False)
+    return answered.aggregate(
+        answered=Count("pk"),
+        recovered=Count("pk", filter=Q(response__score__gte=7)),
+        promoted=Count("pk", filter=Q(response__score__gte=9)),
+    )

@@ -28,6 +28,7 @@ from followups.permissions import can_assign_case, can_work_case, may_own_case
 from followups.selectors import root_cause_choices
 from followups.services.coding import root_causes_hold
 from followups.services.outbox import events_record, notifications_queue, webhook_events_queue
+from followups.services.recovery import recovery_check_schedule
 from followups.sla import AT_RISK_SHARE, team_calendar
 from followups.workflow import CaseStatus, can_transition, needs_close_reason, pauses_resolution_clock
 
@@ -106,6 +107,8 @@ def case_transition(
     save_changes(case, since=before)
     events_record(events)
     hooks = [("case.status_changed", {**case_payload(case), "from_status": from_status})]
+    if to_status == S.RESOLVED:
+        recovery_check_schedule(case=case, now=now)
     if to_status == S.CLOSED:
         hooks.append(("case.closed", case_payload(case)))
     webhook_events_queue(hooks, now=now)

@@ -155,11 +155,13 @@ def invitation_create(
     ticket_fields: dict[str, Any] | None = None,
     send_at: datetime | None = None,
     now: datetime | None = None,
-    bypass_quarantine: bool = False,
+    recovers: Response | None = None,
 ) -> Made:
     """Invite a customer (given as the API gives one) to ``survey``, or record why not.
 
-    A ticket already invited to this survey gets its first invitation back, nothing new.
+    A ticket already invited to this survey gets its first invitation back, nothing new, and so
+    does a response already checked on. A recovery check-in (``recovers``: the detractor's
+    response whose case was resolved) is the one invitation the quarantine does not hold back.
     """
     now = now or timezone.now()
     data, customer_errors = parse_customer(customer)
@@ -169,7 +171,7 @@ def invitation_create(
     if errors or data is None:
         raise ApplicationError("Invalid invitation.", errors=errors)
     when = _send_at(send_at, now)
-    if ticket_ref and (earlier := Invitation.objects.filter(survey=survey, ticket_ref=ticket_ref).first()):
+    if earlier := _earlier(survey, ticket_ref, recovers):
         return Made(earlier, created=False)
     try:
         with transaction.atomic():
@@ -182,7 +184,7 @@ def invitation_create(
                 asked=askings([stored.pk], now).get(stored.pk, []),
                 staff=staff_emails([stored.email]),
                 now=now,
-                bypass_quarantine=bypass_quarantine,
+                bypass_quarantine=recovers is not None,
             )
             if reason:
                 status = Invitation.Status.SUPPRESSED
@@ -200,17 +202,26 @@ def invitation_create(
                 agent=agent,
                 team=team,
                 ticket_fields=ticket_fields or {},
+                recovers=recovers,
                 send_at=when,
                 sent_at=now if status == Invitation.Status.SENT else None,
                 created_at=now,
             )
     except IntegrityError:
-        # The same ticket, invited at this very moment by another request.
-        earlier = Invitation.objects.filter(survey=survey, ticket_ref=ticket_ref).first() if ticket_ref else None
+        # The same ticket or check-in, invited at this very moment by another request.
+        earlier = _earlier(survey, ticket_ref, recovers)
         if earlier is None:
             raise
         return Made(earlier, created=False)
     return Made(invitation, created=True)
+
+
+def _earlier(survey: Survey, ticket_ref: str, recovers: Response | None) -> Invitation | None:
+    if recovers is not None:
+        return Invitation.objects.filter(recovers=recovers).first()
+    if ticket_ref:
+        return Invitation.objects.filter(survey=survey, ticket_ref=ticket_ref).first()
+    return None
 
 
 def can_change_answer(invitation: Invitation, now: datetime) -> bool:
