@@ -273,6 +273,12 @@ class Invitation(models.Model):
     )
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
+    # When the sending task takes it next: ``send_at`` at first; while a run sends it, the end of
+    # the run's lease; after a failed attempt, the retry.
+    next_attempt_at = models.DateTimeField()
+    # The email as sent, the record of it.
+    subject = models.CharField(max_length=300, blank=True)
+    body = models.TextField(blank=True)
     created_at = models.DateTimeField()
 
     class Meta:
@@ -289,7 +295,7 @@ class Invitation(models.Model):
             # Survey fatigue: a customer's latest invitations.
             models.Index(fields=["customer", "-created_at"], name="invitation_customer_idx"),
             # The sending task claims scheduled invitations whose time has come.
-            models.Index(fields=["send_at"], condition=Q(status="scheduled"), name="invitation_due_idx"),
+            models.Index(fields=["next_attempt_at"], condition=Q(status="scheduled"), name="invitation_due_idx"),
         ]
 
     def __str__(self) -> str:

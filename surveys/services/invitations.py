@@ -204,6 +204,7 @@ def invitation_create(
                 ticket_fields=ticket_fields or {},
                 recovers=recovers,
                 send_at=when,
+                next_attempt_at=when,
                 sent_at=now if status == Invitation.Status.SENT else None,
                 created_at=now,
             )

@@ -124,6 +124,7 @@ def relationship_wave_send(
 
 def _invitation(wave: SurveyWave, customer_id: int, now: datetime, **fields: Any) -> Invitation:
     fields.setdefault("send_at", now)
+    fields["next_attempt_at"] = fields["send_at"]
     return Invitation(survey_id=wave.survey_id, customer_id=customer_id, wave=wave, created_at=now, **fields)
 
 
