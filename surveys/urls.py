@@ -2,9 +2,12 @@ from __future__ import annotations
 
 from django.urls import path
 
-from surveys import views
+from surveys import customer_views, views
 
 urlpatterns = [
     path("imports/", views.import_upload, name="import-upload"),
     path("imports/<int:pk>/", views.import_detail, name="import-detail"),
+    # The customer's own pages, from the signed links in their emails (no login).
+    path("c/preferences/<str:token>/", customer_views.preferences, name="customer-preferences"),
+    path("c/unsubscribe/<str:token>/", customer_views.unsubscribe, name="customer-unsubscribe"),
 ]
