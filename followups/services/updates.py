@@ -213,3 +213,14 @@ def _quoted_response(improvement: Improvement, customer: Customer, now: datetime
         )
         row = cursor.fetchone()
     return Response.objects.filter(pk=row[0]).first() if row else None
+
+
+def improvement_sample_customers(*, improvement: Improvement, limit: int = 20) -> list[Customer]:
+    """Some customers an update would be sent to, for the preview's switcher (in id order)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"{_REACHED} SELECT customer_id FROM reached WHERE reason = '' ORDER BY customer_id LIMIT %(limit)s",
+            {**_params(improvement, timezone.now()), "limit": limit},
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    return list(Customer.objects.filter(pk__in=ids).order_by("pk"))
