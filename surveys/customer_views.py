@@ -34,8 +34,9 @@ class PreferencesForm(forms.Form):
     updates = forms.BooleanField(required=False, label="Updates on what we changed after feedback")
 
 
-def _page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
-    page = render(request, f"surveys/customer/{template}", context, status=status)
+def customer_page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    """A page for a customer who came from a link: uncached, and no referrer carries the token on."""
+    page = render(request, template, context, status=status)
     # The token in the address is the customer's key: no cache keeps the page.
     add_never_cache_headers(page)
     page["Referrer-Policy"] = "no-referrer"
@@ -48,7 +49,7 @@ def rate_limited(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
     @wraps(view)
     def limited(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if is_ratelimited(request, group="customer-pages", key="ip", rate=CUSTOMER_PAGE_RATE, increment=True):
-            refused = _page(request, "link_problem.html", {"problem": "busy"}, status=429)
+            refused = customer_page(request, "surveys/customer/link_problem.html", {"problem": "busy"}, status=429)
             refused["Retry-After"] = "60"
             return refused
         return view(request, *args, **kwargs)
@@ -62,16 +63,11 @@ def customer_from_link(request: HttpRequest, token: str, purpose: Purpose) -> Cu
         customer_id = customer_from_token(token, purpose)
     except CustomerLinkError as exc:
         problem = "expired" if exc.expired else "invalid"
-        return _page(request, "link_problem.html", {"problem": problem}, status=410 if exc.expired else 400)
+        return customer_page(request, "surveys/customer/link_problem.html", {"problem": problem}, status=410 if exc.expired else 400)
     customer = Customer.objects.filter(pk=customer_id, erased_at__isnull=True).first()
     if customer is None:
-        return _page(request, "link_problem.html", {"problem": "gone"}, status=410)
+        return customer_page(request, "surveys/customer/link_problem.html", {"problem": "gone"}, status=410)
     return customer
-
-
-def customer_page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
-    """A customer page (for the other apps' customer views): uncached, no referrer."""
-    return _page(request, template, context, status)
 
 
 @rate_limited
@@ -94,7 +90,7 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
             }
         )
     context = {"customer": customer, "form": form, "saved": saved}
-    return _page(request, "preferences.html", context)
+    return customer_page(request, "surveys/customer/preferences.html", context)
 
 
 @csrf_exempt  # RFC 8058: the mail client posts without a token; the signed link is the proof
@@ -113,4 +109,4 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         "already": not done and customer.updates_unsubscribed_at is not None,
         "preferences_url": customer_url(customer.pk, Purpose.PREFERENCES),
     }
-    return _page(request, "unsubscribe.html", context)
+    return customer_page(request, "surveys/customer/unsubscribe.html", context)
