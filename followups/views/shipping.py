@@ -32,7 +32,7 @@ class ShipForm(forms.Form):
 @manager_page
 def improvement_ship_page(request: SignedInRequest, pk: int) -> HttpResponse:
     improvement = get_object_or_404(Improvement.objects.select_related("owner"), pk=pk)
-    form = ShipForm(request.POST or None)
+    form = ShipForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and improvement.status != Improvement.Status.SHIPPED and form.is_valid():
         try:
             shipment = improvement_ship(improvement=improvement, actor=request.user)
