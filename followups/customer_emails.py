@@ -52,4 +52,3 @@ def update_email(*, improvement: Improvement, customer: Customer, response: Resp
         html=render_to_string("followups/email/customer_update.html", context),
         headers=headers,
     )
-

@@ -62,8 +62,8 @@ def customer_from_link(request: HttpRequest, token: str, purpose: Purpose) -> Cu
     try:
         customer_id = customer_from_token(token, purpose)
     except CustomerLinkError as exc:
-        problem = "expired" if exc.expired else "invalid"
-        return customer_page(request, "surveys/customer/link_problem.html", {"problem": problem}, status=410 if exc.expired else 400)
+        problem, status = ("expired", 410) if exc.expired else ("invalid", 400)
+        return customer_page(request, "surveys/customer/link_problem.html", {"problem": problem}, status=status)
     customer = Customer.objects.filter(pk=customer_id, erased_at__isnull=True).first()
     if customer is None:
         return customer_page(request, "surveys/customer/link_problem.html", {"problem": "gone"}, status=410)

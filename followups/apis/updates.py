@@ -10,7 +10,7 @@ from typing import cast
 
 from django.contrib.auth.models import User
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -30,11 +30,11 @@ class ShipmentSerializer(serializers.Serializer):
     already_shipped = serializers.BooleanField(help_text="True when it had shipped before: nothing new is queued.")
 
 
-class CustomerUpdateSerializer(serializers.Serializer):
+class ImprovementUpdateSerializer(serializers.Serializer):
     customer = serializers.CharField(source="customer.external_id", help_text="The customer's external id.")
     status = serializers.ChoiceField(choices=CustomerUpdate.Status.choices)
     suppressed_reason = serializers.ChoiceField(
-        choices=[("", "")] + CustomerUpdate.SuppressedReason.choices, help_text="Empty unless suppressed."
+        choices=[("", ""), *CustomerUpdate.SuppressedReason.choices], help_text="Empty unless suppressed."
     )
     sent_at = serializers.DateTimeField(allow_null=True)
     attempts = serializers.IntegerField()
@@ -65,7 +65,7 @@ class PreviewFilterSerializer(serializers.Serializer):
 
 
 class CustomerUpdatePagination(LargeListPagination):
-    ordering = ("id",)
+    ordering = ("created_at", "id")
 
 
 def _improvement(pk: int) -> Improvement:
@@ -90,14 +90,14 @@ class ImprovementUpdateListApi(APIView):
     permission_classes = [IsManager]
     pagination_class = CustomerUpdatePagination
 
-    @extend_schema(parameters=[UpdateFilterSerializer], responses=CustomerUpdateSerializer(many=True))
+    @extend_schema(parameters=[UpdateFilterSerializer], responses=ImprovementUpdateSerializer(many=True))
     def get(self, request: Request, pk: int) -> ApiResponse:
         filters = UpdateFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         updates = CustomerUpdate.objects.filter(improvement=_improvement(pk)).select_related("customer")
         if "status" in filters.validated_data:
             updates = updates.filter(status=filters.validated_data["status"])
-        return paginated(request, updates, CustomerUpdateSerializer, view=self)
+        return paginated(request, updates, ImprovementUpdateSerializer, view=self)
 
 
 class ImprovementPreviewApi(APIView):

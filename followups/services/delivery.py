@@ -97,11 +97,15 @@ class CustomerUpdateOutbox(EmailOutbox):
     model = CustomerUpdate
 
     def due(self) -> QuerySet[CustomerUpdate]:
-        return CustomerUpdate.objects.select_related("improvement", "customer", "response").filter(
-            status=CustomerUpdate.Status.PENDING,
-            customer__erased_at__isnull=True,
-            customer__updates_unsubscribed_at__isnull=True,
-        ).exclude(customer__email="")
+        return (
+            CustomerUpdate.objects.select_related("improvement", "customer", "response")
+            .filter(
+                status=CustomerUpdate.Status.PENDING,
+                customer__erased_at__isnull=True,
+                customer__updates_unsubscribed_at__isnull=True,
+            )
+            .exclude(customer__email="")
+        )
 
     def before_claim(self, now: datetime) -> None:
         """Suppress the due updates of customers who unsubscribed, lost their address or were erased since the ship."""
@@ -223,7 +227,7 @@ def _send_all(
     outbox: EmailOutbox, rows: list[Any], connection: BaseEmailBackend, lease: Lease, now: datetime | None
 ) -> tuple[list[Any], int]:
     """Send the rows in order while the lease has time; return the rows sent and how many were given back."""
-    sent = []
+    sent: list[Any] = []
     for index, row in enumerate(rows):
         if not lease.allows_another():
             return sent, lease.release(rows[index:])

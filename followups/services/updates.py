@@ -199,9 +199,8 @@ def improvement_preview(*, improvement: Improvement, customer: Customer | None =
     if customer is None:
         return Preview(customer=None, email=None, reach=reach)
     response = _quoted_response(improvement, customer, now)
-    return Preview(
-        customer=customer, email=update_email(improvement=improvement, customer=customer, response=response), reach=reach
-    )
+    email = update_email(improvement=improvement, customer=customer, response=response)
+    return Preview(customer=customer, email=email, reach=reach)
 
 
 def _quoted_response(improvement: Improvement, customer: Customer, now: datetime) -> Response | None:

@@ -26,11 +26,12 @@ def customer_updates_page(request: HttpRequest, token: str) -> HttpResponse:
         .select_related("improvement", "response")
         .order_by("-sent_at", "-pk")[:UPDATES_SHOWN]
     )
-    for update in updates:
-        update.quote = shorten(update.response.comment, QUOTE_MAX) if update.response else ""
     context = {
         "customer": customer,
-        "updates": updates,
+        # Each update with what the customer said, shortened as the email quoted it.
+        "updates": [
+            (update, shorten(update.response.comment, QUOTE_MAX) if update.response else "") for update in updates
+        ],
         "preferences_url": customer_url(customer.pk, Purpose.PREFERENCES),
     }
     return customer_page(request, "followups/customer/updates.html", context)

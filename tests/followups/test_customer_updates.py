@@ -44,9 +44,8 @@ def mailbox() -> Iterator[Mailbox]:
 
 
 def customer(external_id: str, *, email: str | None = None, name: str = "", **fields) -> Customer:
-    return Customer.objects.create(
-        external_id=external_id, email=f"{external_id.lower()}@example.com" if email is None else email, name=name, **fields
-    )
+    address = f"{external_id.lower()}@example.com" if email is None else email
+    return Customer.objects.create(external_id=external_id, email=address, name=name, **fields)
 
 
 def said(who: Customer, score: int, comment: str, *causes, days_ago: int = 10) -> Response:
@@ -249,7 +248,7 @@ def test_an_unreachable_server_retries_with_backoff_then_fails(world, maya):
     improvement_ship(improvement=made, actor=maya)
     now = timezone.now()
     with smtp_server_down():
-        for attempt in range(EMAIL_RETRIES.attempts):
+        for _attempt in range(EMAIL_RETRIES.attempts):
             assert customer_updates_deliver(now=now) == 0
             now += timedelta(days=1)
     rows = CustomerUpdate.objects.filter(improvement=made, status__in=["pending", "failed"])

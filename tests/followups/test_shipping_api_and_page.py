@@ -20,9 +20,8 @@ def raised(count: int, cause, *, start: int = 0) -> None:
     """``count`` customers with an address, each with a response coded to ``cause``."""
     for number in range(start, start + count):
         who = Customer.objects.create(external_id=f"K{number:03}", email=f"k{number}@example.com", name=f"Kim {number}")
-        response = make_response(
-            3, customer=who.external_id, comment=f"VPN <em>drops</em> {number}", submitted_at=timezone.now() - timedelta(days=3)
-        )
+        comment, submitted_at = f"VPN <em>drops</em> {number}", timezone.now() - timedelta(days=3)
+        response = make_response(3, customer=who.external_id, comment=comment, submitted_at=submitted_at)
         ResponseRootCause.objects.create(response=response, root_cause=cause)
 
 
@@ -83,7 +82,9 @@ def test_an_unknown_improvement_is_a_404(manager_api, made):
 
 
 @LOCMEM
-def test_the_updates_list_shows_each_customer_and_filters_by_status(manager_api, made, vpn, django_capture_on_commit_callbacks):
+def test_the_updates_list_shows_each_customer_and_filters_by_status(
+    manager_api, made, vpn, django_capture_on_commit_callbacks
+):
     raised(3, vpn)
     Customer.objects.filter(external_id="K001").update(email="")
     with django_capture_on_commit_callbacks(execute=True):

@@ -2,8 +2,9 @@
 
 A manager, an agent and an integration account, each with an API token (anonymous requests send
 none); a team, a survey with responses, an open case with a history, a root cause, a resolution
-code, a webhook endpoint with one delivery, and an improvement against the root cause. Generated path parameters are pointed at these
-objects, so the fuzzers reach the views' bodies rather than stopping at a 404.
+code, a webhook endpoint with one delivery, and an improvement against the root cause. Generated
+path parameters are pointed at these objects, so the fuzzers reach the views' bodies rather than
+stopping at a 404.
 """
 
 from __future__ import annotations
@@ -15,11 +16,10 @@ from dataclasses import dataclass
 import pytest
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from closedloop.lib.roles import AGENT, INTEGRATION, MANAGER
-from django.utils import timezone
-
 from followups.models import Case, Improvement, ImprovementRootCause, ResponseRootCause, WebhookDelivery
 from followups.services import root_cause_create, team_create
 from followups.services.coding import resolution_code_create
@@ -76,8 +76,11 @@ def _improvement(case: Case, root_cause) -> Improvement:
     ResponseRootCause.objects.create(response=case.response, root_cause=root_cause)
     now = timezone.now()
     improvement = Improvement.objects.create(
-        title="VPN tokens reset in a day", status="in_progress", customer_message="Resets now take a day.",
-        created_at=now, updated_at=now,
+        title="VPN tokens reset in a day",
+        status="in_progress",
+        customer_message="Resets now take a day.",
+        created_at=now,
+        updated_at=now,
     )
     ImprovementRootCause.objects.create(improvement=improvement, root_cause=root_cause)
     return improvement
