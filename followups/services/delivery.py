@@ -165,24 +165,27 @@ def notifications_deliver(*, now: datetime | None = None) -> int:
     return outbox_deliver(NOTIFICATIONS, now=now)
 
 
-def customer_updates_deliver(*, now: datetime | None = None) -> int:
-    """Send every pending customer update whose time has come; return how many were sent."""
-    return outbox_deliver(CUSTOMER_UPDATES, now=now)
+def customer_updates_deliver(*, now: datetime | None = None, backend: str | None = None) -> int:
+    """Send every pending customer update whose time has come; return how many were sent.
+
+    ``backend`` names an email backend in place of EMAIL_BACKEND (the demo's fictional customers).
+    """
+    return outbox_deliver(CUSTOMER_UPDATES, now=now, backend=backend)
 
 
-def outbox_deliver(outbox: EmailOutbox, *, now: datetime | None = None) -> int:
+def outbox_deliver(outbox: EmailOutbox, *, now: datetime | None = None, backend: str | None = None) -> int:
     """Deliver ``outbox``'s due rows batch after batch, for at most RUN_SECONDS; return how many were sent."""
     started = time.monotonic()
     sent = 0
     while time.monotonic() - started < RUN_SECONDS:
-        delivered, more = _deliver_batch(outbox, now)
+        delivered, more = _deliver_batch(outbox, now, backend)
         sent += delivered
         if not more:
             break
     return sent
 
 
-def _deliver_batch(outbox: EmailOutbox, now: datetime | None) -> tuple[int, bool]:
+def _deliver_batch(outbox: EmailOutbox, now: datetime | None, backend: str | None) -> tuple[int, bool]:
     """Claim, send and mark one batch; return how many it sent and whether more may be due."""
     timeout = settings.EMAIL_TIMEOUT or DEFAULT_TIMEOUT_SECONDS
     claimed_at = now or timezone.now()
@@ -192,7 +195,7 @@ def _deliver_batch(outbox: EmailOutbox, now: datetime | None) -> tuple[int, bool
     rows = _claim(outbox, claimed_at, lease)
     if not rows:
         return 0, False
-    connection = get_connection(timeout=timeout)
+    connection = get_connection(backend, timeout=timeout)
     try:
         connection.open()
     except Exception as exc:  # the server is down or refuses us: every claimed row waits its turn
