@@ -24,6 +24,7 @@ urlpatterns = [
     path("themes/", themes.themes_page, name="themes"),
     path("themes/<slug:slug>/", themes.theme_comments_page, name="theme-comments"),
     path("improvements/<int:pk>/ship/", shipping.improvement_ship_page, name="improvement_ship"),
+    path("improvements/<int:pk>/ship/email/", shipping.improvement_ship_email, name="improvement_ship_email"),
     # The customer's own page, from the signed link in their update emails (no login).
     path("c/updates/<str:token>/", customer_updates.customer_updates_page, name="customer-updates"),
     path("webhooks/", webhooks.webhook_list, name="webhook-list"),

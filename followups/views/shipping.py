@@ -11,8 +11,9 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from closedloop.lib.exceptions import ApplicationError
 from closedloop.lib.requests import SignedInRequest
@@ -23,6 +24,9 @@ from followups.views.access import manager_page
 from surveys.models import Customer
 
 UPDATES_PER_PAGE = 50
+# The email's HTML, shown as a mail client would: framed by the ship page only, in a sandbox
+# (no script, an origin of its own), loading nothing.
+EMAIL_FRAME_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; frame-ancestors 'self'; sandbox"
 
 
 class ShipForm(forms.Form):
@@ -46,13 +50,18 @@ def improvement_ship_page(request: SignedInRequest, pk: int) -> HttpResponse:
     return _preview(request, improvement, form)
 
 
-def _preview(request: SignedInRequest, improvement: Improvement, form: ShipForm) -> HttpResponse:
-    samples = improvement_sample_customers(improvement=improvement)
+def _chosen_customer(request: SignedInRequest, samples: list[Customer]) -> Customer | None:
+    """The sample customer the switcher names (``?customer=<external id>``); None for the default."""
     chosen = request.GET.get("customer", "")[:100]
     customer = next((sample for sample in samples if sample.external_id == chosen), None)
     if customer is None and chosen:
         customer = Customer.objects.filter(external_id=chosen, erased_at__isnull=True).first()
-    preview = improvement_preview(improvement=improvement, customer=customer)
+    return customer
+
+
+def _preview(request: SignedInRequest, improvement: Improvement, form: ShipForm) -> HttpResponse:
+    samples = improvement_sample_customers(improvement=improvement)
+    preview = improvement_preview(improvement=improvement, customer=_chosen_customer(request, samples))
     context = {
         "improvement": improvement,
         "preview": preview,
@@ -66,6 +75,19 @@ def _preview(request: SignedInRequest, improvement: Improvement, form: ShipForm)
     }
     status = 400 if form.errors else 200
     return render(request, "followups/improvements/ship.html", context, status=status)
+
+
+@manager_page
+@xframe_options_sameorigin
+def improvement_ship_email(request: SignedInRequest, pk: int) -> HttpResponse:
+    """The previewed email's HTML alone, for the ship page's frame: sandboxed, no script, no requests out."""
+    improvement = get_object_or_404(Improvement, pk=pk)
+    preview = improvement_preview(improvement=improvement, customer=_chosen_customer(request, []))
+    if preview.email is None:
+        raise Http404("Nobody to preview the email for.")
+    page = HttpResponse(preview.email.html)
+    page["Content-Security-Policy"] = EMAIL_FRAME_POLICY
+    return page
 
 
 def _deliveries(request: SignedInRequest, improvement: Improvement) -> HttpResponse:

@@ -137,7 +137,11 @@ def test_the_ship_page_previews_then_ships_on_confirmation(manager, made, vpn, d
     html = before.content.decode()
     assert "<strong>2</strong> customers will get the email" in html
     assert "We changed something you told us about: A new VPN gateway" in html
-    assert 'sandbox=""' in html and "srcdoc=" in html
+    assert 'sandbox=""' in html
+    frame = manager.get(reverse("improvement_ship_email", args=[made.pk]), {"customer": "K001"})
+    assert frame.status_code == 200
+    assert "VPN &lt;em&gt;drops&lt;/em&gt; 1" in frame.content.decode()
+    assert "sandbox" in frame["Content-Security-Policy"] and frame["X-Frame-Options"] == "SAMEORIGIN"
     assert "VPN &lt;em&gt;drops&lt;/em&gt; 0" in html  # the plain text, escaped on the page
     switched = manager.get(page(made), {"customer": "K001"}).content.decode()
     assert "VPN &lt;em&gt;drops&lt;/em&gt; 1" in switched
@@ -158,6 +162,7 @@ def test_only_managers_open_the_ship_page(client, alice, made):
     client.force_login(alice)
     assert client.get(page(made)).status_code == 403
     assert client.post(page(made), {"confirm": "on"}).status_code == 403
+    assert client.get(reverse("improvement_ship_email", args=[made.pk])).status_code == 403
     assert Improvement.objects.get(pk=made.pk).status == "planned"
 
 
