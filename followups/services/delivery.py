@@ -7,13 +7,14 @@ marks each row in its own statement as soon as the server has accepted or refuse
 A worker killed mid-batch therefore sends again at most the message it had in flight; the rest
 of its claim is due when the lease ends, which follows the SMTP timeout (50 seconds with the
 default). An outbox says which rows are due, how a row becomes a message, and what follows a
-sent row; customer updates also check the customer's opt-outs in the claim, at the moment of
-sending, and suppress the rows of customers who must no longer be emailed.
+sent row; customer updates also check each customer's opt-outs and erasure in the claim, at the
+moment of sending, and suppress the rows of customers who must no longer be emailed.
 """
 
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from functools import partial
@@ -24,7 +25,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import models, transaction
-from django.db.models import Case, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import QuerySet
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -62,8 +63,9 @@ class EmailOutbox:
         """The pending rows, with what rendering them reads."""
         raise NotImplementedError
 
-    def before_claim(self, now: datetime) -> None:
-        """Settle due rows that must not be sent at all, in the claim's transaction."""
+    def settle(self, rows: list[Any]) -> list[Any]:
+        """Of the rows being claimed, those to send; the claim's transaction settles the others."""
+        return rows
 
     def message(self, row: Any, connection: BaseEmailBackend, now: datetime) -> EmailMessage:
         """The message for ``row``, rendered now; sets the row's subject and body as the record."""
@@ -97,34 +99,28 @@ class CustomerUpdateOutbox(EmailOutbox):
     model = CustomerUpdate
 
     def due(self) -> QuerySet[CustomerUpdate]:
-        return (
-            CustomerUpdate.objects.select_related("improvement", "customer", "response")
-            .filter(
-                status=CustomerUpdate.Status.PENDING,
-                customer__erased_at__isnull=True,
-                customer__updates_unsubscribed_at__isnull=True,
-            )
-            .exclude(customer__email="")
+        return CustomerUpdate.objects.select_related("improvement", "customer", "response").filter(
+            status=CustomerUpdate.Status.PENDING
         )
 
-    def before_claim(self, now: datetime) -> None:
-        """Suppress the due updates of customers who unsubscribed, lost their address or were erased since the ship."""
-        Reason = CustomerUpdate.SuppressedReason
-        customer = Customer.objects.filter(pk=OuterRef("customer_id"))
-        blocked = Q(erased_at__isnull=False) | Q(email="") | Q(updates_unsubscribed_at__isnull=False)
-        reason = Case(
-            When(erased_at__isnull=False, then=Value(Reason.ERASED)),
-            When(email="", then=Value(Reason.NO_ADDRESS)),
-            default=Value(Reason.UNSUBSCRIBED),
-        )
-        CustomerUpdate.objects.filter(
-            status=CustomerUpdate.Status.PENDING,
-            next_attempt_at__lte=now,
-            customer__in=Customer.objects.filter(blocked).values("pk"),
-        ).update(
-            status=CustomerUpdate.Status.SUPPRESSED,
-            suppressed_reason=Subquery(customer.annotate(reason=reason).values("reason")[:1]),
-        )
+    def settle(self, rows: list[CustomerUpdate]) -> list[CustomerUpdate]:
+        """Suppress the updates of customers who unsubscribed, lost their address or were erased since the ship.
+
+        The claim reads each customer as they are now, so an opt-out counts until the moment of sending.
+        """
+        blocked: dict[str, list[int]] = defaultdict(list)
+        sendable = []
+        for row in rows:
+            reason = not_to_be_emailed(row.customer)
+            if reason:
+                blocked[reason].append(row.pk)
+            else:
+                sendable.append(row)
+        for reason, ids in blocked.items():
+            CustomerUpdate.objects.filter(pk__in=ids).update(
+                status=CustomerUpdate.Status.SUPPRESSED, suppressed_reason=reason
+            )
+        return sendable
 
     def message(self, row: CustomerUpdate, connection: BaseEmailBackend, now: datetime) -> EmailMessage:
         email = update_email(improvement=row.improvement, customer=row.customer, response=row.response)
@@ -143,6 +139,21 @@ class CustomerUpdateOutbox(EmailOutbox):
     def after_batch(self, sent: Sequence[CustomerUpdate], now: datetime) -> None:
         if sent and webhooks_subscribed("customer_update.sent"):
             webhook_events_queue((("customer_update.sent", customer_update_payload(row)) for row in sent), now=now)
+
+
+def not_to_be_emailed(customer: Customer) -> str:
+    """Why an update must not be sent to ``customer`` now (a suppressed reason), or empty.
+
+    The same order as the record step's (``followups.services.updates``): erasure removes the address too.
+    """
+    Reason = CustomerUpdate.SuppressedReason
+    if customer.erased_at is not None:
+        return Reason.ERASED
+    if not customer.email:
+        return Reason.NO_ADDRESS
+    if customer.updates_unsubscribed_at is not None:
+        return Reason.UNSUBSCRIBED
+    return ""
 
 
 def customer_update_payload(update: CustomerUpdate) -> dict[str, Any]:
@@ -192,9 +203,9 @@ def _deliver_batch(outbox: EmailOutbox, now: datetime | None, backend: str | Non
     # A healthy server answers each command at once, and one that stalls is given up on at
     # the first reply it withholds: two timeouts bound one message.
     lease = Lease.start(claimed_at, message_seconds=2 * timeout)
-    rows = _claim(outbox, claimed_at, lease)
+    rows, full = _claim(outbox, claimed_at, lease)
     if not rows:
-        return 0, False
+        return 0, full
     connection = get_connection(backend, timeout=timeout)
     try:
         connection.open()
@@ -203,27 +214,30 @@ def _deliver_batch(outbox: EmailOutbox, now: datetime | None, backend: str | Non
             row.attempts += 1
             _failed(row, exc, now or timezone.now())
             _mark(outbox, row, lease)
-        return 0, len(rows) == BATCH
+        return 0, full
     try:
         sent, given_back = _send_all(outbox, rows, connection, lease, now)
     finally:
         connection.close()
     outbox.after_batch(sent, now or timezone.now())
-    return len(sent), len(rows) == BATCH or given_back > 0
+    return len(sent), full or given_back > 0
 
 
 @transaction.atomic
-def _claim(outbox: EmailOutbox, now: datetime, lease: Lease) -> list[Any]:
-    """Lease up to BATCH due rows; the row locks last only as long as this transaction."""
-    outbox.before_claim(now)
-    rows = list(
+def _claim(outbox: EmailOutbox, now: datetime, lease: Lease) -> tuple[list[Any], bool]:
+    """Lease up to BATCH due rows to send; the row locks last only as long as this transaction.
+
+    Also returns whether the claim took a whole batch, so more may be due.
+    """
+    claimed = list(
         outbox.due()
         .select_for_update(skip_locked=True, of=("self",))
         .filter(next_attempt_at__lte=now)
         .order_by("next_attempt_at", "pk")[:BATCH]
     )
+    rows = outbox.settle(claimed)
     outbox.model._default_manager.filter(pk__in=[row.pk for row in rows]).update(next_attempt_at=lease.until)
-    return rows
+    return rows, len(claimed) == BATCH
 
 
 def _send_all(

@@ -276,3 +276,19 @@ def test_delivery_claims_batches_and_sends_every_one(survey, taxonomy, maya):
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
         assert customer_updates_deliver() == BATCH + 5
     assert len({message.to[0] for message in mail.outbox}) == BATCH + 5
+
+
+def test_a_claim_of_only_opted_out_customers_does_not_end_the_run(survey, taxonomy, maya):
+    vpn = taxonomy["vpn-access"]
+    for number in range(BATCH + 3):
+        said(customer(f"N{number:03}"), 3, "VPN", vpn)
+    made = improvement(vpn)
+    improvement_ship(improvement=made, actor=maya)
+    # The first whole batch unsubscribes after the ship; the last three still want updates.
+    first = CustomerUpdate.objects.filter(improvement=made).order_by("pk").values("customer")[:BATCH]
+    Customer.objects.filter(pk__in=first).update(updates_unsubscribed_at=timezone.now())
+    with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+        assert customer_updates_deliver() == 3
+    statuses = CustomerUpdate.objects.filter(improvement=made).values_list("status", "suppressed_reason")
+    assert sorted(set(statuses)) == [("sent", ""), ("suppressed", "unsubscribed")]
+    assert len(mail.outbox) == 3
