@@ -34,13 +34,24 @@ from django.utils import timezone
 from closedloop.lib.roles import AGENT, INTEGRATION, MANAGER
 from closedloop.users import user_create
 from followups.business_time import WorkingCalendar, add_business_time
-from followups.models import Case, Notification, ResponseRootCause, RootCause, RoutingRule, Team
+from followups.models import (
+    Case,
+    Improvement,
+    ImprovementRootCause,
+    Notification,
+    ResponseRootCause,
+    RootCause,
+    RoutingRule,
+    Team,
+)
 from followups.models.rules import Priority
 from followups.services import team_create
 from followups.services.cases import case_assign, case_contact_log, case_note_add, case_transition
 from followups.services.coding import resolution_code_create, root_cause_taxonomy_seed
+from followups.services.delivery import customer_updates_deliver
 from followups.services.escalation import escalation_sweep
 from followups.services.opening import cases_open_for_responses
+from followups.services.updates import improvement_ship
 from followups.sla import AT_RISK_SHARE, DEFAULT_TARGETS, team_calendar
 from followups.workflow import CaseStatus
 from surveys.models import Account, Channel, Customer, Survey
@@ -656,7 +667,44 @@ def demo_seed(*, password: str, seed: int = DEFAULT_SEED, now: datetime | None =
     _create_routing_rules()
     codes = _code_root_causes(plan.responses, response_ids, root_causes, now)
     cases = _replay_the_loop(plan.responses, response_ids, now, random.Random(seed))
+    _ship_the_vpn_fix(now)
     return DemoSummary(len(plan.accounts), len(plan.customers), len(response_ids), codes, cases)
+
+
+# The outer loop closed once: the VPN complaints of the client upgrade led to a shipped fix, and
+# every customer who raised them was told.
+SHIPPED_IMPROVEMENT = {
+    "title": "VPN client rolled back and a second gateway added",
+    "description": "The spring VPN client upgrade dropped connections every hour. We rolled it back, "
+    "added a second gateway and now test each client release on a pilot group first.",
+    "customer_message": "You told us the VPN kept dropping. We rolled the faulty client update back and "
+    "added a second gateway, so connections now hold all day, and new versions reach a pilot group first.",
+    "root_cause": "vpn-access",
+}
+# The demo's customers are fictional: their updates are recorded as sent without leaving the machine.
+DEMO_EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+
+
+def _ship_the_vpn_fix(now: datetime) -> None:
+    """Ship one improvement through the product's services and deliver its updates."""
+    manager = get_user_model().objects.get(username=next(u.username for u in USERS if u.role == MANAGER))
+    started = now - timedelta(days=60)
+    improvement = Improvement.objects.create(
+        title=SHIPPED_IMPROVEMENT["title"],
+        description=SHIPPED_IMPROVEMENT["description"],
+        customer_message=SHIPPED_IMPROVEMENT["customer_message"],
+        owner=manager,
+        status=Improvement.Status.IN_PROGRESS,
+        created_by=manager,
+        created_at=started,
+        updated_at=started,
+    )
+    ImprovementRootCause.objects.create(
+        improvement=improvement, root_cause=RootCause.objects.get(slug=SHIPPED_IMPROVEMENT["root_cause"])
+    )
+    shipped_at = now - timedelta(days=2)
+    improvement_ship(improvement=improvement, actor=manager, now=shipped_at)
+    customer_updates_deliver(now=shipped_at, backend=DEMO_EMAIL_BACKEND)
 
 
 def _create_people(password: str) -> None:

@@ -166,6 +166,8 @@ elif envstr("EMAIL_HOST"):
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "closedloop <noreply@localhost>")
+# An address whose mail means "unsubscribe me" (List-Unsubscribe mailto:); empty: the link alone.
+UNSUBSCRIBE_MAILTO = envstr("UNSUBSCRIBE_MAILTO")
 
 HELPDESK_WEBHOOK_SECRET = envstr("HELPDESK_WEBHOOK_SECRET")
 # The survey a help desk's solved tickets are invited to (empty: the one active transactional survey).

@@ -17,6 +17,12 @@ def notifications_deliver() -> int:
     return _notifications_deliver()
 
 
+def customer_updates_deliver() -> int:
+    from followups.services.delivery import customer_updates_deliver as deliver
+
+    return deliver()
+
+
 def webhooks_deliver() -> int:
     from followups.services.webhooks import webhooks_deliver as deliver
 

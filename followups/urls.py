@@ -1,11 +1,11 @@
 """Pages of the loops: the queues, the case page and its actions, the agent's settings, the root-cause
-taxonomy, themes, webhooks."""
+taxonomy, themes, shipping an improvement, the customer's updates, webhooks."""
 
 from __future__ import annotations
 
 from django.urls import path
 
-from followups.views import cases, profiles, queues, taxonomy, themes, webhooks
+from followups.views import cases, customer_updates, profiles, queues, shipping, taxonomy, themes, webhooks
 
 urlpatterns = [
     path("queue/", queues.my_queue, name="queue"),
@@ -23,6 +23,10 @@ urlpatterns = [
     path("taxonomy/<slug:slug>/merge/", taxonomy.root_cause_merge_view, name="root-cause-merge"),
     path("themes/", themes.themes_page, name="themes"),
     path("themes/<slug:slug>/", themes.theme_comments_page, name="theme-comments"),
+    path("improvements/<int:pk>/ship/", shipping.improvement_ship_page, name="improvement_ship"),
+    path("improvements/<int:pk>/ship/email/", shipping.improvement_ship_email, name="improvement_ship_email"),
+    # The customer's own page, from the signed link in their update emails (no login).
+    path("c/updates/<str:token>/", customer_updates.customer_updates_page, name="customer-updates"),
     path("webhooks/", webhooks.webhook_list, name="webhook-list"),
     path("webhooks/<int:pk>/", webhooks.webhook_detail, name="webhook-detail"),
     path("webhooks/<int:pk>/active/", webhooks.webhook_active, name="webhook-active"),

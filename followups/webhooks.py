@@ -40,6 +40,8 @@ EVENT_TITLES: dict[str, str] = {
     "case.breached": "Case breached its SLA",
     "case.escalated": "Case escalated",
     "case.closed": "Case closed",
+    "improvement.shipped": "Improvement shipped",
+    "customer_update.sent": "Customer update sent",
 }
 EVENT_TYPES: tuple[str, ...] = tuple(EVENT_TITLES)
 

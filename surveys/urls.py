@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from surveys import survey_page, views, wave_views
+from surveys import customer_views, survey_page, views, wave_views
 
 urlpatterns = [
     path("imports/", views.import_upload, name="import-upload"),
@@ -10,4 +10,7 @@ urlpatterns = [
     path("surveys/waves/", wave_views.waves, name="survey-waves"),
     path("s/<str:token>/", survey_page.answer, name="survey-answer"),
     path("s/<str:token>/thanks/", survey_page.thanks, name="survey-thanks"),
+    # The customer's own pages, from the signed links in their emails (no login).
+    path("c/preferences/<str:token>/", customer_views.preferences, name="customer-preferences"),
+    path("c/unsubscribe/<str:token>/", customer_views.unsubscribe, name="customer-unsubscribe"),
 ]

@@ -13,7 +13,7 @@ import time_machine
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F
 from django.utils import timezone
 
 from closedloop.demo import DEFAULT_PASSWORD, LIVE_STORIES, TEAM_OF_REGION, USERS, demo_plan
@@ -22,6 +22,8 @@ from followups.business_time import add_business_time
 from followups.models import (
     Case,
     CaseEvent,
+    CustomerUpdate,
+    Improvement,
     Notification,
     ResolutionCode,
     ResponseRootCause,
@@ -190,6 +192,22 @@ class TestSeededDemo:
         assert any(case.resolution_breached_at for case in cases)
         escalated = [case for case in cases if case.escalation_level == 2]
         assert escalated and all(case.owner_id == case.team.lead_id for case in escalated if case.is_open)
+
+    def test_one_improvement_shipped_and_every_customer_who_raised_its_cause_was_told(self):
+        shipped = Improvement.objects.get(status="shipped")
+        assert [link.root_cause.slug for link in shipped.root_cause_links.select_related("root_cause")] == [
+            "vpn-access"
+        ]
+        assert shipped.status_changes.get().to_status == "shipped"
+        updates = CustomerUpdate.objects.filter(improvement=shipped)
+        by_status = {row["status"]: row["n"] for row in updates.values("status").annotate(n=Count("pk"))}
+        assert by_status.get("sent", 0) > 50 and "pending" not in by_status
+        since = shipped.shipped_at - timedelta(days=365)
+        codes = ResponseRootCause.objects.filter(root_cause__slug="vpn-access", response__submitted_at__gte=since)
+        raised = codes.values("response__customer").distinct().count()
+        assert updates.count() == raised
+        sent = updates.filter(status="sent").select_related("response").first()
+        assert sent.response.comment and sent.response.comment.split()[0] in sent.body
 
     def test_cases_were_worked_through_the_services_and_their_history_is_the_timeline(self):
         closed = Case.objects.filter(status=CaseStatus.CLOSED)

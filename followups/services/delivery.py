@@ -1,31 +1,40 @@
-"""Delivering the staff email outbox: rows claimed under a lease, each marked once it is sent.
+"""Delivering the email outboxes (staff emails, customer updates): rows claimed under a lease, each marked once sent.
 
-A run claims a batch in a short transaction by moving the rows' next attempt to the end of a
-lease, sends them over one SMTP connection with no lock held, and marks each row in its own
-statement as soon as the server has accepted or refused its message. A worker killed mid-batch
-therefore sends again at most the message it had in flight; the rest of its claim is due when
-the lease ends, which follows the SMTP timeout (50 seconds with the default).
+Both outboxes go through one loop. A run claims a batch in a short transaction (``select_for_update``
+with ``skip_locked``, so concurrent runs on any machine take disjoint rows) by moving the rows'
+next attempt to the end of a lease, sends them over one SMTP connection with no lock held, and
+marks each row in its own statement as soon as the server has accepted or refused its message.
+A worker killed mid-batch therefore sends again at most the message it had in flight; the rest
+of its claim is due when the lease ends, which follows the SMTP timeout (50 seconds with the
+default). An outbox says which rows are due, how a row becomes a message, and what follows a
+sent row; customer updates also check each customer's opt-outs and erasure in the claim, at the
+moment of sending, and suppress the rows of customers who must no longer be emailed.
 """
 
 from __future__ import annotations
 
 import time
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from functools import partial
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from followups.models import Notification
+from followups.customer_emails import update_email
+from followups.models import CustomerUpdate, Notification
 from followups.notifications import render
 from followups.retries import EMAIL_RETRIES
-from followups.services.outbox import RUN_SECONDS, Lease
+from followups.services.outbox import RUN_SECONDS, Lease, webhook_events_queue, webhooks_subscribed
+from surveys.models import Customer
 
 Status = Notification.Status
 
@@ -33,78 +42,50 @@ BATCH = 100
 # Django's SMTP backend waits forever on a silent server unless EMAIL_TIMEOUT is set; a claim
 # must not outlast its lease.
 DEFAULT_TIMEOUT_SECONDS = 10
-# What a mark writes: the outcome of the attempt, and the rendered message as the record of it.
-MARKED = ("status", "attempts", "subject", "body", "sent_at", "last_error", "next_attempt_at")
 
 
-def notifications_deliver(*, now: datetime | None = None) -> int:
-    """Send every pending email whose time has come; return how many were sent."""
-    started = time.monotonic()
-    sent = 0
-    while time.monotonic() - started < RUN_SECONDS:
-        delivered, more = _deliver_batch(now)
-        sent += delivered
-        if not more:
-            break
-    return sent
+class EmailOutbox:
+    """One table of emails to send: which rows are due, and how a row becomes a message."""
 
-
-def _deliver_batch(now: datetime | None) -> tuple[int, bool]:
-    """Claim, send and mark one batch; return how many it sent and whether more may be due."""
-    timeout = settings.EMAIL_TIMEOUT or DEFAULT_TIMEOUT_SECONDS
-    claimed_at = now or timezone.now()
-    # A healthy server answers each command at once, and one that stalls is given up on at
-    # the first reply it withholds: two timeouts bound one message.
-    lease = Lease.start(claimed_at, message_seconds=2 * timeout)
-    rows = _claim(claimed_at, lease)
-    if not rows:
-        return 0, False
-    connection = get_connection(timeout=timeout)
-    try:
-        connection.open()
-    except Exception as exc:  # the server is down or refuses us: every claimed row waits its turn
-        for row in rows:
-            row.attempts += 1
-            _failed(row, exc, now or timezone.now())
-            _mark(row, lease)
-        return 0, len(rows) == BATCH
-    try:
-        sent, given_back = _send_all(rows, connection, lease, now)
-        return sent, len(rows) == BATCH or given_back > 0
-    finally:
-        connection.close()
-
-
-@transaction.atomic
-def _claim(now: datetime, lease: Lease) -> list[Notification]:
-    """Lease up to BATCH due rows; the row locks last only as long as this transaction."""
-    rows = list(
-        Notification.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("recipient", "case__response__customer", "case__response__survey", "case__team", "case__owner")
-        .filter(status=Status.PENDING, next_attempt_at__lte=now)
-        .order_by("next_attempt_at", "pk")[:BATCH]
+    model: ClassVar[type[models.Model]]
+    # What a mark writes: the outcome of the attempt, and the rendered message as the record of it.
+    marked: ClassVar[tuple[str, ...]] = (
+        "status",
+        "attempts",
+        "subject",
+        "body",
+        "sent_at",
+        "last_error",
+        "next_attempt_at",
     )
-    Notification.objects.filter(pk__in=[row.pk for row in rows]).update(next_attempt_at=lease.until)
-    return rows
+
+    def due(self) -> QuerySet[Any]:
+        """The pending rows, with what rendering them reads."""
+        raise NotImplementedError
+
+    def settle(self, rows: list[Any]) -> list[Any]:
+        """Of the rows being claimed, those to send; the claim's transaction settles the others."""
+        return rows
+
+    def message(self, row: Any, connection: BaseEmailBackend, now: datetime) -> EmailMessage:
+        """The message for ``row``, rendered now; sets the row's subject and body as the record."""
+        raise NotImplementedError
+
+    def after_batch(self, sent: Sequence[Any], now: datetime) -> None:
+        """What follows the rows a batch sent (their webhook events)."""
 
 
-def _send_all(
-    rows: list[Notification], connection: BaseEmailBackend, lease: Lease, now: datetime | None
-) -> tuple[int, int]:
-    """Send the rows in order while the lease has time; return how many were sent and given back."""
-    sent = 0
-    for index, row in enumerate(rows):
-        if not lease.allows_another():
-            return sent, lease.release(rows[index:])
-        sent += _send(row, connection, lease, now or timezone.now())
-    return sent, 0
+class NotificationOutbox(EmailOutbox):
+    model = Notification
 
+    def due(self) -> QuerySet[Notification]:
+        return Notification.objects.select_related(
+            "recipient", "case__response__customer", "case__response__survey", "case__team", "case__owner"
+        ).filter(status=Status.PENDING)
 
-def _send(row: Notification, connection: BaseEmailBackend, lease: Lease, now: datetime) -> bool:
-    row.attempts += 1
-    try:
+    def message(self, row: Notification, connection: BaseEmailBackend, now: datetime) -> EmailMessage:
         row.subject, row.body = render(row, now)
-        message = EmailMessage(
+        return EmailMessage(
             row.subject,
             row.body,
             settings.DEFAULT_FROM_EMAIL,
@@ -112,32 +93,198 @@ def _send(row: Notification, connection: BaseEmailBackend, lease: Lease, now: da
             connection=connection,
             headers={"Message-ID": notification_message_id(row)},
         )
-        message.send()
+
+
+class CustomerUpdateOutbox(EmailOutbox):
+    model = CustomerUpdate
+
+    def due(self) -> QuerySet[CustomerUpdate]:
+        return CustomerUpdate.objects.select_related("improvement", "customer", "response").filter(
+            status=CustomerUpdate.Status.PENDING
+        )
+
+    def settle(self, rows: list[CustomerUpdate]) -> list[CustomerUpdate]:
+        """Suppress the updates of customers who unsubscribed, lost their address or were erased since the ship.
+
+        The claim reads each customer as they are now, so an opt-out counts until the moment of sending.
+        """
+        blocked: dict[str, list[int]] = defaultdict(list)
+        sendable = []
+        for row in rows:
+            reason = not_to_be_emailed(row.customer)
+            if reason:
+                blocked[reason].append(row.pk)
+            else:
+                sendable.append(row)
+        for reason, ids in blocked.items():
+            CustomerUpdate.objects.filter(pk__in=ids).update(
+                status=CustomerUpdate.Status.SUPPRESSED, suppressed_reason=reason
+            )
+        return sendable
+
+    def message(self, row: CustomerUpdate, connection: BaseEmailBackend, now: datetime) -> EmailMessage:
+        email = update_email(improvement=row.improvement, customer=row.customer, response=row.response)
+        row.subject, row.body = email.subject, email.text
+        message = EmailMultiAlternatives(
+            email.subject,
+            email.text,
+            settings.DEFAULT_FROM_EMAIL,
+            [row.customer.email],
+            connection=connection,
+            headers={**email.headers, "Message-ID": _message_id("update", row.pk, row.created_at)},
+        )
+        message.attach_alternative(email.html, "text/html")
+        return message
+
+    def after_batch(self, sent: Sequence[CustomerUpdate], now: datetime) -> None:
+        if sent and webhooks_subscribed("customer_update.sent"):
+            webhook_events_queue((("customer_update.sent", customer_update_payload(row)) for row in sent), now=now)
+
+
+def not_to_be_emailed(customer: Customer) -> str:
+    """Why an update must not be sent to ``customer`` now (a suppressed reason), or empty.
+
+    The same order as the record step's (``followups.services.updates``): erasure removes the address too.
+    """
+    Reason = CustomerUpdate.SuppressedReason
+    if customer.erased_at is not None:
+        return Reason.ERASED
+    if not customer.email:
+        return Reason.NO_ADDRESS
+    if customer.updates_unsubscribed_at is not None:
+        return Reason.UNSUBSCRIBED
+    return ""
+
+
+def customer_update_payload(update: CustomerUpdate) -> dict[str, Any]:
+    """The ``customer_update.sent`` webhook event's data."""
+    return {
+        "id": update.pk,
+        "improvement": update.improvement_id,
+        "customer": update.customer.external_id,
+        "status": update.status,
+        "sent_at": update.sent_at.isoformat() if update.sent_at else None,
+    }
+
+
+NOTIFICATIONS = NotificationOutbox()
+CUSTOMER_UPDATES = CustomerUpdateOutbox()
+
+
+def notifications_deliver(*, now: datetime | None = None) -> int:
+    """Send every pending staff email whose time has come; return how many were sent."""
+    return outbox_deliver(NOTIFICATIONS, now=now)
+
+
+def customer_updates_deliver(*, now: datetime | None = None, backend: str | None = None) -> int:
+    """Send every pending customer update whose time has come; return how many were sent.
+
+    ``backend`` names an email backend in place of EMAIL_BACKEND (the demo's fictional customers).
+    """
+    return outbox_deliver(CUSTOMER_UPDATES, now=now, backend=backend)
+
+
+def outbox_deliver(outbox: EmailOutbox, *, now: datetime | None = None, backend: str | None = None) -> int:
+    """Deliver ``outbox``'s due rows batch after batch, for at most RUN_SECONDS; return how many were sent."""
+    started = time.monotonic()
+    sent = 0
+    while time.monotonic() - started < RUN_SECONDS:
+        delivered, more = _deliver_batch(outbox, now, backend)
+        sent += delivered
+        if not more:
+            break
+    return sent
+
+
+def _deliver_batch(outbox: EmailOutbox, now: datetime | None, backend: str | None) -> tuple[int, bool]:
+    """Claim, send and mark one batch; return how many it sent and whether more may be due."""
+    timeout = settings.EMAIL_TIMEOUT or DEFAULT_TIMEOUT_SECONDS
+    claimed_at = now or timezone.now()
+    # A healthy server answers each command at once, and one that stalls is given up on at
+    # the first reply it withholds: two timeouts bound one message.
+    lease = Lease.start(claimed_at, message_seconds=2 * timeout)
+    rows, full = _claim(outbox, claimed_at, lease)
+    if not rows:
+        return 0, full
+    connection = get_connection(backend, timeout=timeout)
+    try:
+        connection.open()
+    except Exception as exc:  # the server is down or refuses us: every claimed row waits its turn
+        for row in rows:
+            row.attempts += 1
+            _failed(row, exc, now or timezone.now())
+            _mark(outbox, row, lease)
+        return 0, full
+    try:
+        sent, given_back = _send_all(outbox, rows, connection, lease, now)
+    finally:
+        connection.close()
+    outbox.after_batch(sent, now or timezone.now())
+    return len(sent), full or given_back > 0
+
+
+@transaction.atomic
+def _claim(outbox: EmailOutbox, now: datetime, lease: Lease) -> tuple[list[Any], bool]:
+    """Lease up to BATCH due rows to send; the row locks last only as long as this transaction.
+
+    Also returns whether the claim took a whole batch, so more may be due.
+    """
+    claimed = list(
+        outbox.due()
+        .select_for_update(skip_locked=True, of=("self",))
+        .filter(next_attempt_at__lte=now)
+        .order_by("next_attempt_at", "pk")[:BATCH]
+    )
+    rows = outbox.settle(claimed)
+    outbox.model._default_manager.filter(pk__in=[row.pk for row in rows]).update(next_attempt_at=lease.until)
+    return rows, len(claimed) == BATCH
+
+
+def _send_all(
+    outbox: EmailOutbox, rows: list[Any], connection: BaseEmailBackend, lease: Lease, now: datetime | None
+) -> tuple[list[Any], int]:
+    """Send the rows in order while the lease has time; return the rows sent and how many were given back."""
+    sent: list[Any] = []
+    for index, row in enumerate(rows):
+        if not lease.allows_another():
+            return sent, lease.release(rows[index:])
+        if _send(outbox, row, connection, lease, now or timezone.now()):
+            sent.append(row)
+    return sent, 0
+
+
+def _send(outbox: EmailOutbox, row: Any, connection: BaseEmailBackend, lease: Lease, now: datetime) -> bool:
+    row.attempts += 1
+    try:
+        outbox.message(row, connection, now).send()
     except Exception as exc:  # any transport error: record it and retry later
         _failed(row, exc, now)
         sent = False
     else:
         row.status, row.sent_at, row.last_error = Status.SENT, now, ""
         sent = True
-    _mark(row, lease)
+    _mark(outbox, row, lease)
     return sent
 
 
 def notification_message_id(row: Notification) -> str:
-    """The email's Message-ID, the same on every attempt: a mail client drops a copy it already has.
+    """A staff email's Message-ID, the same on every attempt: a mail client drops a copy it already has."""
+    return _message_id("notification", row.pk, row.created_at)
 
-    The creation time keeps it unique when a database is recreated and its ids start again.
-    """
+
+def _message_id(kind: str, pk: int, created_at: datetime) -> str:
+    """A Message-ID per outbox row; the creation time keeps it unique when a database is recreated
+    and its ids start again."""
     host = urlsplit(settings.SITE_URL).hostname or "localhost"
-    return f"<notification.{row.pk}.{row.created_at:%Y%m%d%H%M%S%f}@{host}>"
+    return f"<{kind}.{pk}.{created_at:%Y%m%d%H%M%S%f}@{host}>"
 
 
-def _mark(row: Notification, lease: Lease) -> None:
+def _mark(outbox: EmailOutbox, row: Any, lease: Lease) -> None:
     """Record one attempt at once, in its own statement, while the row is under this run's lease."""
-    lease.held(row).update(**{field: getattr(row, field) for field in MARKED})
+    lease.held(row).update(**{name: getattr(row, name) for name in outbox.marked})
 
 
-def _failed(row: Notification, exc: Exception, now: datetime) -> None:
+def _failed(row: Any, exc: Exception, now: datetime) -> None:
     row.last_error = f"{type(exc).__name__}: {exc}"[:500]
     next_attempt_at = EMAIL_RETRIES.next_attempt_at(row.attempts, now)
     if next_attempt_at is None:

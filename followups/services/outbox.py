@@ -1,6 +1,6 @@
 """Side effects recorded as rows in the caller's transaction and delivered after it commits.
 
-Case events, staff emails and webhook deliveries are all written set-based next to the
+Case events, staff emails, customer updates and webhook deliveries are all written set-based next to the
 change that causes them; the delivery tasks are enqueued once per transaction on commit, so a
 worker never looks for rows that are not committed yet, and a rolled-back change sends nothing.
 
@@ -27,7 +27,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from closedloop.lib.db import insert_rows
-from followups.models import CaseEvent, Notification, WebhookDelivery, WebhookEndpoint
+from followups.models import CaseEvent, CustomerUpdate, Notification, WebhookDelivery, WebhookEndpoint
 
 # Spare time in every lease: the last message's outcome is written, and the clocks of the
 # machines sharing the database may differ by a few seconds.
@@ -59,11 +59,11 @@ class Lease:
         """Whether a message started now is sent and recorded before the lease ends."""
         return time.monotonic() + self.message_seconds + LEASE_MARGIN_SECONDS <= self.ends
 
-    def held(self, row: Notification | WebhookDelivery) -> QuerySet[Any]:
+    def held(self, row: Notification | CustomerUpdate | WebhookDelivery) -> QuerySet[Any]:
         """The row while it is still pending under this lease (not claimed again, nor replayed)."""
         return type(row)._default_manager.filter(pk=row.pk, status="pending", next_attempt_at=self.until)
 
-    def release(self, rows: Iterable[Notification | WebhookDelivery]) -> int:
+    def release(self, rows: Iterable[Notification | CustomerUpdate | WebhookDelivery]) -> int:
         """Give back claimed rows the lease has no time left for: due again as they were.
 
         Returns how many, so the run claims them again at once instead of leaving them to the

@@ -42,6 +42,7 @@ def test_setup_schedules_is_idempotent(db):
     assert {row[0] for row in after} == {
         "escalation sweep",
         "staff email delivery",
+        "customer update delivery",
         "webhook delivery",
         "daily digest",
         "cluster heartbeat",

@@ -193,4 +193,6 @@ def test_every_event_type_has_a_slack_title():
         "Case breached its SLA",
         "Case escalated",
         "Case closed",
+        "Improvement shipped",
+        "Customer update sent",
     }

@@ -2,8 +2,9 @@
 
 A manager, an agent and an integration account, each with an API token (anonymous requests send
 none); a team, a survey with responses, an open case with a history, a root cause, a resolution
-code and a webhook endpoint with one delivery. Generated path parameters are pointed at these
-objects, so the fuzzers reach the views' bodies rather than stopping at a 404.
+code, a webhook endpoint with one delivery, and an improvement against the root cause. Generated
+path parameters are pointed at these objects, so the fuzzers reach the views' bodies rather than
+stopping at a 404.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from dataclasses import dataclass
 import pytest
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from closedloop.lib.roles import AGENT, INTEGRATION, MANAGER
-from followups.models import Case, WebhookDelivery
+from followups.models import Case, Improvement, ImprovementRootCause, ResponseRootCause, WebhookDelivery
 from followups.services import root_cause_create, team_create
 from followups.services.coding import resolution_code_create
 from followups.services.opening import cases_open_for_responses
@@ -70,6 +72,21 @@ def _open_case() -> Case:
     return cases_open_for_responses(response_ids=[response.pk])[0]
 
 
+def _improvement(case: Case, root_cause) -> Improvement:
+    """An improvement in progress against the root cause the case's response is coded to."""
+    ResponseRootCause.objects.create(response=case.response, root_cause=root_cause)
+    now = timezone.now()
+    improvement = Improvement.objects.create(
+        title="VPN tokens reset in a day",
+        status="in_progress",
+        customer_message="Resets now take a day.",
+        created_at=now,
+        updated_at=now,
+    )
+    ImprovementRootCause.objects.create(improvement=improvement, root_cause=root_cause)
+    return improvement
+
+
 @pytest.fixture(autouse=True)
 def keep_the_test_connection() -> Iterator[None]:
     """Requests sent to the WSGI app keep the test's database connection, as Django's test client does.
@@ -102,6 +119,7 @@ def fuzz_world(db) -> FuzzWorld:
     endpoint = webhook_endpoint_create(url="https://hooks.example.com/closedloop", created_by=users[MANAGER])
     webhook_events_queue([("case.created", {"case": case.pk})])
     delivery = WebhookDelivery.objects.get(endpoint=endpoint)
+    improvement = _improvement(case, root_cause)
     return FuzzWorld(
         tokens={role: Token.objects.get_or_create(user_id=user.pk)[0].key for role, user in users.items()},
         objects={
@@ -113,5 +131,6 @@ def fuzz_world(db) -> FuzzWorld:
             "root-causes": {"slug": root_cause.slug},
             "webhooks": {"id": endpoint.pk},
             "webhook-deliveries": {"id": delivery.pk},
+            "improvements": {"id": improvement.pk},
         },
     )

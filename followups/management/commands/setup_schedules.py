@@ -20,6 +20,7 @@ DIGEST_AT = time(7, 0)
 SCHEDULES = {
     "escalation sweep": ("followups.tasks.escalation_sweep", Schedule.MINUTES, 5),
     "staff email delivery": ("followups.tasks.notifications_deliver", Schedule.MINUTES, 1),
+    "customer update delivery": ("followups.tasks.customer_updates_deliver", Schedule.MINUTES, 1),
     "webhook delivery": ("followups.tasks.webhooks_deliver", Schedule.MINUTES, 1),
     "daily digest": ("followups.tasks.digests_send", Schedule.DAILY, None),
     "customer retention": ("followups.tasks.customers_retention_sweep", Schedule.DAILY, None),
