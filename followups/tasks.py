@@ -39,3 +39,15 @@ def customers_retention_sweep() -> int:
     from followups.services.privacy import customers_retention_sweep as sweep
 
     return sweep()
+
+
+def invitations_deliver() -> int:
+    from followups.services.delivery import invitations_deliver as deliver
+
+    return deliver()
+
+
+def invitations_remind() -> int:
+    from followups.services.delivery import invitations_remind as remind
+
+    return remind()

@@ -2,9 +2,10 @@
 
 A link carries the customer's id signed with Django's signing and a salt per purpose, so a
 token made for the updates page opens nothing else. Updates and preferences links expire a year
-after they were made; an unsubscribe link never expires (an old email must still let someone
-stop the mail) but does nothing beyond unsubscribing. A tampered, expired or foreign token
-raises ``CustomerLinkError``, which the pages turn into words a customer understands.
+after they were made; an unsubscribe link (from updates, or from surveys) never expires (an
+old email must still let someone stop the mail) but does nothing beyond unsubscribing. A
+tampered, expired or foreign token raises ``CustomerLinkError``, which the pages turn into
+words a customer understands.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ class Purpose(StrEnum):
     UPDATES = "updates"
     PREFERENCES = "preferences"
     UNSUBSCRIBE = "unsubscribe"
+    STOP_SURVEYS = "stop-surveys"
 
 
 # None: the link never expires.
@@ -28,11 +30,13 @@ MAX_AGE: dict[Purpose, timedelta | None] = {
     Purpose.UPDATES: timedelta(days=365),
     Purpose.PREFERENCES: timedelta(days=365),
     Purpose.UNSUBSCRIBE: None,
+    Purpose.STOP_SURVEYS: None,
 }
 URL_NAMES: dict[Purpose, str] = {
     Purpose.UPDATES: "customer-updates",
     Purpose.PREFERENCES: "customer-preferences",
     Purpose.UNSUBSCRIBE: "customer-unsubscribe",
+    Purpose.STOP_SURVEYS: "customer-stop-surveys",
 }
 
 

@@ -3,7 +3,8 @@
 Mobile-first plain HTML forms that work without JavaScript. A link that is tampered with or too
 old gets a page saying so (400 or 410), never an error; every page is rate-limited per client
 address, since anyone may try tokens. The one-click unsubscribe (RFC 8058) is a POST a mail
-client sends without a CSRF token and does nothing but stop updates; its GET only shows a button,
+client sends without a CSRF token and does nothing but stop updates (or, from an invitation,
+surveys); its GET only shows a button,
 because mail scanners follow links.
 """
 
@@ -23,7 +24,11 @@ from django_ratelimit.core import is_ratelimited
 
 from surveys.customer_links import CustomerLinkError, Purpose, customer_from_token, customer_url
 from surveys.models import Customer
-from surveys.services.preferences import customer_preferences_set, customer_updates_unsubscribe
+from surveys.services.preferences import (
+    customer_preferences_set,
+    customer_surveys_unsubscribe,
+    customer_updates_unsubscribe,
+)
 
 # A customer opens a link or two; a script trying tokens opens thousands.
 CUSTOMER_PAGE_RATE = "60/m"
@@ -97,16 +102,36 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
 @rate_limited
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
-    customer = customer_from_link(request, token, Purpose.UNSUBSCRIBE)
+    return _one_click(request, token, Purpose.UNSUBSCRIBE)
+
+
+@csrf_exempt  # RFC 8058, as above: the one-click unsubscribe of survey invitations
+@rate_limited
+@require_http_methods(["GET", "POST"])
+def stop_surveys(request: HttpRequest, token: str) -> HttpResponse:
+    return _one_click(request, token, Purpose.STOP_SURVEYS)
+
+
+# What each one-click link stops: the service, the opt-out it sets, and the words for it.
+ONE_CLICK = {
+    Purpose.UNSUBSCRIBE: (customer_updates_unsubscribe, "updates_unsubscribed_at", "updates"),
+    Purpose.STOP_SURVEYS: (customer_surveys_unsubscribe, "surveys_unsubscribed_at", "surveys"),
+}
+
+
+def _one_click(request: HttpRequest, token: str, purpose: Purpose) -> HttpResponse:
+    customer = customer_from_link(request, token, purpose)
     if isinstance(customer, HttpResponse):
         return customer
+    stop, field, what = ONE_CLICK[purpose]
     done = False
     if request.method == "POST":
-        customer_updates_unsubscribe(customer=customer)
+        stop(customer=customer)
         done = True
     context = {
         "done": done,
-        "already": not done and customer.updates_unsubscribed_at is not None,
+        "already": not done and getattr(customer, field) is not None,
+        "what": what,
         "preferences_url": customer_url(customer.pk, Purpose.PREFERENCES),
     }
     return customer_page(request, "surveys/customer/unsubscribe.html", context)

@@ -13,4 +13,5 @@ urlpatterns = [
     # The customer's own pages, from the signed links in their emails (no login).
     path("c/preferences/<str:token>/", customer_views.preferences, name="customer-preferences"),
     path("c/unsubscribe/<str:token>/", customer_views.unsubscribe, name="customer-unsubscribe"),
+    path("c/stop-surveys/<str:token>/", customer_views.stop_surveys, name="customer-stop-surveys"),
 ]

@@ -1,6 +1,7 @@
-"""Delivering the email outboxes (staff emails, customer updates): rows claimed under a lease, each marked once sent.
+"""Delivering the email outboxes (staff emails, customer updates, survey invitations): rows
+claimed under a lease, each marked once sent.
 
-Both outboxes go through one loop. A run claims a batch in a short transaction (``select_for_update``
+Every outbox goes through one loop. A run claims a batch in a short transaction (``select_for_update``
 with ``skip_locked``, so concurrent runs on any machine take disjoint rows) by moving the rows'
 next attempt to the end of a lease, sends them over one SMTP connection with no lock held, and
 marks each row in its own statement as soon as the server has accepted or refused its message.
@@ -16,7 +17,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -29,12 +30,12 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from followups.customer_emails import update_email
+from followups.customer_emails import invitation_email, invitation_sender, update_email
 from followups.models import CustomerUpdate, Notification
 from followups.notifications import render
 from followups.retries import EMAIL_RETRIES
 from followups.services.outbox import RUN_SECONDS, Lease, webhook_events_queue, webhooks_subscribed
-from surveys.models import Customer
+from surveys.models import Channel, Customer, Invitation, Survey
 
 Status = Notification.Status
 
@@ -48,6 +49,8 @@ class EmailOutbox:
     """One table of emails to send: which rows are due, and how a row becomes a message."""
 
     model: ClassVar[type[models.Model]]
+    # The status of a row still to send.
+    pending: ClassVar[str] = "pending"
     # What a mark writes: the outcome of the attempt, and the rendered message as the record of it.
     marked: ClassVar[tuple[str, ...]] = (
         "status",
@@ -141,6 +144,64 @@ class CustomerUpdateOutbox(EmailOutbox):
             webhook_events_queue((("customer_update.sent", customer_update_payload(row)) for row in sent), now=now)
 
 
+class InvitationOutbox(EmailOutbox):
+    """Survey invitations by email (the other channels are the caller's to deliver)."""
+
+    model = Invitation
+    pending = Invitation.Status.SCHEDULED
+
+    def due(self) -> QuerySet[Invitation]:
+        return Invitation.objects.select_related("survey", "customer").filter(
+            status=Invitation.Status.SCHEDULED, channel=Channel.EMAIL
+        )
+
+    def settle(self, rows: list[Invitation]) -> list[Invitation]:
+        """Suppress the invitations of customers who stopped surveys, lost their address or were erased
+        since they were scheduled: an opt-out counts until the moment of sending."""
+        blocked: dict[str, list[int]] = defaultdict(list)
+        sendable = []
+        for row in rows:
+            reason = not_to_be_surveyed(row.customer)
+            if reason:
+                blocked[reason].append(row.pk)
+            else:
+                sendable.append(row)
+        for reason, ids in blocked.items():
+            Invitation.objects.filter(pk__in=ids).update(status=Invitation.Status.SUPPRESSED, reason=reason)
+        return sendable
+
+    def message(self, row: Invitation, connection: BaseEmailBackend, now: datetime) -> EmailMessage:
+        email = invitation_email(invitation=row)
+        row.subject, row.body = email.subject, email.text
+        message = EmailMultiAlternatives(
+            email.subject,
+            email.text,
+            invitation_sender(row.survey),
+            [row.customer.email],
+            connection=connection,
+            headers={**email.headers, "Message-ID": invitation_message_id(row)},
+        )
+        message.attach_alternative(email.html, "text/html")
+        return message
+
+
+def not_to_be_surveyed(customer: Customer) -> str:
+    """Why an invitation must not go to ``customer`` now (a suppression reason), or empty."""
+    Reason = Invitation.Reason
+    if customer.erased_at is not None:
+        return Reason.ERASED
+    if customer.surveys_unsubscribed_at is not None:
+        return Reason.UNSUBSCRIBED
+    if not customer.email:
+        return Reason.NO_ADDRESS
+    return ""
+
+
+def invitation_message_id(row: Invitation) -> str:
+    """An invitation's Message-ID, the same on every attempt; a reminder is a message of its own."""
+    return _message_id("reminder" if row.reminded_at else "invitation", row.pk, row.created_at)
+
+
 def not_to_be_emailed(customer: Customer) -> str:
     """Why an update must not be sent to ``customer`` now (a suppressed reason), or empty.
 
@@ -169,6 +230,7 @@ def customer_update_payload(update: CustomerUpdate) -> dict[str, Any]:
 
 NOTIFICATIONS = NotificationOutbox()
 CUSTOMER_UPDATES = CustomerUpdateOutbox()
+INVITATIONS = InvitationOutbox()
 
 
 def notifications_deliver(*, now: datetime | None = None) -> int:
@@ -182,6 +244,34 @@ def customer_updates_deliver(*, now: datetime | None = None, backend: str | None
     ``backend`` names an email backend in place of EMAIL_BACKEND (the demo's fictional customers).
     """
     return outbox_deliver(CUSTOMER_UPDATES, now=now, backend=backend)
+
+
+def invitations_deliver(*, now: datetime | None = None, backend: str | None = None) -> int:
+    """Send every scheduled email invitation whose time has come; return how many were sent."""
+    return outbox_deliver(INVITATIONS, now=now, backend=backend)
+
+
+@transaction.atomic
+def invitations_remind(*, now: datetime | None = None) -> int:
+    """Schedule the one reminder of each unanswered email invitation whose survey asks for one.
+
+    Sent again through the same outbox after the survey's ``reminder_after_days``, at most once
+    (``reminded_at``); the opt-outs are checked again when it goes.
+    """
+    now = now or timezone.now()
+    unanswered = Invitation.objects.filter(
+        status=Invitation.Status.SENT, channel=Channel.EMAIL, reminded_at__isnull=True
+    )
+    # One statement per reminder delay in use (a handful of surveys), each a set-based update.
+    delays: set[int] = {
+        days for days in Survey.objects.values_list("reminder_after_days", flat=True) if days is not None
+    }
+    reminded = 0
+    for days in delays:
+        reminded += unanswered.filter(survey__reminder_after_days=days, sent_at__lte=now - timedelta(days=days)).update(
+            status=Invitation.Status.SCHEDULED, reminded_at=now, next_attempt_at=now, attempts=0
+        )
+    return reminded
 
 
 def outbox_deliver(outbox: EmailOutbox, *, now: datetime | None = None, backend: str | None = None) -> int:
@@ -202,7 +292,7 @@ def _deliver_batch(outbox: EmailOutbox, now: datetime | None, backend: str | Non
     claimed_at = now or timezone.now()
     # A healthy server answers each command at once, and one that stalls is given up on at
     # the first reply it withholds: two timeouts bound one message.
-    lease = Lease.start(claimed_at, message_seconds=2 * timeout)
+    lease = Lease.start(claimed_at, message_seconds=2 * timeout, pending=outbox.pending)
     rows, full = _claim(outbox, claimed_at, lease)
     if not rows:
         return 0, full

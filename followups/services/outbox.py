@@ -27,7 +27,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from closedloop.lib.db import insert_rows
-from followups.models import CaseEvent, CustomerUpdate, Notification, WebhookDelivery, WebhookEndpoint
+from followups.models import CaseEvent, Notification, WebhookDelivery, WebhookEndpoint
 
 # Spare time in every lease: the last message's outcome is written, and the clocks of the
 # machines sharing the database may differ by a few seconds.
@@ -48,22 +48,24 @@ class Lease:
     until: datetime
     ends: float  # ``until`` on this process's monotonic clock, which the tests' ``now`` leaves alone
     message_seconds: float
+    # The status of a row still to send (survey invitations say "scheduled").
+    pending: str = "pending"
 
     @classmethod
-    def start(cls, now: datetime, *, message_seconds: float) -> Lease:
+    def start(cls, now: datetime, *, message_seconds: float, pending: str = "pending") -> Lease:
         """A lease from ``now`` for messages that each take at most ``message_seconds``."""
         seconds = 2 * message_seconds + LEASE_MARGIN_SECONDS
-        return cls(now + timedelta(seconds=seconds), time.monotonic() + seconds, message_seconds)
+        return cls(now + timedelta(seconds=seconds), time.monotonic() + seconds, message_seconds, pending)
 
     def allows_another(self) -> bool:
         """Whether a message started now is sent and recorded before the lease ends."""
         return time.monotonic() + self.message_seconds + LEASE_MARGIN_SECONDS <= self.ends
 
-    def held(self, row: Notification | CustomerUpdate | WebhookDelivery) -> QuerySet[Any]:
+    def held(self, row: Any) -> QuerySet[Any]:
         """The row while it is still pending under this lease (not claimed again, nor replayed)."""
-        return type(row)._default_manager.filter(pk=row.pk, status="pending", next_attempt_at=self.until)
+        return type(row)._default_manager.filter(pk=row.pk, status=self.pending, next_attempt_at=self.until)
 
-    def release(self, rows: Iterable[Notification | CustomerUpdate | WebhookDelivery]) -> int:
+    def release(self, rows: Iterable[Any]) -> int:
         """Give back claimed rows the lease has no time left for: due again as they were.
 
         Returns how many, so the run claims them again at once instead of leaving them to the

@@ -21,7 +21,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from closedloop.lib.exceptions import ApplicationError
-from followups.customer_emails import UpdateEmail, update_email
+from followups.customer_emails import CustomerEmail, update_email
 from followups.improvement_status import can_ship
 from followups.models import (
     CustomerUpdate,
@@ -113,7 +113,7 @@ class Preview:
     """The exact email for one sample customer (None when nobody is reached), and the reach."""
 
     customer: Customer | None
-    email: UpdateEmail | None
+    email: CustomerEmail | None
     reach: Reach
 
 

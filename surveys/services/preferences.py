@@ -44,9 +44,14 @@ def customer_preferences_set(
 
 def customer_updates_unsubscribe(*, customer: Customer, now: datetime | None = None) -> bool:
     """Stop the customer's updates (the one-click unsubscribe); idempotent. True if it changed."""
-    now = now or timezone.now()
-    return bool(
-        Customer.objects.filter(pk=customer.pk, updates_unsubscribed_at__isnull=True, erased_at__isnull=True).update(
-            updates_unsubscribed_at=now, updated_at=now
-        )
-    )
+    return _unsubscribe(customer, "updates_unsubscribed_at", now or timezone.now())
+
+
+def customer_surveys_unsubscribe(*, customer: Customer, now: datetime | None = None) -> bool:
+    """Stop the customer's survey invitations (their one-click unsubscribe); idempotent. True if it changed."""
+    return _unsubscribe(customer, "surveys_unsubscribed_at", now or timezone.now())
+
+
+def _unsubscribe(customer: Customer, field: str, now: datetime) -> bool:
+    unchanged = {f"{field}__isnull": True, "erased_at__isnull": True}
+    return bool(Customer.objects.filter(pk=customer.pk, **unchanged).update(**{field: now, "updated_at": now}))

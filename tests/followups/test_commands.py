@@ -47,6 +47,8 @@ def test_setup_schedules_is_idempotent(db):
         "daily digest",
         "cluster heartbeat",
         "customer retention",
+        "survey invitation delivery",
+        "survey reminders",
     }
     digest = Schedule.objects.get(name="daily digest")
     assert digest.schedule_type == Schedule.DAILY

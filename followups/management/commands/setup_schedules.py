@@ -22,6 +22,8 @@ SCHEDULES = {
     "staff email delivery": ("followups.tasks.notifications_deliver", Schedule.MINUTES, 1),
     "customer update delivery": ("followups.tasks.customer_updates_deliver", Schedule.MINUTES, 1),
     "webhook delivery": ("followups.tasks.webhooks_deliver", Schedule.MINUTES, 1),
+    "survey invitation delivery": ("followups.tasks.invitations_deliver", Schedule.MINUTES, 1),
+    "survey reminders": ("followups.tasks.invitations_remind", Schedule.HOURLY, None),
     "daily digest": ("followups.tasks.digests_send", Schedule.DAILY, None),
     "customer retention": ("followups.tasks.customers_retention_sweep", Schedule.DAILY, None),
     # A no-op whose stored result tells /healthz the cluster is alive (closedloop.lib.health).
