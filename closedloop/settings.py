@@ -262,6 +262,10 @@ INVITATION_VALID_DAYS = envint("INVITATION_VALID_DAYS", 30)
 RECOVERY_CHECK_DAYS = envint("RECOVERY_CHECK_DAYS", 7)
 RECOVERY_SURVEY = envstr("RECOVERY_SURVEY")
 
+# A large fan-out of customer updates is delivered by this many runs at once, which the workers
+# of every cluster share.
+DELIVERY_PARALLEL_RUNS = envint("DELIVERY_PARALLEL_RUNS", 4)
+
 # Customers with no response and no change for this many months are anonymised by a daily
 # task, as an erasure request would (0: kept until erased on request).
 CUSTOMER_RETENTION_MONTHS = envint("CUSTOMER_RETENTION_MONTHS", 0)

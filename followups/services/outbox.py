@@ -127,16 +127,19 @@ def webhooks_subscribed(event_type: str) -> bool:
     return any(not events or event_type in events for events in endpoints)
 
 
-def deliver_on_commit(task: str) -> None:
+def deliver_on_commit(task: str, *, runs: int = 1) -> None:
     """Enqueue the delivery ``task`` once the current transaction commits, once per commit.
 
     The delivery tasks claim whatever is pending, so one enqueue per commit is enough, and a
     transaction that queues many batches (a bulk change, the demo's replayed quarter) must not
-    flood the task queue. Every call still registers its callback, so a rolled-back savepoint
-    cannot take the only one with it: the first to run after the commit enqueues, and the others
-    find nothing registered since and do nothing.
+    flood the task queue. A large fan-out asks for several ``runs`` at once, so that the workers
+    of every cluster share it (their claims never overlap). Every call still registers its
+    callback, so a rolled-back savepoint cannot take the only one with it: the first to run
+    after the commit enqueues, and the others find nothing registered since and do nothing.
     """
-    _awaiting_commit.tasks = getattr(_awaiting_commit, "tasks", set()) | {task}
+    waiting: dict[str, int] = getattr(_awaiting_commit, "tasks", {})
+    waiting[task] = max(waiting.get(task, 0), runs)
+    _awaiting_commit.tasks = waiting
     transaction.on_commit(partial(_enqueue_once, task))
 
 
@@ -145,7 +148,6 @@ _awaiting_commit = threading.local()
 
 
 def _enqueue_once(task: str) -> None:
-    waiting: set[str] = getattr(_awaiting_commit, "tasks", set())
-    if task in waiting:
-        waiting.discard(task)
+    waiting: dict[str, int] = getattr(_awaiting_commit, "tasks", {})
+    for _ in range(waiting.pop(task, 0)):
         async_task(task)

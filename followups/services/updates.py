@@ -11,6 +11,7 @@ the moment of sending (``followups.services.delivery``).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,6 +32,7 @@ from followups.models import (
     ResponseRootCause,
     RootCause,
 )
+from followups.services.delivery import BATCH
 from followups.services.outbox import deliver_on_commit, webhook_events_queue
 from surveys.models import Customer, Response
 
@@ -183,7 +185,9 @@ def improvement_ship(*, improvement: Improvement, actor: User | None, now: datet
     recorded = customer_updates_record(improvement=locked, now=now)
     webhook_events_queue([("improvement.shipped", improvement_payload(locked, recorded))], now=now)
     if recorded.queued:
-        deliver_on_commit("followups.tasks.customer_updates_deliver")
+        # One run per batch, up to as many as the workers of a few clusters, which then share the fan-out.
+        runs = min(settings.DELIVERY_PARALLEL_RUNS, math.ceil(recorded.queued / BATCH))
+        deliver_on_commit("followups.tasks.customer_updates_deliver", runs=runs)
     return Shipment(queued=recorded.queued, suppressed=recorded.suppressed, already_shipped=False)
 
 
