@@ -27,3 +27,11 @@ def digests_send() -> int:
     from followups.services.digests import digests_send as send
 
     return send()
+
+
+def suggestions_train() -> int | None:
+    """Train the suggestion classifier on every coded comment; the stored model's version, or None."""
+    from followups.services.suggestions import suggestion_model_train
+
+    model = suggestion_model_train()
+    return model.version if model else None

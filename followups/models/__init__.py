@@ -1,5 +1,5 @@
 """Data of the loops: teams and their calendars, routing and SLA rules, cases and their
-history, the root-cause taxonomy, improvements and their customer updates, the notification
+history, the root-cause taxonomy and its suggestions, improvements and their customer updates, the notification
 outbox and outgoing webhooks."""
 
 from followups.models.cases import Case, CaseEvent, CasePause, ResolutionCode
@@ -7,6 +7,7 @@ from followups.models.coding import ResponseRootCause, RootCause, RootCauseMerge
 from followups.models.improvements import CustomerUpdate, Improvement, ImprovementRootCause, ImprovementStatusChange
 from followups.models.notifications import Notification
 from followups.models.rules import RoutingRule, SlaPolicy
+from followups.models.suggestions import SuggestionDecision, SuggestionModel
 from followups.models.teams import AgentProfile, Team
 from followups.models.webhooks import WebhookDelivery, WebhookEndpoint
 
@@ -26,6 +27,8 @@ __all__ = [
     "RootCauseMerge",
     "RoutingRule",
     "SlaPolicy",
+    "SuggestionDecision",
+    "SuggestionModel",
     "Team",
     "WebhookDelivery",
     "WebhookEndpoint",
