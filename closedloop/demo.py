@@ -761,7 +761,9 @@ def _code_root_causes(
     """Code the themed comments older than a week: mostly by the agents of the customer's region,
     the rest by the manager reviewing comments no case was opened for."""
     coded_before = now - timedelta(days=UNCODED_DAYS)
-    users = dict(get_user_model().objects.filter(username__in=[u.username for u in USERS]).values_list("username", "pk"))
+    users = dict(
+        get_user_model().objects.filter(username__in=[u.username for u in USERS]).values_list("username", "pk")
+    )
     manager = next(users[u.username] for u in USERS if u.role == MANAGER)
     agents = {team: [users[u.username] for u in USERS if u.team == team] for team in TEAMS}
     codes = []

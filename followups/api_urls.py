@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from followups.apis import cases, root_causes, teams, themes, webhooks
+from followups.apis import cases, root_causes, suggestions, teams, themes, webhooks
 
 urlpatterns = [
     path("teams/", teams.TeamListCreateApi.as_view(), name="api-teams"),
@@ -21,6 +21,18 @@ urlpatterns = [
     path("cases/<int:case_id>/contacts/", cases.CaseContactApi.as_view(), name="api-case-contacts"),
     path("cases/<int:case_id>/root-causes/", cases.CaseRootCausesApi.as_view(), name="api-case-root-causes"),
     path("cases/<int:case_id>/events/", cases.CaseEventsApi.as_view(), name="api-case-events"),
+    path(
+        "responses/<int:response_id>/root-causes/",
+        suggestions.ResponseRootCausesApi.as_view(),
+        name="api-response-root-causes",
+    ),
+    path(
+        "responses/<int:response_id>/suggestions/",
+        suggestions.ResponseSuggestionsApi.as_view(),
+        name="api-response-suggestions",
+    ),
+    path("suggestions/model/", suggestions.SuggestionModelApi.as_view(), name="api-suggestion-model"),
+    path("suggestions/train/", suggestions.SuggestionTrainApi.as_view(), name="api-suggestions-train"),
     path("resolution-codes/", cases.ResolutionCodeListApi.as_view(), name="api-resolution-codes"),
     path("webhooks/", webhooks.WebhookListCreateApi.as_view(), name="api-webhooks"),
     path("webhooks/<int:pk>/", webhooks.WebhookDetailApi.as_view(), name="api-webhook"),

@@ -87,9 +87,7 @@ def train(examples: Sequence[Example], *, min_examples: int = MIN_EXAMPLES) -> C
         [
             (
                 "tfidf",
-                TfidfVectorizer(
-                    preprocessor=fold, ngram_range=(1, 2), sublinear_tf=True, min_df=1
-                ),
+                TfidfVectorizer(preprocessor=fold, ngram_range=(1, 2), sublinear_tf=True, min_df=1),
             ),
             # Balanced weights: a cause is in few comments, and missing it is the costlier mistake.
             ("model", OneVsRestClassifier(LogisticRegression(class_weight="balanced", C=4.0, max_iter=1000))),
@@ -107,7 +105,7 @@ def dumps(classifier: Classifier) -> bytes:
 
 def loads(data: bytes) -> Classifier:
     """A classifier from ``dumps``; only ever given bytes this product stored itself."""
-    stored = pickle.loads(data)  # noqa: S301 (written by ``dumps`` into the product's own database)
+    stored = pickle.loads(data)
     return Classifier(stored["pipeline"], stored["causes"])
 
 
@@ -134,9 +132,7 @@ def _macro(per_cause: Mapping[str, Mapping[str, Any]], side: str) -> dict[str, f
     supported = [scores[side] for scores in per_cause.values() if scores["support"]]
     if not supported:
         return {"precision": None, "recall": None}
-    return {
-        name: round(sum(s[name] or 0.0 for s in supported) / len(supported), 3) for name in ("precision", "recall")
-    }
+    return {name: round(sum(s[name] or 0.0 for s in supported) / len(supported), 3) for name in ("precision", "recall")}
 
 
 def evaluate(

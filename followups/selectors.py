@@ -22,6 +22,7 @@ from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from closedloop.lib.filters import BooleanFilter, FilterSet, UtcDateTimeField, apply_filters
+from followups.learning import Classifier, Example, loads
 from followups.models import (
     Case,
     CaseEvent,
@@ -39,7 +40,6 @@ from followups.models import (
 from followups.models.cases import OPEN
 from followups.models.rules import Priority
 from followups.suggestions import CauseChoice, Suggestion, suggest
-from followups.learning import Classifier, Example, loads
 from followups.themes import EMPTY, Level, Segment, ThemeCounts, Totals, previous_period, theme_rows
 from followups.workflow import CaseStatus
 from surveys.models import Response

@@ -281,8 +281,11 @@ def response_root_causes_set(*, response: Response, actor: User, slugs: Iterable
 
 
 @transaction.atomic
-def response_root_cause_add(*, response: Response, actor: User, slug: str, source: str) -> None:
-    """Code ``response`` with one more root cause, keeping its other codes; ``source`` says how."""
+def response_root_cause_add(*, response: Response, actor: User, slug: str, source: str | None = None) -> None:
+    """Code ``response`` with one more root cause, keeping its other codes.
+
+    ``source`` says how (``suggestion`` for an accepted one); None: by the actor's role.
+    """
     case = _response_case(response, actor)
     _codes_change(case, response.pk, actor, lambda current: [*sorted(current), slug], source=source, now=None)
 
@@ -340,5 +343,9 @@ def _codes_change(
         [ResponseRootCause(response_id=response_id, root_cause=rc, coded_by=actor, source=source) for rc in added]
     )
     if case is not None:
-        details = {"added": sorted(wanted_slugs - current), "removed": sorted(current - wanted_slugs), "source": str(source)}
+        details = {
+            "added": sorted(wanted_slugs - current),
+            "removed": sorted(current - wanted_slugs),
+            "source": str(source),
+        }
         events_record([_event(case, actor, CaseEvent.Kind.ROOT_CAUSES_CHANGED, now or timezone.now(), details=details)])

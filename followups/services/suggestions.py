@@ -49,7 +49,9 @@ def suggestion_decide(
     ConflictError (a rejected suggestion is not offered again; code it by hand instead).
     """
     if source not in SuggestionDecision.Source.values:
-        raise ApplicationError("Unknown source.", errors={"source": [f"One of {', '.join(SuggestionDecision.Source)}."]})
+        raise ApplicationError(
+            "Unknown source.", errors={"source": [f"One of {', '.join(SuggestionDecision.Source)}."]}
+        )
     cause = RootCause.objects.filter(slug=root_cause).first()
     if cause is None:
         raise ApplicationError("Unknown root cause.", errors={"root_cause": [f"No root cause {root_cause!r}."]})

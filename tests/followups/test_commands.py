@@ -44,6 +44,7 @@ def test_setup_schedules_is_idempotent(db):
         "staff email delivery",
         "webhook delivery",
         "daily digest",
+        "suggestion training",
         "cluster heartbeat",
     }
     digest = Schedule.objects.get(name="daily digest")

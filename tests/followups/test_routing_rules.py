@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from followups import routing
+from followups import text_match
 from followups.routing import LoadBalancer, ResponseFacts, first_matching_rule, is_hot, mentions_any, rule_matches
 
 MONDAY = datetime(2026, 3, 2, 9, tzinfo=UTC)
@@ -34,7 +34,7 @@ class Rule:
 @pytest.fixture(autouse=True)
 def fresh_patterns():
     """Each test builds its own keyword patterns: one cached by an earlier test would hide how they are built."""
-    routing._pattern.cache_clear()
+    text_match._patterns.cache_clear()
 
 
 def facts(**overrides) -> ResponseFacts:

@@ -19,12 +19,12 @@ from rest_framework.authtoken.models import Token
 
 from closedloop.lib.roles import AGENT, INTEGRATION, MANAGER
 from followups.models import Case, WebhookDelivery
-from followups.services import root_cause_create, team_create
+from followups.services import team_create
 from followups.services.coding import resolution_code_create
 from followups.services.opening import cases_open_for_responses
 from followups.services.outbox import webhook_events_queue
 from followups.services.webhooks import webhook_endpoint_create
-from tests.factories import make_response, make_survey, make_user
+from tests.factories import make_cause, make_response, make_survey, make_user
 
 # Examples per operation: small enough for `make test`; FUZZ_SCALE=10 searches ten times as long.
 FUZZ_SCALE = int(os.environ.get("FUZZ_SCALE", "1"))
@@ -92,7 +92,7 @@ def fuzz_world(db) -> FuzzWorld:
     }
     survey = make_survey()
     team = team_create(slug="desk", name="Service desk", members=["alice"], lead="alice")
-    root_cause = root_cause_create(slug="vpn", name="VPN")
+    root_cause = make_cause("vpn", "VPN")
     resolution_code_create(slug="fixed", name="Fixed")
     case = _open_case()
     endpoint = webhook_endpoint_create(url="https://hooks.example.com/closedloop", created_by=users[MANAGER])
