@@ -156,7 +156,7 @@ def test_the_page_is_paginated(manager, survey, taxonomy):
     first = page(manager)
     assert "23 comments to code" in first and "Page 1 of 2" in first
     assert "comment number 22" in first and "comment number 2<" not in first
-    assert "comment number 2<" in page(manager, page=2) or "comment number 2\n" in page(manager, page=2)
+    assert "comment number 2<" in page(manager, page=2)
 
 
 @pytest.mark.parametrize("category", ["", "technology"])
