@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from followups.models import ResponseRootCause, SuggestionDecision
 from followups.services.coding import root_cause_taxonomy_seed
-from tests.browser.conftest import LAPTOP, sign_in
+from tests.browser.conftest import LAPTOP, PHONE, sign_in
+from tests.browser.test_layout import ON_SCREEN, PAGE_OVERFLOW
 from tests.factories import PASSWORD, make_response, make_survey, make_user
 
 NOW = datetime.now(UTC)
@@ -60,3 +62,19 @@ def test_a_manager_filters_accepts_with_the_keyboard_skips_one_and_codes_one_by_
 
     page.reload()  # the skipped comment stays out of this session's review; the coded ones are done
     expect(page.get_by_text("0 comments to code, not counting 1 you skipped")).to_be_visible()
+
+
+@pytest.mark.parametrize("size", [LAPTOP, PHONE], ids=["laptop", "phone"])
+def test_the_review_page_fits_the_screen(page: Page, live_server, size):
+    make_user("helen", "manager")
+    make_survey()
+    root_cause_taxonomy_seed()
+    make_response(7, comment="The VPN drops, my laptop is slow and the printer jams: " + "really " * 40)
+    page.set_viewport_size(size)
+    sign_in(page, live_server, "helen", PASSWORD)
+    page.goto(live_server.url + reverse("review"))
+    assert page.evaluate(PAGE_OVERFLOW) == 0
+    buttons = page.locator("[data-review-item] button, [data-review-item] select")
+    assert buttons.count() >= 8
+    for index in range(buttons.count()):
+        assert buttons.nth(index).evaluate(ON_SCREEN), buttons.nth(index).inner_text()
