@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
@@ -160,7 +160,9 @@ class SuggestionModelApi(APIView):
 
     permission_classes = [IsManager]
 
-    @extend_schema(responses={200: SuggestionModelSerializer})
+    @extend_schema(
+        responses={200: SuggestionModelSerializer, 404: OpenApiResponse(description="No model trained yet.")}
+    )
     def get(self, request: Request) -> ApiResponse:
         model = suggestion_model_current()
         if model is None:

@@ -21,7 +21,12 @@ from followups.suggestions import CLASSIFIER, KEYWORD, CauseChoice, keyword_caus
 
 VPN = ["the vpn keeps dropping", "cannot connect to the vpn from home", "vpn disconnects every hour", "remote vpn dead"]
 PRINTER = ["the printer jams", "printer out of toner again", "office printer broken", "printer will not print"]
-WAITING = ["waited ten days for a reply", "nobody replied for a week", "slow reply, days of waiting", "reply took weeks"]
+WAITING = [
+    "waited ten days for a reply",
+    "nobody replied for a week",
+    "slow reply, days of waiting",
+    "reply took weeks",
+]
 
 
 def corpus(times: int = 2) -> list[Example]:

@@ -197,9 +197,7 @@ def test_the_classifier_suggests_what_keywords_miss(coded_comments, agent_api):
     assert top["confidence"] >= 0.5 and top["why"].startswith("classifier ")
 
 
-def test_suggestions_for_a_page_take_the_same_queries_whatever_its_size(
-    coded_comments, django_assert_num_queries
-):
+def test_suggestions_for_a_page_take_the_same_queries_whatever_its_size(coded_comments, django_assert_num_queries):
     coded_comments(times=2)
     suggestion_model_train()
     suggestion_classifier()  # loaded

@@ -31,7 +31,13 @@ FUZZ_SCALE = int(os.environ.get("FUZZ_SCALE", "1"))
 ANONYMOUS = "anonymous"
 ROLES = (ANONYMOUS, INTEGRATION, AGENT, MANAGER)
 # Body fields that name another object, and the object of the world they are pointed at.
-REFERENCES = {"survey": "support-2026", "owner": "alice", "root_causes": ["vpn"], "resolution_code": "fixed"}
+REFERENCES = {
+    "survey": "support-2026",
+    "owner": "alice",
+    "root_causes": ["vpn"],
+    "root_cause": "vpn",
+    "resolution_code": "fixed",
+}
 
 
 @dataclass
@@ -102,6 +108,7 @@ def fuzz_world(db) -> FuzzWorld:
         tokens={role: Token.objects.get_or_create(user_id=user.pk)[0].key for role, user in users.items()},
         objects={
             "cases": {"case_id": case.pk},
+            "responses": {"response_id": case.response_id},
             "surveys": {"slug": survey.slug},
             "teams": {"slug": team.slug},
             "root-causes": {"slug": root_cause.slug},
