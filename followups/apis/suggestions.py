@@ -94,7 +94,7 @@ class ResponseSuggestionsApi(APIView):
     @extend_schema_serializer(component_name="SuggestionDecisionInput")
     class InputSerializer(serializers.Serializer):
         root_cause = serializers.SlugField(max_length=80)
-        source = serializers.ChoiceField(choices=SuggestionDecision.Source.choices)
+        source = serializers.ChoiceField(choices=SuggestionDecision.Source.choices)  # type: ignore[assignment]
         accepted = serializers.BooleanField()
         model_version = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**31 - 1)
 

@@ -149,7 +149,7 @@ def taxonomy_page(request: SignedInRequest) -> HttpResponse:
 
 def _quality(model: SuggestionModel, categories: list[RootCause]) -> list[dict[str, Any]]:
     """The model's held-out scores per cause, named, the causes with held-out comments first."""
-    names = {cause.slug: cause.name for category in categories for cause in category.causes}
+    names = {cause.slug: cause.name for category in categories for cause in category.causes}  # type: ignore[attr-defined]
     rows = [{"slug": slug, "name": names.get(slug, slug), **scores} for slug, scores in model.metrics["causes"].items()]
     return sorted(rows, key=lambda row: (-row["support"], row["name"]))
 

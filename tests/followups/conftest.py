@@ -57,14 +57,15 @@ def coded_comments(survey, taxonomy):
         from tests.factories import response_item
 
         start = start or datetime(2026, 1, 1, tzinfo=UTC)
-        items, slugs = [], []
+        items: list[dict] = []
+        slugs: list[str] = []
         for round_ in range(times):
             for slug, comments in CODED_COMMENTS.items():
                 for comment in comments:
                     at = start + timedelta(hours=len(items))
                     items.append(response_item(7, comment=f"{comment} ({round_})", submitted_at=at.isoformat()))
                     slugs.append(slug)
-        ids = [outcome.response_id for outcome in responses_ingest(items=items).outcomes]
+        ids = [int(outcome.response_id or 0) for outcome in responses_ingest(items=items).outcomes]
         ResponseRootCause.objects.bulk_create(
             ResponseRootCause(response_id=pk, root_cause=taxonomy[slug]) for pk, slug in zip(ids, slugs, strict=True)
         )
