@@ -644,7 +644,8 @@ def suggestion_examples() -> list[Example]:
 def uncoded_comments(*, filters: dict[str, Any]) -> QuerySet[Response]:
     """Responses with a comment and no code, newest first, by survey, period and team (the case's).
 
-    ``filters``: ``survey`` (slug), ``submitted_after``, ``submitted_before`` (datetimes), ``team`` (slug).
+    ``filters``: ``survey`` (slug), ``submitted_after``, ``submitted_before`` (datetimes or ISO
+    strings, as the themes page's filters give them), ``team`` (slug).
     """
     conditions = Q()
     for lookup, key in (

@@ -8,13 +8,12 @@ card is swapped in place, and ``followups/review.js`` drives it all from the key
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
 from itertools import groupby
 from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,57 +22,35 @@ from django.views.decorators.http import require_POST
 
 from closedloop.lib.exceptions import ApplicationError
 from closedloop.lib.requests import SignedInRequest
-from followups.models import ResponseRootCause, RootCause, Team
+from followups.models import ResponseRootCause, RootCause
 from followups.selectors import Suggested, suggestions_for, uncoded_comments
 from followups.services.cases import response_root_cause_add
 from followups.services.suggestions import suggestion_decide
 from followups.suggestions import CauseChoice
 from followups.views.access import manager_page
-from surveys.models import Response, Survey
+from followups.views.themes import ThemeFilters
+from surveys.models import Response
 
 COMMENTS_PER_PAGE = 20
 SKIPPED = "review_skipped"  # the session's skipped responses
 SKIPPED_MAX = 500
 
 
-class ReviewFilters(forms.Form):
-    survey = forms.ChoiceField(required=False)
+class ReviewFilters(ThemeFilters):
+    """The themes page's survey, days and team, and the category of the suggested causes."""
+
     category = forms.ChoiceField(required=False, help_text="Comments with a suggested cause in this category.")
-    start = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
-    team = forms.ChoiceField(required=False, help_text="The team of the comment's case.")
+    field_order = ["survey", "category", "start", "end", "team"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        surveys = Survey.objects.order_by("name").values_list("slug", "name")
+        del self.fields["level"], self.fields["segment"]
+        self.fields["team"].help_text = "The team of the comment's case."
         categories = RootCause.objects.filter(parent__isnull=True, active=True).order_by("name")
-        teams = Team.objects.order_by("name").values_list("slug", "name")
-        self.fields["survey"].choices = [("", "All surveys"), *surveys]  # type: ignore[attr-defined]  # a ChoiceField
-        self.fields["category"].choices = [  # type: ignore[attr-defined]
+        self.fields["category"].choices = [  # type: ignore[attr-defined]  # a ChoiceField
             ("", "Any category"),
             *categories.values_list("slug", "name"),
         ]
-        self.fields["team"].choices = [("", "All teams"), *teams]  # type: ignore[attr-defined]
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        start, end = cleaned.get("start"), cleaned.get("end")
-        if start and end and end < start:
-            raise ValidationError({"end": "The last day comes before the first."})
-        return cleaned
-
-    def comment_filters(self) -> dict[str, Any]:
-        cleaned = self.cleaned_data
-        filters: dict[str, Any] = {name: cleaned[name] for name in ("survey", "team") if cleaned.get(name)}
-        if cleaned.get("start"):
-            filters["submitted_after"] = _midnight(cleaned["start"])
-        if cleaned.get("end"):
-            filters["submitted_before"] = _midnight(cleaned["end"] + timedelta(days=1))
-        return filters
-
-
-def _midnight(day: Any) -> datetime:
-    return datetime.combine(day, time.min, UTC)
 
 
 def _picker(causes: list[CauseChoice]) -> list[tuple[str, list[CauseChoice]]]:
@@ -97,7 +74,7 @@ def review_page(request: SignedInRequest) -> HttpResponse:
     """A page of uncoded comments with their suggestions, newest first."""
     form = ReviewFilters(request.GET or None)
     valid = form.is_valid() if request.GET else True
-    filters = form.comment_filters() if request.GET and valid else {}
+    filters = form.report_filters() if request.GET and valid else {}
     category = form.cleaned_data.get("category") if request.GET and valid else ""
     skipped = request.session.get(SKIPPED, [])
     comments = uncoded_comments(filters=filters).exclude(pk__in=skipped)
