@@ -296,6 +296,20 @@ def _response_case(response: Response, actor: User) -> Case | None:
     return _lock(case, actor) if case is not None else None
 
 
+def response_lock(*, response: Response, actor: User) -> None:
+    """Lock ``response`` for a change about its codes until the transaction ends, in coding's order.
+
+    Its case first (checking that ``actor`` may work it), then the response row: every coding
+    takes them in this order, so two of them wait for each other instead of deadlocking.
+    """
+    _response_case(response, actor)
+    _lock_response(response.pk)
+
+
+def _lock_response(response_id: int) -> None:
+    list(Response.objects.select_for_update().filter(pk=response_id).values_list("pk", flat=True))
+
+
 def _codes_change(
     case: Case | None,
     response_id: int,
@@ -310,7 +324,7 @@ def _codes_change(
     The response row is locked first, so two codings of one response apply one after the other
     and each sees the other's codes. ``source`` None: the actor's role (manager or agent).
     """
-    list(Response.objects.select_for_update().filter(pk=response_id).values_list("pk", flat=True))
+    _lock_response(response_id)
     codes = ResponseRootCause.objects.filter(response_id=response_id)
     coded = dict(codes.values_list("root_cause__slug", "root_cause_id"))
     slugs = list(dict.fromkeys(wanted(set(coded))))

@@ -21,7 +21,7 @@ from closedloop.lib.exceptions import ApplicationError, ConflictError
 from followups import learning
 from followups.models import ResponseRootCause, RootCause, SuggestionDecision, SuggestionModel
 from followups.selectors import suggestion_cause_choices, suggestion_examples
-from followups.services.cases import response_root_cause_add
+from followups.services.cases import response_lock, response_root_cause_add
 from followups.suggestions import keyword_causes
 from surveys.models import Response
 
@@ -55,7 +55,7 @@ def suggestion_decide(
     cause = RootCause.objects.filter(slug=root_cause).first()
     if cause is None:
         raise ApplicationError("Unknown root cause.", errors={"root_cause": [f"No root cause {root_cause!r}."]})
-    list(Response.objects.select_for_update().filter(pk=response.pk).values_list("pk", flat=True))
+    response_lock(response=response, actor=actor)  # one decision at a time per response
     earlier = SuggestionDecision.objects.filter(response=response, root_cause=cause).first()
     if earlier is not None:
         if earlier.accepted == accepted:

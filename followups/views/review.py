@@ -81,14 +81,14 @@ def review_page(request: SignedInRequest) -> HttpResponse:
     if category:
         # Which comments have a suggestion in the category is known only once they are scored:
         # score them all (one pass, the same queries), then page through those that qualify.
-        suggested = suggestions_for(comments)
+        everyone = list(comments)
+        suggested = suggestions_for(everyone)
         wanted = [
-            pk
-            for pk, suggestions in suggested.by_response.items()
-            if any(s.category_slug == category for s in suggestions)
+            response
+            for response in everyone
+            if any(s.category_slug == category for s in suggested.by_response[response.pk])
         ]
-        kept = {response.pk: response for response in comments.filter(pk__in=wanted)} if wanted else {}
-        page = Paginator([kept[pk] for pk in wanted if pk in kept], COMMENTS_PER_PAGE).get_page(request.GET.get("page"))
+        page = Paginator(wanted, COMMENTS_PER_PAGE).get_page(request.GET.get("page"))
     else:
         page = Paginator(comments, COMMENTS_PER_PAGE).get_page(request.GET.get("page"))
         suggested = suggestions_for(page.object_list)

@@ -239,3 +239,28 @@ def test_the_command_says_when_there_is_nothing_to_learn(survey, taxonomy, capsy
     call_command("train_suggestions")
     assert "not trained" in capsys.readouterr().out
     assert suggestions_train() is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_codings_of_one_response_all_land_and_none_deadlocks(maya, survey):
+    """Two accepted suggestions and a hand coding of one response at once: each sees the others' codes."""
+    from followups.services.cases import response_root_cause_add
+    from followups.services.coding import root_cause_taxonomy_seed
+    from followups.services.suggestions import suggestion_decide
+    from tests.concurrency import at_once
+
+    root_cause_taxonomy_seed()
+    response = make_response(7, comment="vpn, laptop and a slow queue")
+
+    def accept(slug: str):
+        return lambda: suggestion_decide(
+            response=response, root_cause=slug, source="keyword", accepted=True, actor=maya
+        )
+
+    at_once(
+        accept("vpn-access"),
+        accept("hardware"),
+        lambda: response_root_cause_add(response=response, actor=maya, slug="slow-response"),
+    )
+    assert [slug for slug, _, _ in codes_of(response)] == ["hardware", "slow-response", "vpn-access"]
+    assert SuggestionDecision.objects.filter(response=response, accepted=True).count() == 2
