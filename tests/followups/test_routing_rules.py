@@ -126,6 +126,12 @@ def test_blank_keywords_match_nothing_and_regex_characters_are_literal():
     assert mentions_any("Die Straße ist gesperrt", ["STRAßE"])
 
 
+def test_hot_words_match_whatever_the_accents():
+    assert mentions_any("Je vais résilier", ["resilier"])
+    assert mentions_any("I will CANCÉL", ["cancel"])
+    assert not mentions_any("résiliation", ["resilier"])
+
+
 @pytest.mark.parametrize(
     ("score", "comment", "hot"),
     [(2, "", True), (3, "", True), (4, "", False), (6, "fine", False), (6, "I will cancel", True), (9, "cancel", True)],
