@@ -3,8 +3,9 @@
 Two service-desk teams, their agents, a manager and an integration account; a transactional
 survey sent after solved tickets and a quarterly relationship survey; about 2,000 customers (many
 in B2B accounts) who gave about 3,000 responses over the last twelve months, with an NPS that
-improves slowly over the year and differs by segment; and comments coded with the causes of the
-default root-cause taxonomy. The plan is a pure function of a seed and a moment, so the same seed
+improves slowly over the year and differs by segment; and comments coded (by agents and the
+manager) with the causes of the default root-cause taxonomy, and a suggestion classifier
+trained on them. The plan is a pure function of a seed and a moment, so the same seed
 builds the same year; writing goes through the product's own services, ingestion first of all, so extensions
 listening to ``responses_ingested`` see the demo exactly as they would see real traffic.
 
@@ -51,6 +52,7 @@ from followups.services.coding import resolution_code_create, root_cause_taxonom
 from followups.services.delivery import customer_updates_deliver
 from followups.services.escalation import escalation_sweep
 from followups.services.opening import cases_open_for_responses
+from followups.services.suggestions import suggestion_model_train
 from followups.services.updates import improvement_ship
 from followups.sla import AT_RISK_SHARE, DEFAULT_TARGETS, team_calendar
 from followups.workflow import CaseStatus
@@ -69,6 +71,8 @@ TICKET_QUARANTINE_DAYS = 14
 BATCH = 500
 # Responses this recent are left uncoded: their cases are still being worked.
 UNCODED_DAYS = 7
+# Of the coded comments, the tenths the manager coded from the review page; agents coded the rest.
+MANAGER_CODED_TENTHS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -668,6 +672,7 @@ def demo_seed(*, password: str, seed: int = DEFAULT_SEED, now: datetime | None =
     codes = _code_root_causes(plan.responses, response_ids, root_causes, now)
     cases = _replay_the_loop(plan.responses, response_ids, now, random.Random(seed))
     _ship_the_vpn_fix(now)
+    suggestion_model_train(now=now)  # the review page suggests from the first visit
     return DemoSummary(len(plan.accounts), len(plan.customers), len(response_ids), codes, cases)
 
 
@@ -801,15 +806,28 @@ def _create_accounts(plan: DemoPlan) -> None:
 def _code_root_causes(
     responses: Sequence[DemoResponse], response_ids: Sequence[int], root_causes: dict[str, int], now: datetime
 ) -> int:
+    """Code the themed comments older than a week: mostly by the agents of the customer's region,
+    the rest by the manager reviewing comments no case was opened for."""
     coded_before = now - timedelta(days=UNCODED_DAYS)
-    codes = [
-        # The demo's agents coded them as they worked the responses.
-        ResponseRootCause(
-            response_id=response_id, root_cause_id=root_causes[response.theme], source=ResponseRootCause.Source.AGENT
+    users = dict(
+        get_user_model().objects.filter(username__in=[u.username for u in USERS]).values_list("username", "pk")
+    )
+    manager = next(users[u.username] for u in USERS if u.role == MANAGER)
+    agents = {team: [users[u.username] for u in USERS if u.team == team] for team in TEAMS}
+    codes = []
+    for n, (response, response_id) in enumerate(zip(responses, response_ids, strict=True)):
+        if not (response.theme and response.submitted_at < coded_before):
+            continue
+        by_manager = n % 10 < MANAGER_CODED_TENTHS
+        team = agents[TEAM_OF_REGION[response.item["customer"]["attributes"]["region"]]]
+        codes.append(
+            ResponseRootCause(
+                response_id=response_id,
+                root_cause_id=root_causes[response.theme],
+                source=ResponseRootCause.Source.MANAGER if by_manager else ResponseRootCause.Source.AGENT,
+                coded_by_id=manager if by_manager else team[n % len(team)],
+            )
         )
-        for response, response_id in zip(responses, response_ids, strict=True)
-        if response.theme and response.submitted_at < coded_before
-    ]
     ResponseRootCause.objects.bulk_create(codes, batch_size=1000)
     return len(codes)
 

@@ -206,6 +206,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # A code's source (agent, manager, ...) keeps the name SourceEnum; a suggestion's gets its own.
+    "ENUM_NAME_OVERRIDES": {
+        "SourceEnum": "followups.models.coding.ResponseRootCause.Source",
+        "SuggestionSourceEnum": "followups.models.suggestions.SuggestionDecision.Source",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "closedloop.lib.openapi.document_error_responses",

@@ -21,6 +21,8 @@ from followups.models import (
     RootCauseMerge,
     RoutingRule,
     SlaPolicy,
+    SuggestionDecision,
+    SuggestionModel,
     Team,
     WebhookDelivery,
     WebhookEndpoint,
@@ -165,6 +167,21 @@ class CaseEventAdmin(HistoryAdmin):
 class RootCauseMergeAdmin(HistoryAdmin):
     list_display = ("merged_at", "root_cause", "into", "actor", "codes_moved", "duplicates_collapsed", "causes_moved")
     list_select_related = ("root_cause", "into", "actor")
+
+
+@admin.register(SuggestionDecision)
+class SuggestionDecisionAdmin(HistoryAdmin):
+    list_display = ("decided_at", "response", "root_cause", "source", "accepted", "model_version", "decided_by")
+    list_filter = ("accepted", "source")
+    raw_id_fields = ("response",)
+    list_select_related = ("root_cause", "decided_by")
+    show_full_result_count = False
+
+
+@admin.register(SuggestionModel)
+class SuggestionModelAdmin(HistoryAdmin):
+    list_display = ("version", "trained_at", "training_size")
+    exclude = ("pipeline",)  # the pickled classifier: bytes, not for reading
 
 
 @admin.register(CasePause)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from followups.apis import cases, customers, root_causes, teams, themes, updates, webhooks
+from followups.apis import cases, customers, root_causes, suggestions, teams, themes, updates, webhooks
 
 urlpatterns = [
     path("teams/", teams.TeamListCreateApi.as_view(), name="api-teams"),
@@ -26,6 +26,18 @@ urlpatterns = [
     path("cases/<int:case_id>/events/", cases.CaseEventsApi.as_view(), name="api-case-events"),
     path("customers/<str:external_id>/", customers.CustomerDetailApi.as_view(), name="api-customer"),
     path("customers/<str:external_id>/export/", customers.CustomerExportApi.as_view(), name="api-customer-export"),
+    path(
+        "responses/<int:response_id>/root-causes/",
+        suggestions.ResponseRootCausesApi.as_view(),
+        name="api-response-root-causes",
+    ),
+    path(
+        "responses/<int:response_id>/suggestions/",
+        suggestions.ResponseSuggestionsApi.as_view(),
+        name="api-response-suggestions",
+    ),
+    path("suggestions/model/", suggestions.SuggestionModelApi.as_view(), name="api-suggestion-model"),
+    path("suggestions/train/", suggestions.SuggestionTrainApi.as_view(), name="api-suggestions-train"),
     path("resolution-codes/", cases.ResolutionCodeListApi.as_view(), name="api-resolution-codes"),
     path("webhooks/", webhooks.WebhookListCreateApi.as_view(), name="api-webhooks"),
     path("webhooks/<int:pk>/", webhooks.WebhookDetailApi.as_view(), name="api-webhook"),

@@ -10,6 +10,7 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 
 from closedloop.lib.exceptions import ApplicationError
 from followups.models import Case, RootCause, Team
@@ -149,8 +150,10 @@ class RootCausesForm(CaseForm):
         super().__init__(*args, **kwargs)
         codes = coded_root_causes(self.case)
         field = cast(forms.ModelMultipleChoiceField, self.fields["root_causes"])
-        # The response's codes of retired root causes show too, ticked, so saving keeps them.
-        field.queryset = root_cause_choices(keeping=[code.root_cause_id for code in codes])
+        # The response's codes of retired root causes show too, ticked, so saving keeps them; so do
+        # codes of a category from before categories were refused. Otherwise causes alone.
+        kept = [code.root_cause_id for code in codes]
+        field.queryset = root_cause_choices(keeping=kept).filter(Q(parent__isnull=False) | Q(pk__in=kept))
         field.initial = [code.root_cause.slug for code in codes]
 
     def slugs(self) -> list[str]:

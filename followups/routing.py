@@ -6,12 +6,12 @@ in a few queries and asks these functions for every case of a batch.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
+
+from followups import text_match
 
 
 @dataclass(frozen=True)
@@ -25,23 +25,13 @@ class ResponseFacts:
     comment: str
 
 
-def _keyword_pattern(keywords: tuple[str, ...]) -> re.Pattern[str] | None:
-    words = [re.escape(word.strip()) for word in keywords if word.strip()]
-    if not words:
-        return None
-    # A keyword matches where a word starts, so "cancel" also finds "cancelling"; not after a word
-    # character rather than at a word boundary, so a keyword such as "$100" or "#vpn" matches too.
-    return re.compile(r"(?<!\w)(?:" + "|".join(words) + ")", re.IGNORECASE)
-
-
-# Rules and hot words are few and asked about for every response of a batch.
-_pattern = lru_cache(maxsize=1024)(_keyword_pattern)
-
-
 def mentions_any(text: str, keywords: Iterable[str]) -> bool:
-    """Whether ``text`` contains any of ``keywords`` (case-insensitive, from a word's start)."""
-    pattern = _pattern(tuple(keywords))
-    return bool(text and pattern and pattern.search(text))
+    """Whether ``text`` contains any of ``keywords``: case- and accent-blind, from a word's start.
+
+    A hot word or a rule's keyword may run on ("cancel" finds "cancelling"), unlike a cause's
+    keywords for suggestions, which match whole words only.
+    """
+    return text_match.mentions_any(text, keywords, whole_words=False)
 
 
 def is_hot(score: int, comment: str, *, threshold: int, words: Iterable[str]) -> bool:

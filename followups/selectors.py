@@ -1,4 +1,5 @@
-"""Reads of the loops: case lists and timelines, teams, root causes, responses by root cause, themes."""
+"""Reads of the loops: case lists and timelines, teams, root causes, responses by root cause, themes,
+suggestions and the comments left to code."""
 
 from __future__ import annotations
 
@@ -14,13 +15,14 @@ from django import forms
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce, TruncMonth
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from closedloop.lib.filters import BooleanFilter, FilterSet, UtcDateTimeField, apply_filters
+from followups.learning import Classifier, Example, loads
 from followups.models import (
     Case,
     CaseEvent,
@@ -29,12 +31,15 @@ from followups.models import (
     ResponseRootCause,
     RootCause,
     RootCauseMerge,
+    SuggestionDecision,
+    SuggestionModel,
     Team,
     WebhookDelivery,
     WebhookEndpoint,
 )
 from followups.models.cases import OPEN
 from followups.models.rules import Priority
+from followups.suggestions import CauseChoice, Suggestion, suggest
 from followups.themes import EMPTY, Level, Segment, ThemeCounts, Totals, previous_period, theme_rows
 from followups.workflow import CaseStatus
 from surveys.models import Response
@@ -533,5 +538,128 @@ def theme_comments(*, root_cause: RootCause, filters: dict[str, Any]) -> QuerySe
     return (
         Response.objects.filter(*query.conditions(""), pk__in=coded.values("response_id"))
         .select_related("customer", "survey", "case")
+        .order_by("-submitted_at", "-pk")
+    )
+
+
+# Suggestions ---------------------------------------------------------------------------------
+
+# The classifier this process loaded, by version: (version, classifier). Every read asks the
+# database for the newest version (one small query) and loads the model only when it changed,
+# so a model trained by any process on any machine is used everywhere from the next request.
+_loaded: tuple[int, Classifier] | None = None
+
+
+def suggestion_model_current() -> SuggestionModel | None:
+    """The newest trained model without its pipeline: what the taxonomy page says about it."""
+    return SuggestionModel.objects.defer("pipeline").order_by("-version").first()
+
+
+def suggestion_classifier() -> tuple[int | None, Classifier | None]:
+    """(version, classifier) of the newest stored model, or (None, None) before the first training."""
+    global _loaded
+    version = SuggestionModel.objects.order_by("-version").values_list("version", flat=True).first()
+    if version is None:
+        return None, None
+    if _loaded is None or _loaded[0] != version:
+        data = SuggestionModel.objects.filter(version=version).values_list("pipeline", flat=True).first()
+        if data is None:  # deleted since: the next read finds the newer one
+            return None, None
+        _loaded = (version, loads(bytes(data)))
+    return _loaded
+
+
+def suggestion_cause_choices() -> list[CauseChoice]:
+    """The causes that may be suggested: active, in an active category, with their keywords."""
+    causes = root_cause_choices().filter(parent__isnull=False)
+    return [
+        CauseChoice(
+            slug=cause.slug,
+            name=cause.name,
+            category=cause.parent.name if cause.parent else "",
+            category_slug=cause.parent.slug if cause.parent else "",
+            keywords=tuple(cause.keywords),
+        )
+        for cause in causes
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Suggested:
+    """Suggestions for a set of responses, and the classifier version that scored them."""
+
+    model_version: int | None
+    by_response: dict[int, list[Suggestion]]
+    causes: list[CauseChoice]
+
+
+def suggestions_for(responses: Iterable[Response]) -> Suggested:
+    """What to suggest for each of ``responses``, leaving out their codes and rejected suggestions.
+
+    Four queries whatever the number of responses: the causes, the newest model's version (its
+    pipeline once per new version), the responses' codes and their decisions.
+    """
+    responses = list(responses)
+    causes = suggestion_cause_choices()
+    version, classifier = suggestion_classifier()
+    ids = [response.pk for response in responses]
+    skip: dict[int, set[str]] = {pk: set() for pk in ids}
+    for response_id, slug in ResponseRootCause.objects.filter(response_id__in=ids).values_list(
+        "response_id", "root_cause__slug"
+    ):
+        skip[response_id].add(slug)
+    for response_id, slug in SuggestionDecision.objects.filter(response_id__in=ids).values_list(
+        "response_id", "root_cause__slug"
+    ):
+        skip[response_id].add(slug)
+    texts = [response.comment for response in responses]
+    scores = classifier.scores(texts) if classifier is not None else [{} for _ in texts]
+    by_response = {
+        response.pk: suggest(response.comment, causes, scores=score, skip=skip[response.pk])
+        for response, score in zip(responses, scores, strict=True)
+    }
+    return Suggested(model_version=version, by_response=by_response, causes=causes)
+
+
+def suggestion_examples() -> list[Example]:
+    """Every coded comment, oldest first, with the active causes it is coded with: what to learn from.
+
+    Codes of categories and of retired causes are left out (a merge moved the latter's to the
+    survivor); a comment whose codes are all left out is not an example.
+    """
+    rows = (
+        ResponseRootCause.objects.filter(root_cause__active=True, root_cause__parent__isnull=False)
+        .exclude(response__comment="")
+        .order_by("response__submitted_at", "response_id")
+        .values_list("response_id", "response__comment", "root_cause__slug")
+    )
+    texts: dict[int, str] = {}
+    causes: dict[int, set[str]] = {}
+    for response_id, comment, slug in rows.iterator(chunk_size=5000):
+        texts[response_id] = comment
+        causes.setdefault(response_id, set()).add(slug)
+    return [Example(text=texts[pk], causes=frozenset(causes[pk])) for pk in texts]
+
+
+def uncoded_comments(*, filters: dict[str, Any]) -> QuerySet[Response]:
+    """Responses with a comment and no code, newest first, by survey, period and team (the case's).
+
+    ``filters``: ``survey`` (slug), ``submitted_after``, ``submitted_before`` (datetimes or ISO
+    strings, as the themes page's filters give them), ``team`` (slug).
+    """
+    conditions = Q()
+    for lookup, key in (
+        ("survey__slug", "survey"),
+        ("submitted_at__gte", "submitted_after"),
+        ("submitted_at__lt", "submitted_before"),
+        ("case__team__slug", "team"),
+    ):
+        if filters.get(key):
+            conditions &= Q(**{lookup: filters[key]})
+    return (
+        Response.objects.filter(conditions)
+        .exclude(comment="")
+        .filter(~Exists(ResponseRootCause.objects.filter(response=OuterRef("pk"))))
+        .select_related("customer", "survey")
         .order_by("-submitted_at", "-pk")
     )

@@ -51,3 +51,11 @@ def invitations_remind() -> int:
     from followups.services.delivery import invitations_remind as remind
 
     return remind()
+
+
+def suggestions_train() -> int | None:
+    """Train the suggestion classifier on every coded comment; the stored model's version, or None."""
+    from followups.services.suggestions import suggestion_model_train
+
+    model = suggestion_model_train()
+    return model.version if model else None

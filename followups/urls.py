@@ -1,11 +1,12 @@
 """Pages of the loops: the queues, the case page and its actions, the agent's settings, the root-cause
-taxonomy, themes, shipping an improvement, the customer's updates, webhooks."""
+taxonomy and its suggestions, the review of uncoded comments, themes, shipping an improvement,
+the customer's updates, webhooks."""
 
 from __future__ import annotations
 
 from django.urls import path
 
-from followups.views import cases, customer_updates, profiles, queues, shipping, taxonomy, themes, webhooks
+from followups.views import cases, customer_updates, profiles, queues, review, shipping, taxonomy, themes, webhooks
 
 urlpatterns = [
     path("queue/", queues.my_queue, name="queue"),
@@ -21,6 +22,11 @@ urlpatterns = [
     path("taxonomy/<slug:slug>/", taxonomy.root_cause_edit, name="root-cause-edit"),
     path("taxonomy/<slug:slug>/active/", taxonomy.root_cause_active, name="root-cause-active"),
     path("taxonomy/<slug:slug>/merge/", taxonomy.root_cause_merge_view, name="root-cause-merge"),
+    path("review/", review.review_page, name="review"),
+    path("review/<int:pk>/decide/", review.review_decide, name="review-decide"),
+    path("review/<int:pk>/code/", review.review_code, name="review-code"),
+    path("review/<int:pk>/skip/", review.review_skip, name="review-skip"),
+    path("suggestions/train/", taxonomy.suggestions_train_view, name="suggestions-train"),
     path("themes/", themes.themes_page, name="themes"),
     path("themes/<slug:slug>/", themes.theme_comments_page, name="theme-comments"),
     path("improvements/<int:pk>/ship/", shipping.improvement_ship_page, name="improvement_ship"),

@@ -51,3 +51,13 @@ def make_response(
     assert outcome.status in {"created", "duplicate"}, outcome.errors
     assert outcome.response_id is not None
     return Response.objects.select_related("customer", "survey").get(pk=outcome.response_id)
+
+
+def make_cause(slug: str, name: str, *, category: str = "general") -> Any:
+    """A root cause to code with (codes are of causes, not categories) under ``category``, made if missing."""
+    from followups.models import RootCause
+    from followups.services.coding import root_cause_create
+
+    if not RootCause.objects.filter(slug=category).exists():
+        root_cause_create(slug=category, name=category.title())
+    return root_cause_create(slug=slug, name=name, parent=category)

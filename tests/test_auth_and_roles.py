@@ -67,6 +67,10 @@ def test_the_schema_describes_the_contract(anonymous_api, db):
         "/api/v1/root-causes/{slug}/",
         "/api/v1/root-causes/{slug}/merge/",
         "/api/v1/themes/",
+        "/api/v1/responses/{response_id}/root-causes/",
+        "/api/v1/responses/{response_id}/suggestions/",
+        "/api/v1/suggestions/model/",
+        "/api/v1/suggestions/train/",
     ]:
         assert path in schema["paths"], path
 

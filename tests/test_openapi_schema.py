@@ -68,6 +68,8 @@ CASE_BODIES = {
     ("/api/v1/cases/{case_id}/notes/", "post"): {"text"},
     ("/api/v1/cases/{case_id}/contacts/", "post"): {"channel", "outcome", "note"},
     ("/api/v1/cases/{case_id}/root-causes/", "put"): {"root_causes"},
+    ("/api/v1/responses/{response_id}/root-causes/", "put"): {"root_causes"},
+    ("/api/v1/responses/{response_id}/suggestions/", "post"): {"root_cause", "source", "accepted", "model_version"},
 }
 
 

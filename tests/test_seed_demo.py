@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
-from closedloop.demo import DEFAULT_PASSWORD, LIVE_STORIES, TEAM_OF_REGION, USERS, demo_plan
+from closedloop.demo import COMPLAINTS, DEFAULT_PASSWORD, LIVE_STORIES, TEAM_OF_REGION, USERS, demo_plan
 from closedloop.lib.roles import AGENT, INTEGRATION, MANAGER
 from followups.business_time import add_business_time
 from followups.models import (
@@ -29,6 +29,7 @@ from followups.models import (
     ResponseRootCause,
     RootCause,
     RoutingRule,
+    SuggestionModel,
     Team,
 )
 from followups.models.rules import Priority
@@ -159,6 +160,28 @@ class TestSeededDemo:
             assert any(keyword in comment for keyword in code.root_cause.keywords), (comment, code.root_cause.slug)
         detractors_coded = codes.filter(response__category="detractor").values("response").distinct().count()
         assert detractors_coded > Response.objects.filter(category="detractor").count() / 2
+
+    def test_codes_come_from_agents_of_the_region_and_from_the_manager(self):
+        codes = ResponseRootCause.objects.select_related("coded_by", "response__customer")
+        by_source = {source: codes.filter(source=source).count() for source in ("agent", "manager")}
+        assert by_source["agent"] + by_source["manager"] == codes.count()
+        assert 0.2 <= by_source["manager"] / codes.count() <= 0.4
+        assert set(codes.filter(source="manager").values_list("coded_by__username", flat=True)) == {"helen"}
+        teams = {u.username: u.team for u in USERS}
+        for code in codes.filter(source="agent"):
+            assert teams[code.coded_by.username] == TEAM_OF_REGION[code.response.customer.attributes["region"]]
+
+    def test_a_classifier_is_trained_on_the_codes_and_beats_keywords_on_the_latest_fifth(self):
+        model = SuggestionModel.objects.get()
+        assert model.version == 1
+        assert model.training_size == ResponseRootCause.objects.values("response").distinct().count()
+        assert set(model.causes) <= set(COMPLAINTS) and len(model.causes) >= 5
+        macro = model.metrics["macro"]
+        assert model.metrics["held_out"] == model.training_size // 5
+        assert macro["classifier"]["recall"] >= macro["keywords"]["recall"]
+        assert macro["classifier"]["precision"] >= 0.8 and macro["classifier"]["recall"] >= 0.8
+        # The week's comments are left for the review page, with suggestions.
+        assert Response.objects.exclude(comment="").filter(root_cause_codes__isnull=True).exists()
 
     def test_promoters_praise_the_demo_agents_by_name(self):
         for user in USERS:

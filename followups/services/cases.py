@@ -1,4 +1,4 @@
-"""Working a case: assignment, status changes, notes, contacts and root causes.
+"""Working a case: assignment, status changes, notes, contacts and root causes (of any response too).
 
 Every function locks the case row and checks the actor's rights, the workflow table and its
 input before it changes anything; it then saves only the fields it changed (``snapshot`` and
@@ -9,7 +9,7 @@ status.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from django.contrib.auth.models import User
@@ -31,6 +31,7 @@ from followups.services.outbox import events_record, notifications_queue, webhoo
 from followups.services.recovery import recovery_check_schedule
 from followups.sla import AT_RISK_SHARE, team_calendar
 from followups.workflow import CaseStatus, can_transition, needs_close_reason, pauses_resolution_clock
+from surveys.models import Response
 
 S = CaseStatus
 
@@ -260,35 +261,108 @@ def case_contact_log(
 def case_root_causes_set(*, case: Case, actor: User, slugs: Iterable[str], now: datetime | None = None) -> Case:
     """Replace the root causes the case's response is coded with, by those the pickers offer.
 
-    A code of a retired root cause may stay (its slug sent again) or go, but none is added anew.
-    New codes record their source from the actor's role (a manager's or an agent's); codes kept
-    keep theirs.
+    A code of a retired root cause may stay (its slug sent again) or go, but none is added anew,
+    nor a category's: a response is coded with causes. New codes record their source from the
+    actor's role (a manager's or an agent's); codes kept keep theirs.
     """
-    slugs = list(dict.fromkeys(slugs))
+    slugs = list(slugs)
     case = _lock(case, actor)
-    codes = ResponseRootCause.objects.filter(response_id=case.response_id)
+    _codes_change(case, case.response_id, actor, lambda _: slugs, source=None, now=now)
+    return case
+
+
+@transaction.atomic
+def response_root_causes_set(*, response: Response, actor: User, slugs: Iterable[str]) -> None:
+    """Replace the root causes any response is coded with (a promoter's or passive's too).
+
+    The rules of ``case_root_causes_set``; a response with a case is coded through its case (the
+    case's rights, and a line in its history).
+    """
+    slugs = list(slugs)
+    case = _response_case(response, actor)
+    _codes_change(case, response.pk, actor, lambda _: slugs, source=None, now=None)
+
+
+@transaction.atomic
+def response_root_cause_add(*, response: Response, actor: User, slug: str, source: str | None = None) -> None:
+    """Code ``response`` with one more root cause, keeping its other codes.
+
+    ``source`` says how (``suggestion`` for an accepted one); None: by the actor's role.
+    """
+    case = _response_case(response, actor)
+    _codes_change(case, response.pk, actor, lambda current: [*sorted(current), slug], source=source, now=None)
+
+
+def _response_case(response: Response, actor: User) -> Case | None:
+    """The response's case, locked and checked for ``actor``, or None: codings lock it before the response."""
+    case = Case.objects.filter(response_id=response.pk).first()
+    return _lock(case, actor) if case is not None else None
+
+
+def response_lock(*, response: Response, actor: User) -> None:
+    """Lock ``response`` for a change about its codes until the transaction ends, in coding's order.
+
+    Its case first (checking that ``actor`` may work it), then the response row: every coding
+    takes them in this order, so two of them wait for each other instead of deadlocking.
+    """
+    _response_case(response, actor)
+    _lock_response(response.pk)
+
+
+def _lock_response(response_id: int) -> None:
+    list(Response.objects.select_for_update().filter(pk=response_id).values_list("pk", flat=True))
+
+
+def _codes_change(
+    case: Case | None,
+    response_id: int,
+    actor: User,
+    wanted: Callable[[set[str]], Iterable[str]],
+    *,
+    source: str | None,
+    now: datetime | None,
+) -> None:
+    """Code the response with ``wanted(current slugs)``: the one check and write of every coding.
+
+    The response row is locked first, so two codings of one response apply one after the other
+    and each sees the other's codes. ``source`` None: the actor's role (manager or agent).
+    """
+    _lock_response(response_id)
+    codes = ResponseRootCause.objects.filter(response_id=response_id)
     coded = dict(codes.values_list("root_cause__slug", "root_cause_id"))
+    slugs = list(dict.fromkeys(wanted(set(coded))))
     found = {rc.slug: rc for rc in root_cause_choices(keeping=coded.values()).filter(slug__in=slugs)}
     unknown = [slug for slug in slugs if slug not in found]
     if unknown:
         raise ApplicationError(
             "Unknown root causes.", errors={"root_causes": [f"No active root cause {s!r}." for s in unknown]}
         )
-    current, wanted = set(coded), set(slugs)
-    if current == wanted:
-        return case
-    source = ResponseRootCause.Source.MANAGER if is_manager(actor) else ResponseRootCause.Source.AGENT
-    added = [found[s] for s in wanted - current]
+    current, wanted_slugs = set(coded), set(slugs)
+    categories = sorted(s for s in wanted_slugs - current if found[s].is_category)
+    if categories:
+        raise ApplicationError(
+            "Categories are not causes.",
+            errors={"root_causes": [f"{s!r} is a category; code with one of its causes." for s in categories]},
+        )
+    if current == wanted_slugs:
+        return
+    if source is None:
+        source = ResponseRootCause.Source.MANAGER if is_manager(actor) else ResponseRootCause.Source.AGENT
+    added = [found[s] for s in wanted_slugs - current]
     held = root_causes_hold(added)
     retired = sorted(rc.slug for rc in added if rc.pk not in held)
     if retired:  # retired meanwhile, by a merge or a change that has just committed
         raise ApplicationError(
             "Retired root causes.", errors={"root_causes": [f"No active root cause {s!r}." for s in retired]}
         )
-    codes.exclude(root_cause__slug__in=wanted).delete()
+    codes.exclude(root_cause__slug__in=wanted_slugs).delete()
     ResponseRootCause.objects.bulk_create(
-        [ResponseRootCause(response_id=case.response_id, root_cause=rc, coded_by=actor, source=source) for rc in added]
+        [ResponseRootCause(response_id=response_id, root_cause=rc, coded_by=actor, source=source) for rc in added]
     )
-    details = {"added": sorted(wanted - current), "removed": sorted(current - wanted), "source": source.value}
-    events_record([_event(case, actor, CaseEvent.Kind.ROOT_CAUSES_CHANGED, now or timezone.now(), details=details)])
-    return case
+    if case is not None:
+        details = {
+            "added": sorted(wanted_slugs - current),
+            "removed": sorted(current - wanted_slugs),
+            "source": str(source),
+        }
+        events_record([_event(case, actor, CaseEvent.Kind.ROOT_CAUSES_CHANGED, now or timezone.now(), details=details)])

@@ -1,4 +1,5 @@
-"""The manager's page of the root-cause taxonomy: categories and causes, their codes, edits and merges.
+"""The manager's page of the root-cause taxonomy: categories and causes, their codes, edits and merges,
+and how well the suggestions do.
 
 Plain forms that post and redirect, as on the webhook pages. The rules (two levels, slugs that
 stay, who merges into what) are the services'; their refusals are put back on the form that
@@ -18,9 +19,16 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from closedloop.lib.exceptions import ApplicationError
 from closedloop.lib.requests import SignedInRequest
-from followups.models import RootCause
-from followups.selectors import root_cause_codes_under, root_cause_list, root_cause_merges, root_cause_tree
+from followups.models import RootCause, SuggestionModel
+from followups.selectors import (
+    root_cause_codes_under,
+    root_cause_list,
+    root_cause_merges,
+    root_cause_tree,
+    suggestion_model_current,
+)
 from followups.services.coding import KEYWORDS_MAX, root_cause_create, root_cause_merge, root_cause_update
+from followups.services.suggestions import suggestion_model_train_enqueue
 from followups.views.access import manager_page
 
 NEW_CATEGORY = ""
@@ -128,8 +136,31 @@ def taxonomy_page(request: SignedInRequest) -> HttpResponse:
             kind = "Category" if root_cause.is_category else "Cause"
             messages.success(request, f"{kind} {root_cause.name} added.")
             return redirect("taxonomy")
-    context = {"taxonomy": taxonomy, "form": form, "merges": root_cause_merges()}
+    model = suggestion_model_current()
+    context = {
+        "taxonomy": taxonomy,
+        "form": form,
+        "merges": root_cause_merges(),
+        "model": model,
+        "quality": _quality(model, taxonomy.categories) if model else [],
+    }
     return render(request, "followups/taxonomy/list.html", context, status=400 if form.errors else 200)
+
+
+def _quality(model: SuggestionModel, categories: list[RootCause]) -> list[dict[str, Any]]:
+    """The model's held-out scores per cause, named, the causes with held-out comments first."""
+    names = {cause.slug: cause.name for category in categories for cause in category.causes}  # type: ignore[attr-defined]
+    rows = [{"slug": slug, "name": names.get(slug, slug), **scores} for slug, scores in model.metrics["causes"].items()]
+    return sorted(rows, key=lambda row: (-row["support"], row["name"]))
+
+
+@manager_page
+@require_POST
+def suggestions_train_view(request: SignedInRequest) -> HttpResponse:
+    """Queue a training of the suggestion classifier; the page shows the new model once it is stored."""
+    suggestion_model_train_enqueue()
+    messages.success(request, "Training queued: the new model appears here once the task cluster has trained it.")
+    return redirect("taxonomy")
 
 
 def _edit_context(root_cause: RootCause, form: RootCauseEditForm | None = None, merge_form: MergeForm | None = None):

@@ -23,7 +23,7 @@ from followups.services.coding import resolution_code_create, root_cause_create
 from followups.services.escalation import escalation_sweep
 from followups.services.opening import cases_open_for_responses
 from surveys.services import responses_ingest, survey_update
-from tests.factories import make_user
+from tests.factories import make_cause, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -207,7 +207,7 @@ def test_resolving_sets_the_chosen_resolution_code(case, alice):
 def test_a_survey_that_requires_coding_refuses_to_resolve_without_it(case, alice, survey):
     survey_update(survey=survey, require_coding=True)
     resolution_code_create(slug="fixed", name="Fixed")
-    root_cause_create(slug="vpn", name="VPN")
+    make_cause("vpn", "VPN")
     case = case_transition(case=case, to_status="contacted", actor=alice)
 
     refused = _post(alice, "case-transition", case, {"status-to": "resolved"})
@@ -269,7 +269,7 @@ def test_an_unknown_contact_channel_is_a_form_error(case, alice):
 
 def test_root_causes_are_set_and_replaced(case, alice, taxonomy):
     root_cause_create(slug="vpn", name="VPN", parent="technology")  # the taxonomy's category
-    root_cause_create(slug="tone", name="Tone")
+    make_cause("tone", "Tone")
     root_cause_create(slug="retired", name="Retired", active=False)
 
     html = _client(alice).get(reverse("case-detail", args=[case.pk])).content.decode()

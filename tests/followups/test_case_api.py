@@ -11,9 +11,9 @@ from django.test.utils import CaptureQueriesContext
 
 from followups.models import Case
 from followups.services.cases import case_root_causes_set, case_transition
-from followups.services.coding import resolution_code_create, root_cause_create
+from followups.services.coding import resolution_code_create
 from followups.services.teams import team_update
-from tests.factories import make_user
+from tests.factories import make_cause, make_user
 
 MONDAY_10 = datetime(2026, 11, 23, 10, tzinfo=UTC)
 
@@ -102,7 +102,7 @@ def test_detail_has_the_documented_fields(agent_api, cases):
 @time_machine.travel(MONDAY_10 + timedelta(hours=3))
 def test_the_whole_loop_through_the_api(agent_api, cases):
     resolution_code_create(slug="fixed", name="Fixed")
-    root_cause_create(slug="vpn", name="VPN")
+    make_cause("vpn", "VPN")
     case = cases[0]
     url = f"/api/v1/cases/{case.pk}/"
     assert (
@@ -241,8 +241,8 @@ def test_the_quick_case_rendering_matches_the_declared_fields(cases, zone, offse
     from followups.selectors import case_detail
 
     case_transition(case=cases[0], to_status="contacted", actor=cases[0].owner)
-    root_cause_create(slug="vpn", name="VPN")
-    root_cause_create(slug="callback", name="No call back")
+    make_cause("vpn", "VPN")
+    make_cause("callback", "No call back")
     case_root_causes_set(case=cases[0], actor=cases[0].owner, slugs=["vpn", "callback"])
     case = case_detail(case_id=cases[0].pk)
     with timezone.override(zone):
@@ -255,8 +255,8 @@ def test_the_quick_case_rendering_matches_the_declared_fields(cases, zone, offse
 
 
 def test_each_listed_case_is_its_detail_without_the_detail_fields(manager_api, cases):
-    root_cause_create(slug="vpn", name="VPN")
-    root_cause_create(slug="callback", name="No call back")
+    make_cause("vpn", "VPN")
+    make_cause("callback", "No call back")
     case_root_causes_set(case=cases[0], actor=cases[0].owner, slugs=["vpn", "callback"])
     case_transition(case=cases[1], to_status="contacted", actor=cases[1].owner)
     case_transition(case=cases[1], to_status="waiting_on_customer", actor=cases[1].owner)

@@ -18,9 +18,10 @@ from followups.services.cases import (
     case_root_causes_set,
     case_transition,
 )
-from followups.services.coding import resolution_code_create, root_cause_create
+from followups.services.coding import resolution_code_create
 from followups.workflow import ALLOWED_TRANSITIONS, CaseStatus
 from surveys.services import survey_update
+from tests.factories import make_cause
 
 S = CaseStatus
 MONDAY_10 = datetime(2026, 11, 23, 10, tzinfo=UTC)
@@ -133,7 +134,7 @@ def test_acting_late_records_the_breach(open_case, alice):
 def test_require_coding_refuses_resolution_until_coded(open_case, alice, survey):
     survey_update(survey=survey, require_coding=True)
     resolution_code_create(slug="fixed", name="Fixed")
-    root_cause_create(slug="vpn", name="VPN")
+    make_cause("vpn", "VPN")
     case = _walk(open_case(), [S.CONTACTED], alice)
     with pytest.raises(ApplicationError) as error:
         case_transition(case=case, to_status=S.RESOLVED, actor=alice)
@@ -193,7 +194,7 @@ def test_contact_log_validates_channel_and_outcome(open_case, alice):
 
 
 def test_root_causes_are_replaced_and_the_change_recorded(open_case, alice, taxonomy):
-    root_cause_create(slug="vpn", name="vpn")  # "slow-response" and "hardware" are the taxonomy's
+    make_cause("vpn", "vpn")  # "slow-response" and "hardware" are the taxonomy's
     case = open_case()
     case_root_causes_set(case=case, actor=alice, slugs=["vpn", "slow-response"])
     case_root_causes_set(case=case, actor=alice, slugs=["vpn", "hardware"])

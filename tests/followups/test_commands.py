@@ -45,6 +45,7 @@ def test_setup_schedules_is_idempotent(db):
         "customer update delivery",
         "webhook delivery",
         "daily digest",
+        "suggestion training",
         "cluster heartbeat",
         "customer retention",
         "survey invitation delivery",

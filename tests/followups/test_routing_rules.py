@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from followups import routing
+from followups import text_match
 from followups.routing import LoadBalancer, ResponseFacts, first_matching_rule, is_hot, mentions_any, rule_matches
 
 MONDAY = datetime(2026, 3, 2, 9, tzinfo=UTC)
@@ -34,7 +34,7 @@ class Rule:
 @pytest.fixture(autouse=True)
 def fresh_patterns():
     """Each test builds its own keyword patterns: one cached by an earlier test would hide how they are built."""
-    routing._pattern.cache_clear()
+    text_match._patterns.cache_clear()
 
 
 def facts(**overrides) -> ResponseFacts:
@@ -124,6 +124,12 @@ def test_blank_keywords_match_nothing_and_regex_characters_are_literal():
     assert not mentions_any("costs 100 net", ["$100 (net)"])
     assert mentions_any("the Invoice", [" invoice "])
     assert mentions_any("Die Straße ist gesperrt", ["STRAßE"])
+
+
+def test_hot_words_match_whatever_the_accents():
+    assert mentions_any("Je vais résilier", ["resilier"])
+    assert mentions_any("I will CANCÉL", ["cancel"])
+    assert not mentions_any("résiliation", ["resilier"])
 
 
 @pytest.mark.parametrize(

@@ -104,8 +104,8 @@ def test_the_page_reads_a_fixed_number_of_queries_whatever_the_taxonomy(
     root_cause_update(root_cause=taxonomy["hardware"], active=False)
     root_cause_merge(root_cause=taxonomy["network"], into=taxonomy["vpn-access"], actor=None)
 
-    # The session and its user, the user's roles, the taxonomy, the latest merges.
-    with django_assert_max_num_queries(5):
+    # The session and its user, the user's roles, the taxonomy, the latest merges, the suggestion model.
+    with django_assert_max_num_queries(6):
         page = manager_client.get(reverse("taxonomy"))
     assertContains(page, f"Extra {causes - 1}")
 

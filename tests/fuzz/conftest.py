@@ -21,20 +21,26 @@ from rest_framework.authtoken.models import Token
 
 from closedloop.lib.roles import AGENT, INTEGRATION, MANAGER
 from followups.models import Case, Improvement, ImprovementRootCause, ResponseRootCause, WebhookDelivery
-from followups.services import root_cause_create, team_create
+from followups.services import team_create
 from followups.services.coding import resolution_code_create
 from followups.services.opening import cases_open_for_responses
 from followups.services.outbox import webhook_events_queue
 from followups.services.webhooks import webhook_endpoint_create
 from surveys.services.invitations import invitation_create
-from tests.factories import make_response, make_survey, make_user
+from tests.factories import make_cause, make_response, make_survey, make_user
 
 # Examples per operation: small enough for `make test`; FUZZ_SCALE=10 searches ten times as long.
 FUZZ_SCALE = int(os.environ.get("FUZZ_SCALE", "1"))
 ANONYMOUS = "anonymous"
 ROLES = (ANONYMOUS, INTEGRATION, AGENT, MANAGER)
 # Body fields that name another object, and the object of the world they are pointed at.
-REFERENCES = {"survey": "support-2026", "owner": "alice", "root_causes": ["vpn"], "resolution_code": "fixed"}
+REFERENCES = {
+    "survey": "support-2026",
+    "owner": "alice",
+    "root_causes": ["vpn"],
+    "root_cause": "vpn",
+    "resolution_code": "fixed",
+}
 
 
 @dataclass
@@ -110,7 +116,7 @@ def fuzz_world(db) -> FuzzWorld:
     }
     survey = make_survey()
     team = team_create(slug="desk", name="Service desk", members=["alice"], lead="alice")
-    root_cause = root_cause_create(slug="vpn", name="VPN")
+    root_cause = make_cause("vpn", "VPN")
     resolution_code_create(slug="fixed", name="Fixed")
     case = _open_case()
     invitation = invitation_create(
@@ -126,6 +132,7 @@ def fuzz_world(db) -> FuzzWorld:
             "cases": {"case_id": case.pk},
             "invitations": {"pk": invitation.pk},
             "customers": {"external_id": case.response.customer.external_id},
+            "responses": {"response_id": case.response_id},
             "surveys": {"slug": survey.slug},
             "teams": {"slug": team.slug},
             "root-causes": {"slug": root_cause.slug},

@@ -9,9 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from followups.models import ResponseRootCause
-from followups.services import root_cause_create
 from surveys.nps import NpsSummary, compare
-from tests.factories import make_response, make_survey
+from tests.factories import make_cause, make_response, make_survey
 
 NOV = datetime(2026, 11, 10, 12, tzinfo=UTC)
 OCT = datetime(2026, 10, 10, 12, tzinfo=UTC)
@@ -87,7 +86,7 @@ def test_attribute_groups_use_the_customers_segment(agent_api, survey):
 
 def test_root_cause_groups_count_only_coded_responses(agent_api, survey, taxonomy):
     slow = taxonomy["slow-response"]
-    vpn = root_cause_create(slug="vpn", name="VPN")
+    vpn = make_cause("vpn", "VPN")
     a, b, _promoter = _scores([1, 3, 10])
     ResponseRootCause.objects.bulk_create(
         [

@@ -26,6 +26,8 @@ SCHEDULES = {
     "survey reminders": ("followups.tasks.invitations_remind", Schedule.HOURLY, None),
     "daily digest": ("followups.tasks.digests_send", Schedule.DAILY, None),
     "customer retention": ("followups.tasks.customers_retention_sweep", Schedule.DAILY, None),
+    # The day's new codes teach the classifier by the next morning.
+    "suggestion training": ("followups.tasks.suggestions_train", Schedule.DAILY, None),
     # A no-op whose stored result tells /healthz the cluster is alive (closedloop.lib.health).
     "cluster heartbeat": ("closedloop.lib.health.cluster_heartbeat", Schedule.MINUTES, 1),
 }
@@ -40,7 +42,10 @@ def _first_run(schedule_type: str) -> datetime:
 
 
 class Command(BaseCommand):
-    help = "Create or update the periodic tasks (escalation sweep, deliveries, daily digest, cluster heartbeat)."
+    help = (
+        "Create or update the periodic tasks (escalation sweep, deliveries, daily digest, suggestion training, "
+        "cluster heartbeat)."
+    )
 
     def handle(self, *args, **options) -> None:
         for name, (func, schedule_type, minutes) in SCHEDULES.items():
