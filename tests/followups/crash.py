@@ -6,7 +6,8 @@ out-of-memory killer would; ``stop`` ends one as the documented service files do
 answer each message after a short delay, as remote ones would, so a crash lands mid-batch, and
 note when each message arrived, by the Message-ID or webhook-id it carries on every attempt.
 
-Shared by tests/followups/test_delivery_crash.py and tests/bench/crash_delivery.py.
+Shared by tests/followups/test_delivery_crash.py, tests/followups/test_update_delivery_crash.py and
+the benchmarks tests/bench/crash_delivery.py and tests/bench/fanout.py.
 """
 
 from __future__ import annotations
@@ -70,15 +71,23 @@ class SlowMailbox(Mailbox):
     database) before the message is accepted.
     """
 
-    def __init__(self, delay: float, on_arrival: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self, delay: float, on_arrival: Callable[[str], None] | None = None, *, by_recipient: bool = False
+    ) -> None:
         super().__init__()
         self.delay = delay
         self.on_arrival = on_arrival
+        # Notes each message by its envelope recipient instead, for outboxes that send one
+        # message per address.
+        self.by_recipient = by_recipient
         self.arrivals = Arrivals()
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         await asyncio.sleep(self.delay)
-        message_id = message_from_bytes(envelope.content, policy=policy.default)["Message-ID"]
+        if self.by_recipient:
+            message_id = envelope.rcpt_tos[0]
+        else:
+            message_id = message_from_bytes(envelope.content, policy=policy.default)["Message-ID"]
         if self.on_arrival is not None:
             await asyncio.to_thread(self.on_arrival, message_id)
         reply = await super().handle_DATA(server, session, envelope)
@@ -127,6 +136,17 @@ class _ReceiverHandler(BaseHTTPRequestHandler):
 
 
 @contextmanager
+def smtp(mailbox: SlowMailbox) -> Iterator[int]:
+    """A local SMTP server handled by ``mailbox``; yields its port."""
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield controller.port
+    finally:
+        controller.stop()
+
+
+@contextmanager
 def receivers(delay: float) -> Iterator[tuple[SlowMailbox, int, WebhookReceiver]]:
     """A local SMTP server (its mailbox and port) and webhook receiver, answering after ``delay`` s.
 
@@ -134,13 +154,8 @@ def receivers(delay: float) -> Iterator[tuple[SlowMailbox, int, WebhookReceiver]
     each recorded before the next post, and both should still be under way at a kill.
     """
     mailbox = SlowMailbox(3 * delay)
-    smtp = Controller(mailbox, hostname="127.0.0.1", port=free_port())
-    smtp.start()
-    try:
-        with serving(WebhookReceiver(delay)) as receiver:
-            yield mailbox, smtp.port, receiver
-    finally:
-        smtp.stop()
+    with smtp(mailbox) as port, serving(WebhookReceiver(delay)) as receiver:
+        yield mailbox, port, receiver
 
 
 def cluster_env(

@@ -1,0 +1,132 @@
+"""Shipping with real clusters: a kill mid-batch resends at most the message in flight, and two
+clusters on one database share a fan-out, each update sent once, faster than one cluster.
+
+The customers gave passive comments coded to the improvement's cause, so no case opens and the
+only mail is the updates; each customer has an address of their own, so the server notes each
+update by its envelope recipient.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import partial
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+from django_q.conf import Conf
+
+from followups.models import CustomerUpdate, Improvement, ResponseRootCause, RootCause
+from followups.services.updates import improvement_ship
+from surveys.models import Response
+from surveys.services import responses_ingest
+from tests.factories import make_survey, response_item
+from tests.followups import crash
+
+WORKERS = 2
+
+
+def _customers(count: int, cause: RootCause, prefix: str) -> set[str]:
+    """``count`` customers who raised ``cause``; return their addresses."""
+    items = [response_item(7 + n % 2, customer=f"{prefix}-{n}", comment="The VPN drops at home") for n in range(count)]
+    for item in items:
+        item["customer"]["email"] = f"{item['customer']['external_id']}@example.com"
+    responses_ingest(items=items)
+    responses = Response.objects.filter(customer__external_id__startswith=f"{prefix}-")
+    ResponseRootCause.objects.bulk_create(
+        [ResponseRootCause(response=response, root_cause=cause) for response in responses]
+    )
+    return {f"{prefix}-{n}@example.com" for n in range(count)}
+
+
+def _improvement(cause: RootCause, title: str) -> Improvement:
+    now = timezone.now()
+    improvement = Improvement.objects.create(
+        title=title,
+        customer_message="We replaced the VPN gateway.",
+        status="in_progress",
+        created_at=now,
+        updated_at=now,
+    )
+    improvement.root_causes.add(cause)
+    return improvement
+
+
+def _all_sent(improvement: Improvement) -> bool:
+    try:
+        return not CustomerUpdate.objects.filter(improvement=improvement).exclude(status="sent").exists()
+    finally:
+        connection.close()
+
+
+@pytest.fixture
+def world(taxonomy, monkeypatch):
+    monkeypatch.setattr(Conf, "SYNC", False)  # enqueue on the ORM broker, as production does
+    make_survey()
+    return taxonomy["vpn-access"]
+
+
+@pytest.mark.postgres
+@pytest.mark.cluster
+@pytest.mark.django_db(transaction=True)
+def test_a_cluster_killed_mid_batch_leaves_every_customer_one_sent_update(world, tmp_path):
+    addresses = _customers(300, world, "kill")
+    improvement = _improvement(world, "VPN gateway replaced")
+    log = tmp_path / "qcluster.log"
+    mailbox = crash.SlowMailbox(0.02, by_recipient=True)
+    with crash.smtp(mailbox) as port:
+        env = crash.cluster_env(crash.database_url(connection.settings_dict), smtp_port=port, workers=WORKERS)
+        assert improvement_ship(improvement=improvement, actor=None).queued == len(addresses)
+
+        first = crash.start(env, log)
+        try:
+            midway = crash.wait_until(lambda: len(mailbox.arrivals) >= len(addresses) // 3, timeout=90)
+        finally:
+            crash.crash(first)
+        assert midway, log.read_text(errors="replace")[-3000:]
+        at_kill = len(mailbox.arrivals)
+        assert at_kill < len(addresses)  # killed part-way through
+
+        second = crash.start(env, log)
+        try:
+            delivered = crash.wait_until(lambda: _all_sent(improvement), timeout=120, interval=0.5)
+        finally:
+            crash.stop(second)
+        assert delivered, log.read_text(errors="replace")[-3000:]
+
+    seen = mailbox.arrivals.counts()
+    assert set(seen) == addresses  # everyone, and nobody else
+    # Only the messages in flight at the kill went twice: one per worker at most.
+    assert crash.twice(seen) <= WORKERS
+    assert CustomerUpdate.objects.filter(improvement=improvement, status="sent").count() == len(addresses)
+
+
+@pytest.mark.postgres
+@pytest.mark.cluster
+@pytest.mark.django_db(transaction=True)
+def test_two_clusters_share_a_fan_out_each_update_once_and_faster_than_one(world, tmp_path):
+    addresses = _customers(240, world, "scale")
+    log = tmp_path / "qcluster.log"
+    # A remote server's pace: the time goes into waiting for it, which more workers share.
+    mailbox = crash.SlowMailbox(0.03, by_recipient=True)
+    took = {}
+    with crash.smtp(mailbox) as port:
+        env = crash.cluster_env(crash.database_url(connection.settings_dict), smtp_port=port, workers=WORKERS)
+        for clusters in (1, 2):
+            improvement = _improvement(world, f"Shipped with {clusters}")
+            running = [crash.start(env, log) for _ in range(clusters)]
+            try:
+                time.sleep(3)  # polling the broker before the clock starts
+                started = time.monotonic()
+                improvement_ship(improvement=improvement, actor=None)
+                delivered = crash.wait_until(partial(_all_sent, improvement), timeout=120, interval=0.1)
+                took[clusters] = time.monotonic() - started
+            finally:
+                for cluster in running:
+                    crash.stop(cluster)
+            assert delivered, log.read_text(errors="replace")[-3000:]
+
+    seen = mailbox.arrivals.counts()
+    assert set(seen) == addresses
+    assert all(count == 2 for count in seen.values())  # one update from each shipment, never two
+    assert took[2] < 0.8 * took[1], took
