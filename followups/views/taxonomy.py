@@ -216,5 +216,6 @@ def root_cause_merge_view(request: SignedInRequest, slug: str) -> HttpResponse:
         form.add_error(None, error.message if isinstance(error, ApplicationError) else error.messages[0])
         return render(request, "followups/taxonomy/edit.html", _edit_context(root_cause, merge_form=form), status=409)
     moved = merge.codes_moved + merge.duplicates_collapsed
-    messages.success(request, f"{root_cause.name} merged into {into.name}: {moved} codes moved.")
+    links = f" and {merge.improvement_links_moved} improvement links" if merge.improvement_links_moved else ""
+    messages.success(request, f"{root_cause.name} merged into {into.name}: {moved} codes{links} moved.")
     return redirect("taxonomy")
