@@ -5,7 +5,7 @@ their responses, each counted once however many of the causes it was coded with,
 response of the same period. Their cost is the NPS that goes away with them, minus their NPS
 impact (``followups.themes.nps_impact``); themes that lift NPS cost nothing. The score is the
 number of distinct customers who raised them times that cost, in the figures the sentence
-shows, so "score 298 = 48 × 6.2" is arithmetic a reader can check. A manager may set a score of
+shows, so "score 298 = 48 times 6.2" is arithmetic a reader can check. A manager may set a score of
 their own with a reason; it replaces the computed one for ranking and the sentence says so.
 """
 
@@ -18,6 +18,7 @@ from surveys.nps import NpsSummary
 
 # The cost is shown, and multiplied, to a tenth of a point; the score is a whole number.
 COST_DECIMALS = 1
+TIMES = "\N{MULTIPLICATION SIGN}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +31,7 @@ class PriorityCounts:
 
 
 @dataclass(frozen=True, slots=True)
-class Priority:
+class ImprovementPriority:
     score: float  # the override when there is one, else the computed score
     computed: float
     override: float | None
@@ -79,15 +80,19 @@ def computed_explanation(counts: PriorityCounts) -> str:
         return f"{raised}; their themes' effect on NPS cannot be measured yet (no other responses); score 0."
     if cost == 0:
         return f"{raised}; their themes do not pull NPS down; score 0."
-    return f"{raised}; their themes cost {_points(cost)}; score {_score(score)} = {counts.customers} × {cost:.{COST_DECIMALS}f}."
+    product = f"{counts.customers} {TIMES} {cost:.{COST_DECIMALS}f}"
+    return f"{raised}; their themes cost {_points(cost)}; score {_score(score)} = {product}."
 
 
-def priority(counts: PriorityCounts, *, override: float | None = None, reason: str = "") -> Priority:
+def priority(counts: PriorityCounts, *, override: float | None = None, reason: str = "") -> ImprovementPriority:
     """The improvement's priority: the manager's ``override`` (with its ``reason``) if set, else the computed score."""
     computed = computed_score(counts)
     explanation = computed_explanation(counts)
     if override is None:
-        return Priority(score=computed, computed=computed, override=None, reason="", explanation=explanation)
+        return ImprovementPriority(score=computed, computed=computed, override=None, reason="", explanation=explanation)
     said = reason.strip().rstrip(".")
-    overridden = f"Score {_score(override)} set by a manager: {said}. Computed: {explanation[0].lower()}{explanation[1:]}"
-    return Priority(score=override, computed=computed, override=override, reason=reason, explanation=overridden)
+    computed_text = explanation[0].lower() + explanation[1:]
+    overridden = f"Score {_score(override)} set by a manager: {said}. Computed: {computed_text}"
+    return ImprovementPriority(
+        score=override, computed=computed, override=override, reason=reason, explanation=overridden
+    )

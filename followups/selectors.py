@@ -21,6 +21,8 @@ from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from closedloop.lib.filters import BooleanFilter, FilterSet, UtcDateTimeField, apply_filters
+from followups.improvement_priority import ImprovementPriority, PriorityCounts, priority
+from followups.improvement_status import ImprovementStatus
 from followups.models import (
     Case,
     CaseEvent,
@@ -37,8 +39,6 @@ from followups.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from followups.improvement_priority import Priority, PriorityCounts, priority
-from followups.improvement_status import ImprovementStatus
 from followups.models.cases import OPEN
 from followups.models.rules import Priority
 from followups.themes import EMPTY, Level, Segment, ThemeCounts, Totals, previous_period, theme_rows
@@ -655,7 +655,7 @@ def improvement_priority_counts(*, ids: Iterable[int], now: datetime) -> dict[in
     }
 
 
-def improvement_priorities(improvements: Iterable[Improvement], *, now: datetime) -> dict[int, Priority]:
+def improvement_priorities(improvements: Iterable[Improvement], *, now: datetime) -> dict[int, ImprovementPriority]:
     """Each improvement's priority (override or computed, with its sentence), by id, in one query."""
     improvements = list(improvements)
     counts = improvement_priority_counts(ids=[i.pk for i in improvements], now=now)
