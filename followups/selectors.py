@@ -588,12 +588,12 @@ def improvement_detail(*, pk: int) -> Improvement:
 
 
 _PRIORITY_SQL = """
-WITH board AS (
-    SELECT id, %(now)s - lookback_days * interval '1 day' AS since FROM {improvement} WHERE id = ANY(%(ids)s)
+WITH board (id, since) AS (VALUES {windows}
 ), causes AS (
     SELECT DISTINCT link.improvement_id, rc.id AS root_cause_id
-    FROM {link} link JOIN {root_cause} rc ON rc.id = link.root_cause_id OR rc.parent_id = link.root_cause_id
-    WHERE link.improvement_id = ANY(%(ids)s)
+    FROM board
+    JOIN {link} link ON link.improvement_id = board.id
+    JOIN {root_cause} rc ON rc.id = link.root_cause_id OR rc.parent_id = link.root_cause_id
 ), raised AS (
     SELECT DISTINCT causes.improvement_id, r.id, r.category, r.customer_id
     FROM causes
@@ -626,26 +626,30 @@ LEFT JOIN totals ON totals.since = board.since
 """
 
 
-def improvement_priority_counts(*, ids: Iterable[int], now: datetime) -> dict[int, PriorityCounts]:
+def improvement_priority_counts(*, improvements: Iterable[Improvement], now: datetime) -> dict[int, PriorityCounts]:
     """What each improvement's priority is computed from, for any number of them in one query.
 
     Within each improvement's lookback window (the customers shipping would reach): the
     responses coded to any of its root causes or to a cause of a category among them, each
     once, counted by category with their distinct customers; and every response of the window.
+    Hand-written SQL: the union of a category's causes and the per-improvement windows have no
+    ORM spelling that stays one query.
     """
-    ids = list(ids)
-    if not ids:
+    windows = {i.pk: now - timedelta(days=i.lookback_days) for i in improvements}
+    if not windows:
         return {}
     tables = {
-        "improvement": Improvement._meta.db_table,
         "link": ImprovementRootCause._meta.db_table,
         "root_cause": RootCause._meta.db_table,
         "code": ResponseRootCause._meta.db_table,
         "response": Response._meta.db_table,
     }
-    params = {"ids": ids, "now": now, **{category.name.lower(): category.value for category in Category}}
+    values = ", ".join(f"(%(id{n})s, %(since{n})s)" for n in range(len(windows)))
+    params: dict[str, Any] = {category.name.lower(): category.value for category in Category}
+    for n, (pk, since) in enumerate(windows.items()):
+        params[f"id{n}"], params[f"since{n}"] = pk, since
     with connection.cursor() as cursor:
-        cursor.execute(_PRIORITY_SQL.format(**tables), params)
+        cursor.execute(_PRIORITY_SQL.format(windows=values, **tables), params)
         rows = cursor.fetchall()
     return {
         row[0]: PriorityCounts(
@@ -658,7 +662,7 @@ def improvement_priority_counts(*, ids: Iterable[int], now: datetime) -> dict[in
 def improvement_priorities(improvements: Iterable[Improvement], *, now: datetime) -> dict[int, ImprovementPriority]:
     """Each improvement's priority (override or computed, with its sentence), by id, in one query."""
     improvements = list(improvements)
-    counts = improvement_priority_counts(ids=[i.pk for i in improvements], now=now)
+    counts = improvement_priority_counts(improvements=improvements, now=now)
     return {
         i.pk: priority(counts[i.pk], override=i.priority_override, reason=i.priority_override_reason)
         for i in improvements
