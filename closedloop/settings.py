@@ -202,6 +202,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # An improvement's status is one choice set wherever it appears (its field, a history step's "to").
+    "ENUM_NAME_OVERRIDES": {"ImprovementStatusEnum": "followups.improvement_status.ImprovementStatus.choices"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "closedloop.lib.openapi.document_error_responses",

@@ -547,7 +547,8 @@ class ImprovementFilter(FilterSet):
     status = django_filters.CharFilter(method="filter_status", help_text="One or several, comma-separated.")
     owner = django_filters.CharFilter(method="filter_owner", help_text="A username, or `none`.")
     root_cause = django_filters.CharFilter(
-        method="filter_root_cause", help_text="A root cause's slug; a category's also finds its causes' improvements."
+        method="filter_root_cause",
+        help_text="A root cause's slug: improvements linked to it, its category or its causes.",
     )
 
     class Meta:
@@ -567,24 +568,29 @@ class ImprovementFilter(FilterSet):
         return queryset.filter(owner__username=value)
 
     def filter_root_cause(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        linked = ImprovementRootCause.objects.filter(Q(root_cause__slug=value) | Q(root_cause__parent__slug=value))
+        # A category stands for its causes, in this filter as in the priority.
+        related = Q(root_cause__slug=value) | Q(root_cause__parent__slug=value) | Q(root_cause__children__slug=value)
+        linked = ImprovementRootCause.objects.filter(related)
         return queryset.filter(pk__in=linked.values("improvement_id"))
 
 
-def improvement_list(*, filters: dict[str, Any] | None = None) -> QuerySet[Improvement]:
+def improvement_list(*, filters: dict[str, Any] | None = None, with_history: bool = False) -> QuerySet[Improvement]:
     """Improvements matching the API filters, newest first, with their owner and root causes loaded.
 
+    ``with_history`` loads each one's status changes too, oldest first, with their actors.
     ``improvement_board`` ranks them by priority. Raises ValidationError for malformed filters.
     """
     causes = RootCause.objects.select_related("parent").order_by("slug")
     loaded = Improvement.objects.select_related("owner").prefetch_related(Prefetch("root_causes", queryset=causes))
+    if with_history:
+        history = ImprovementStatusChange.objects.select_related("actor").order_by("changed_at", "pk")
+        loaded = loaded.prefetch_related(Prefetch("status_changes", queryset=history))
     return apply_filters(ImprovementFilter, filters, loaded)
 
 
 def improvement_detail(*, pk: int) -> Improvement:
-    """One improvement as its page and the API show it: ``improvement_list``'s, with its status history."""
-    history = ImprovementStatusChange.objects.select_related("actor").order_by("changed_at", "pk")
-    return improvement_list().prefetch_related(Prefetch("status_changes", queryset=history)).get(pk=pk)
+    """One improvement as its page and the API show it, with its status history."""
+    return improvement_list(with_history=True).get(pk=pk)
 
 
 _PRIORITY_SQL = """
@@ -669,12 +675,15 @@ def improvement_priorities(improvements: Iterable[Improvement], *, now: datetime
     }
 
 
-def improvement_board(*, filters: dict[str, Any] | None = None, now: datetime) -> list[Improvement]:
+def improvement_board(
+    *, filters: dict[str, Any] | None = None, now: datetime, with_history: bool = False
+) -> list[Improvement]:
     """``improvement_list`` ranked by priority, highest first (newest first among equals), each with ``priority``.
 
-    Three queries whatever the number: the improvements, their root causes, their priorities.
+    Three queries whatever the number (four ``with_history``): the improvements, their root
+    causes, (their status changes,) their priorities.
     """
-    improvements = list(improvement_list(filters=filters))
+    improvements = list(improvement_list(filters=filters, with_history=with_history))
     priorities = improvement_priorities(improvements, now=now)
     for improvement in improvements:
         improvement.priority = priorities[improvement.pk]  # type: ignore[attr-defined]

@@ -192,6 +192,10 @@ def improvement_move(
     now = now or timezone.now()
     if to_status not in S.values:
         raise ApplicationError("Unknown status.", errors={"status": [f"Must be one of: {', '.join(S.values)}."]})
+    improvement = Improvement.objects.select_for_update().get(pk=improvement.pk)
+    from_status = improvement.status
+    if from_status == to_status:
+        return improvement
     if to_status == S.SHIPPED:
         raise ApplicationError(
             "Ship it instead.",
@@ -202,10 +206,6 @@ def improvement_move(
                 ]
             },
         )
-    improvement = Improvement.objects.select_for_update().get(pk=improvement.pk)
-    from_status = improvement.status
-    if from_status == to_status:
-        return improvement
     if not can_move(from_status, to_status):
         allowed = ", ".join(allowed_next_statuses(from_status)) or "none"
         raise ConflictError(f"An improvement cannot go from {from_status} to {to_status} (allowed: {allowed}).")

@@ -2,8 +2,8 @@
 
 A manager, an agent and an integration account, each with an API token (anonymous requests send
 none); a team, a survey with responses, an open case with a history, a root cause, a resolution
-code and a webhook endpoint with one delivery. Generated path parameters are pointed at these
-objects, so the fuzzers reach the views' bodies rather than stopping at a 404.
+code, a webhook endpoint with one delivery and an improvement. Generated path parameters are
+pointed at these objects, so the fuzzers reach the views' bodies rather than stopping at a 404.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from closedloop.lib.roles import AGENT, INTEGRATION, MANAGER
 from followups.models import Case, WebhookDelivery
 from followups.services import root_cause_create, team_create
 from followups.services.coding import resolution_code_create
+from followups.services.improvements import improvement_create
 from followups.services.opening import cases_open_for_responses
 from followups.services.outbox import webhook_events_queue
 from followups.services.webhooks import webhook_endpoint_create
@@ -98,6 +99,9 @@ def fuzz_world(db) -> FuzzWorld:
     endpoint = webhook_endpoint_create(url="https://hooks.example.com/closedloop", created_by=users[MANAGER])
     webhook_events_queue([("case.created", {"case": case.pk})])
     delivery = WebhookDelivery.objects.get(endpoint=endpoint)
+    improvement = improvement_create(
+        title="Faster VPN", actor=users[MANAGER], root_causes=[root_cause], owner=users[AGENT]
+    )
     return FuzzWorld(
         tokens={role: Token.objects.get_or_create(user_id=user.pk)[0].key for role, user in users.items()},
         objects={
@@ -108,5 +112,6 @@ def fuzz_world(db) -> FuzzWorld:
             "root-causes": {"slug": root_cause.slug},
             "webhooks": {"id": endpoint.pk},
             "webhook-deliveries": {"id": delivery.pk},
+            "improvements": {"id": improvement.pk},
         },
     )
