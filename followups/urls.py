@@ -1,11 +1,11 @@
 """Pages of the loops: the queues, the case page and its actions, the agent's settings, the root-cause
-taxonomy, themes, webhooks."""
+taxonomy, themes, webhooks, improvements."""
 
 from __future__ import annotations
 
 from django.urls import path
 
-from followups.views import cases, profiles, queues, taxonomy, themes, webhooks
+from followups.views import cases, improvements, profiles, queues, taxonomy, themes, webhooks
 
 urlpatterns = [
     path("queue/", queues.my_queue, name="queue"),
@@ -23,6 +23,11 @@ urlpatterns = [
     path("taxonomy/<slug:slug>/merge/", taxonomy.root_cause_merge_view, name="root-cause-merge"),
     path("themes/", themes.themes_page, name="themes"),
     path("themes/<slug:slug>/", themes.theme_comments_page, name="theme-comments"),
+    path("improvements/", improvements.improvement_board_page, name="improvement_board"),
+    path("improvements/new/", improvements.improvement_create_page, name="improvement_create"),
+    path("improvements/<int:pk>/", improvements.improvement_detail_page, name="improvement_detail"),
+    path("improvements/<int:pk>/status/", improvements.improvement_move_view, name="improvement_move"),
+    path("improvements/<int:pk>/priority/", improvements.improvement_priority_view, name="improvement_priority"),
     path("webhooks/", webhooks.webhook_list, name="webhook-list"),
     path("webhooks/<int:pk>/", webhooks.webhook_detail, name="webhook-detail"),
     path("webhooks/<int:pk>/active/", webhooks.webhook_active, name="webhook-active"),
