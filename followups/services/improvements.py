@@ -62,15 +62,15 @@ def _root_causes(root_causes: Iterable[RootCause], *, keeping: Iterable[int] = (
     active = root_causes_hold(chosen)
     kept = set(keeping)
     loaded = RootCause.objects.select_related("parent").in_bulk([rc.pk for rc in chosen])
-    refused = [
-        rc.slug
-        for rc in chosen
-        if rc.pk not in kept
-        and (rc.pk not in active or (loaded[rc.pk].parent is not None and not loaded[rc.pk].parent.active))
-    ]
+    refused = [rc.slug for rc in chosen if rc.pk not in kept and not _usable(loaded[rc.pk], active)]
     if refused:
         raise ValidationError({"root_causes": [f"Inactive root cause: {', '.join(sorted(refused))}."]})
     return chosen
+
+
+def _usable(root_cause: RootCause, active: set[int]) -> bool:
+    parent = root_cause.parent
+    return root_cause.pk in active and (parent is None or parent.active)
 
 
 def _link(improvement: Improvement, root_causes: list[RootCause]) -> None:
@@ -162,7 +162,7 @@ def improvement_update(
         if {rc.pk for rc in linked} == have:
             linked = None
     if improvement.status == S.SHIPPED:
-        frozen = sorted(
+        frozen: list[str] = sorted(
             name
             for name in ("customer_message", "lookback_days")
             if name in changes and changes[name] != getattr(improvement, name)

@@ -37,12 +37,12 @@ from followups.services.improvements import (
     improvement_update,
 )
 from followups.views.access import manager_page
-from followups.views.taxonomy import RootCauseForm
+from followups.views.taxonomy import ServiceErrorForm
 
 NO_OWNER = ""
 
 
-class ImprovementForm(forms.Form):
+class ImprovementForm(ServiceErrorForm):
     """An improvement's fields; root causes are the ones people may code with, and those it has already."""
 
     title = forms.CharField(max_length=200)
@@ -69,8 +69,6 @@ class ImprovementForm(forms.Form):
         help_text="Shipping tells the customers who raised these causes within this many days.",
     )
 
-    add_service_error = RootCauseForm.add_service_error
-
     def __init__(self, *args: Any, linked: list[RootCause] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choices = list(root_cause_choices(keeping=[rc.pk for rc in linked or []]))
@@ -91,11 +89,9 @@ class ImprovementForm(forms.Form):
         return data
 
 
-class PriorityOverrideForm(forms.Form):
+class PriorityOverrideForm(ServiceErrorForm):
     score = forms.FloatField(min_value=-1e9, max_value=1e9, help_text="Replaces the computed score on the board.")
     reason = forms.CharField(max_length=500, help_text="Shown with the score to everyone who reads the board.")
-
-    add_service_error = RootCauseForm.add_service_error
 
 
 def _status_groups(board: list[Improvement]) -> list[dict[str, Any]]:

@@ -50,7 +50,21 @@ class KeywordsField(forms.CharField):
         return words
 
 
-class RootCauseForm(forms.Form):
+class ServiceErrorForm(forms.Form):
+    """A form that shows a service's refusals: on the fields they name, else on top."""
+
+    def add_service_error(self, error: ValidationError | ApplicationError) -> None:
+        """The service's field messages go on their fields (on top when the form has no such field)."""
+        if isinstance(error, ApplicationError):
+            errors: dict = error.errors or {None: [error.message]}
+        else:
+            errors = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
+        for field, field_messages in errors.items():
+            for message in field_messages:
+                self.add_error(field if field in self.fields else None, message)
+
+
+class RootCauseForm(ServiceErrorForm):
     """Adding a root cause: a category, or a cause under one (``parent``)."""
 
     name = forms.CharField(max_length=200)
@@ -68,16 +82,6 @@ class RootCauseForm(forms.Form):
         named = ((c.slug, c.name if c.active else f"{c.name} (inactive)") for c in categories)
         choices = [(NEW_CATEGORY, self.no_parent), *named]
         self.fields["parent"].choices = choices  # type: ignore[attr-defined]  # a ChoiceField
-
-    def add_service_error(self, error: ValidationError | ApplicationError) -> None:
-        """The service's field messages go on their fields (on top when the form has no such field)."""
-        if isinstance(error, ApplicationError):
-            errors: dict = error.errors or {None: [error.message]}
-        else:
-            errors = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
-        for field, field_messages in errors.items():
-            for message in field_messages:
-                self.add_error(field if field in self.fields else None, message)
 
 
 class RootCauseEditForm(RootCauseForm):
