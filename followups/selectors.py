@@ -48,6 +48,15 @@ from surveys.nps import Category, NpsSummary, rounded
 from surveys.selectors import NpsRow, nps_breakdown
 
 
+def _with_statuses(queryset: QuerySet, value: str, known: list[str]) -> QuerySet:
+    """The rows in any of the comma-separated statuses of ``value``; an unknown one is a ValidationError."""
+    statuses = [status.strip() for status in value.split(",") if status.strip()]
+    unknown = [status for status in statuses if status not in known]
+    if unknown:
+        raise ValidationError({"status": [f"Unknown status {status!r}." for status in unknown]})
+    return queryset.filter(status__in=statuses)
+
+
 class CaseFilter(FilterSet):
     status = django_filters.CharFilter(method="filter_status", help_text="One or several, comma-separated.")
     open = BooleanFilter(method="filter_open")
@@ -61,11 +70,7 @@ class CaseFilter(FilterSet):
         fields = ["status", "open", "owner", "team", "overdue", "priority"]
 
     def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        statuses = [status.strip() for status in value.split(",") if status.strip()]
-        unknown = [status for status in statuses if status not in CaseStatus.values]
-        if unknown:
-            raise ValidationError({"status": [f"Unknown status {status!r}." for status in unknown]})
-        return queryset.filter(status__in=statuses)
+        return _with_statuses(queryset, value, CaseStatus.values)
 
     def filter_open(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
         return queryset.filter(OPEN) if value else queryset.exclude(OPEN)
@@ -556,11 +561,7 @@ class ImprovementFilter(FilterSet):
         fields = ["status", "owner", "root_cause"]
 
     def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        statuses = [status.strip() for status in value.split(",") if status.strip()]
-        unknown = [status for status in statuses if status not in ImprovementStatus.values]
-        if unknown:
-            raise ValidationError({"status": [f"Unknown status {status!r}." for status in unknown]})
-        return queryset.filter(status__in=statuses)
+        return _with_statuses(queryset, value, ImprovementStatus.values)
 
     def filter_owner(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if value == "none":

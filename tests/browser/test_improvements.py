@@ -4,19 +4,18 @@ the board and the improvement page fit a laptop and a phone."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from followups.models import Improvement, ImprovementStatusChange, ResponseRootCause, RootCause
 from followups.services.coding import root_cause_taxonomy_seed
 from followups.services.improvements import improvement_create, improvement_move, improvement_priority_override
-from tests.browser.conftest import LAPTOP, PHONE, sign_in
+from tests.browser.conftest import LAPTOP, sign_in
 from tests.browser.test_layout import ON_SCREEN, PAGE_OVERFLOW
 from tests.factories import PASSWORD, make_response, make_user
 
@@ -74,14 +73,6 @@ def test_a_manager_creates_an_improvement_from_the_worst_theme_and_plans_it(page
         ("proposed", "planned", "helen"),
     ]
     assert list(improvement.root_causes.values_list("slug", flat=True)) == ["slow-response"]
-
-
-@pytest.fixture(params=[LAPTOP, PHONE], ids=["laptop", "phone"])
-def screen(request: pytest.FixtureRequest, browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=request.param)
-    context.set_default_timeout(10_000)
-    yield context.new_page()
-    context.close()
 
 
 def test_the_board_and_the_improvement_page_fit_the_screen(screen: Page, live_server, themes):

@@ -142,3 +142,13 @@ def test_agents_read_and_only_managers_write(agent_api, integration_api, anonymo
     assert integration_api.get(LIST).status_code == 403
     assert anonymous_api.get(LIST).status_code in {401, 403}
     assert agent_api.get(detail(created["id"] + 1000)).status_code == 404
+
+
+def test_a_merge_moves_improvement_links_and_the_taxonomy_page_counts_them(manager_api, maya, created, client):
+    reply = manager_api.post("/api/v1/root-causes/no-updates/merge/", {"into": "no-time-estimate"}, format="json")
+    assert reply.status_code == 200, reply.json()
+    assert reply.json()["improvement_links_moved"] == 1
+    assert manager_api.get(detail(created["id"])).json()["root_causes"] == ["no-time-estimate", "slow-response"]
+    client.force_login(maya)
+    html = client.get("/taxonomy/").content.decode()
+    assert '<td class="num" data-label="Improvement links moved">1</td>' in html
