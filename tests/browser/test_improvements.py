@@ -1,5 +1,5 @@
 """A manager turns the worst theme into an improvement in the browser, plans it, and reads its history;
-the board and the improvement page fit a laptop and a phone."""
+the board, the improvement pages and the themes with their new column fit a laptop and a phone."""
 
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ def test_a_manager_creates_an_improvement_from_the_worst_theme_and_plans_it(page
     assert list(improvement.root_causes.values_list("slug", flat=True)) == ["slow-response"]
 
 
-def test_the_board_and_the_improvement_page_fit_the_screen(screen: Page, live_server, themes):
+def test_the_board_the_improvement_pages_and_the_themes_fit_the_screen(screen: Page, live_server, themes):
     helen = make_user("olivia", "manager")
     causes = RootCause.objects.in_bulk(["slow-response", "vpn-access", "no-updates"], field_name="slug")
     long_title = "Staff the morning shift so that every ticket opened before nine gets a first answer within the hour"
@@ -92,6 +92,7 @@ def test_the_board_and_the_improvement_page_fit_the_screen(screen: Page, live_se
         ("board", reverse("improvement_board")),
         ("detail", reverse("improvement_detail", args=[first.pk])),
         ("new", reverse("improvement_create") + "?root_cause=slow-response"),
+        ("themes", reverse("themes")),  # with its "Create improvement" column
     ):
         screen.goto(live_server.url + url)
         if SCREENSHOTS:
