@@ -13,7 +13,9 @@ The follow-up loop has a past too: routing rules and resolution codes, then the 
 replayed in time order through the case services and the escalation sweep (each at its past
 moment), so cases were opened, worked, breached, escalated, resolved and closed; and a few of
 the last days' detractors are caught, right now, in every open state (at risk, overdue,
-unowned, waiting on the customer).
+unowned, waiting on the customer). So does the outer loop: improvements against the worst
+themes, owned, with target dates and histories over the past months, one per status short of
+shipped, one with a manager's own priority.
 """
 
 from __future__ import annotations
@@ -35,10 +37,9 @@ from django.utils import timezone
 from closedloop.lib.roles import AGENT, INTEGRATION, MANAGER
 from closedloop.users import user_create
 from followups.business_time import WorkingCalendar, add_business_time
+from followups.improvement_status import ImprovementStatus
 from followups.models import (
     Case,
-    Improvement,
-    ImprovementRootCause,
     Notification,
     ResponseRootCause,
     RootCause,
@@ -51,6 +52,7 @@ from followups.services.cases import case_assign, case_contact_log, case_note_ad
 from followups.services.coding import resolution_code_create, root_cause_taxonomy_seed
 from followups.services.delivery import customer_updates_deliver
 from followups.services.escalation import escalation_sweep
+from followups.services.improvements import improvement_create, improvement_move, improvement_priority_override
 from followups.services.opening import cases_open_for_responses
 from followups.services.suggestions import suggestion_model_train
 from followups.services.updates import improvement_ship
@@ -186,6 +188,67 @@ THEME_WEIGHTS = {
     "approval-rules": 3,
     "self-service-portal": 4,
 }
+
+
+@dataclass(frozen=True, slots=True)
+class DemoImprovement:
+    title: str
+    root_causes: tuple[str, ...]
+    owner: str
+    created_days_ago: int
+    moves: tuple[tuple[int, str], ...]  # (days ago, status), oldest first, each by the manager
+    target_in_days: int | None  # from the seeding day; negative: already past
+    description: str
+    customer_message: str
+    override: tuple[float, str] | None = None  # a manager's own score and why
+
+
+# The outer loop under way against the demo's worst themes, one improvement per status but
+# shipped (shipping fans out the customer updates, which the demo's shipped improvement shows).
+IMPROVEMENTS = (
+    DemoImprovement(
+        "Morning shift answers every new ticket within the hour",
+        ("slow-response",),
+        "priya",
+        150,
+        ((140, ImprovementStatus.PLANNED), (95, ImprovementStatus.IN_PROGRESS)),
+        21,
+        "Two agents start at seven; new tickets are picked up before the nine o'clock peak.",
+        "Every new ticket now gets a first answer from a person within the hour.",
+    ),
+    DemoImprovement(
+        "Check the fix with the customer before closing a ticket",
+        ("repeat-contact",),
+        "diego",
+        120,
+        ((80, ImprovementStatus.PLANNED),),
+        45,
+        "A ticket closes only once the customer confirms the problem is gone, or after three days of silence.",
+        "We now check with you that a problem is really solved before we close your ticket.",
+    ),
+    DemoImprovement(
+        "Status e-mails while a ticket waits",
+        ("no-updates", "no-time-estimate"),
+        "lukas",
+        60,
+        (),
+        None,
+        "An automatic update every second working day a ticket waits, with the next step and an estimate.",
+        "While your ticket waits, you now hear from us every other working day, with what happens next.",
+        override=(2000.0, "The service review in January asks for it first"),
+    ),
+    DemoImprovement(
+        "Replace the VPN client",
+        ("vpn-access",),
+        "emily",
+        200,
+        ((185, ImprovementStatus.PLANNED), (110, ImprovementStatus.DECLINED)),
+        None,
+        "Declined: the network team's new gateway in the spring replaces the client anyway.",
+        "",
+    ),
+)
+
 PRAISE = (
     "{agent} fixed my laptop in ten minutes. Brilliant!",
     "Big thanks to {agent}, who stayed on the call until the VPN worked.",
@@ -671,9 +734,35 @@ def demo_seed(*, password: str, seed: int = DEFAULT_SEED, now: datetime | None =
     _create_routing_rules()
     codes = _code_root_causes(plan.responses, response_ids, root_causes, now)
     cases = _replay_the_loop(plan.responses, response_ids, now, random.Random(seed))
+    _create_improvements(now)
     _ship_the_vpn_fix(now)
     suggestion_model_train(now=now)  # the review page suggests from the first visit
     return DemoSummary(len(plan.accounts), len(plan.customers), len(response_ids), codes, cases)
+
+
+def _create_improvements(now: datetime) -> None:
+    """The improvements of IMPROVEMENTS, each created and moved on its days, by the demo's manager."""
+    users = {user.username: user for user in get_user_model().objects.all()}
+    manager = next(users[u.username] for u in USERS if u.role == MANAGER)
+    causes = RootCause.objects.in_bulk([slug for i in IMPROVEMENTS for slug in i.root_causes], field_name="slug")
+    for plan in IMPROVEMENTS:
+        improvement = improvement_create(
+            title=plan.title,
+            actor=manager,
+            root_causes=[causes[slug] for slug in plan.root_causes],
+            owner=users[plan.owner],
+            target_date=None if plan.target_in_days is None else (now + timedelta(days=plan.target_in_days)).date(),
+            description=plan.description,
+            customer_message=plan.customer_message,
+            now=now - timedelta(days=plan.created_days_ago),
+        )
+        for days_ago, status in plan.moves:
+            improvement_move(
+                improvement=improvement, to_status=status, actor=manager, now=now - timedelta(days=days_ago)
+            )
+        if plan.override:
+            score, reason = plan.override
+            improvement_priority_override(improvement=improvement, score=score, reason=reason, now=now)
 
 
 # The outer loop closed once: the VPN complaints of the client upgrade led to a shipped fix, and
@@ -694,19 +783,16 @@ def _ship_the_vpn_fix(now: datetime) -> None:
     """Ship one improvement through the product's services and deliver its updates."""
     manager = get_user_model().objects.get(username=next(u.username for u in USERS if u.role == MANAGER))
     started = now - timedelta(days=60)
-    improvement = Improvement.objects.create(
+    improvement = improvement_create(
         title=SHIPPED_IMPROVEMENT["title"],
+        actor=manager,
+        root_causes=[RootCause.objects.get(slug=SHIPPED_IMPROVEMENT["root_cause"])],
+        owner=manager,
         description=SHIPPED_IMPROVEMENT["description"],
         customer_message=SHIPPED_IMPROVEMENT["customer_message"],
-        owner=manager,
-        status=Improvement.Status.IN_PROGRESS,
-        created_by=manager,
-        created_at=started,
-        updated_at=started,
+        now=started,
     )
-    ImprovementRootCause.objects.create(
-        improvement=improvement, root_cause=RootCause.objects.get(slug=SHIPPED_IMPROVEMENT["root_cause"])
-    )
+    improvement_move(improvement=improvement, to_status=ImprovementStatus.IN_PROGRESS, actor=manager, now=started)
     shipped_at = now - timedelta(days=2)
     improvement_ship(improvement=improvement, actor=manager, now=shipped_at)
     customer_updates_deliver(now=shipped_at, backend=DEMO_EMAIL_BACKEND)

@@ -206,10 +206,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # A code's source (agent, manager, ...) keeps the name SourceEnum; a suggestion's gets its own.
+    # A code's source (agent, manager, ...) keeps the name SourceEnum; a suggestion's gets its own;
+    # an improvement's status is one choice set wherever it appears (its field, a history step's "to").
     "ENUM_NAME_OVERRIDES": {
         "SourceEnum": "followups.models.coding.ResponseRootCause.Source",
         "SuggestionSourceEnum": "followups.models.suggestions.SuggestionDecision.Source",
+        "ImprovementStatusEnum": "followups.improvement_status.ImprovementStatus.choices",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from followups.apis import cases, customers, root_causes, suggestions, teams, themes, updates, webhooks
+from followups.apis import cases, customers, improvements, root_causes, suggestions, teams, themes, updates, webhooks
 
 urlpatterns = [
     path("teams/", teams.TeamListCreateApi.as_view(), name="api-teams"),
@@ -13,6 +13,8 @@ urlpatterns = [
     path("root-causes/<slug:slug>/", root_causes.RootCauseDetailApi.as_view(), name="api-root-cause"),
     path("root-causes/<slug:slug>/merge/", root_causes.RootCauseMergeApi.as_view(), name="api-root-cause-merge"),
     path("themes/", themes.ThemeListApi.as_view(), name="api-themes"),
+    path("improvements/", improvements.ImprovementListCreateApi.as_view(), name="api-improvements"),
+    path("improvements/<int:pk>/", improvements.ImprovementDetailApi.as_view(), name="api-improvement"),
     path("improvements/<int:pk>/ship/", updates.ImprovementShipApi.as_view(), name="api-improvement-ship"),
     path("improvements/<int:pk>/updates/", updates.ImprovementUpdateListApi.as_view(), name="api-improvement-updates"),
     path("improvements/<int:pk>/preview/", updates.ImprovementPreviewApi.as_view(), name="api-improvement-preview"),

@@ -68,3 +68,13 @@ def case_owners(team: Team) -> QuerySet[User]:
 
 def may_own_case(user: AnyUser, case: Case) -> bool:
     return user.is_authenticated and case_owners(case.team).filter(pk=user.pk).exists()
+
+
+def improvement_owners() -> QuerySet[User]:
+    """Who may own an improvement: active staff, agents and managers (a superuser counts as a manager)."""
+    has_role = Q(groups__name__in=[AGENT, MANAGER]) | Q(is_superuser=True)
+    return UserModel.objects.filter(has_role, is_active=True).distinct().order_by("username")
+
+
+def may_own_improvement(user: AnyUser) -> bool:
+    return user.is_authenticated and improvement_owners().filter(pk=user.pk).exists()

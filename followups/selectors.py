@@ -1,5 +1,5 @@
 """Reads of the loops: case lists and timelines, teams, root causes, responses by root cause, themes,
-suggestions and the comments left to code."""
+suggestions and the comments left to code, improvements."""
 
 from __future__ import annotations
 
@@ -22,11 +22,17 @@ from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from closedloop.lib.filters import BooleanFilter, FilterSet, UtcDateTimeField, apply_filters
+from followups.improvement_priority import ImprovementPriority, PriorityCounts, priority
+from followups.improvement_status import ImprovementStatus
 from followups.learning import Classifier, Example, loads
 from followups.models import (
     Case,
     CaseEvent,
     CasePause,
+    CustomerUpdate,
+    Improvement,
+    ImprovementRootCause,
+    ImprovementStatusChange,
     ResolutionCode,
     ResponseRootCause,
     RootCause,
@@ -47,6 +53,15 @@ from surveys.nps import Category, NpsSummary, rounded
 from surveys.selectors import NpsRow, nps_breakdown
 
 
+def _with_statuses(queryset: QuerySet, value: str, known: list[str]) -> QuerySet:
+    """The rows in any of the comma-separated statuses of ``value``; an unknown one is a ValidationError."""
+    statuses = [status.strip() for status in value.split(",") if status.strip()]
+    unknown = [status for status in statuses if status not in known]
+    if unknown:
+        raise ValidationError({"status": [f"Unknown status {status!r}." for status in unknown]})
+    return queryset.filter(status__in=statuses)
+
+
 class CaseFilter(FilterSet):
     status = django_filters.CharFilter(method="filter_status", help_text="One or several, comma-separated.")
     open = BooleanFilter(method="filter_open")
@@ -60,11 +75,7 @@ class CaseFilter(FilterSet):
         fields = ["status", "open", "owner", "team", "overdue", "priority"]
 
     def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        statuses = [status.strip() for status in value.split(",") if status.strip()]
-        unknown = [status for status in statuses if status not in CaseStatus.values]
-        if unknown:
-            raise ValidationError({"status": [f"Unknown status {status!r}." for status in unknown]})
-        return queryset.filter(status__in=statuses)
+        return _with_statuses(queryset, value, CaseStatus.values)
 
     def filter_open(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
         return queryset.filter(OPEN) if value else queryset.exclude(OPEN)
@@ -663,3 +674,163 @@ def uncoded_comments(*, filters: dict[str, Any]) -> QuerySet[Response]:
         .select_related("customer", "survey")
         .order_by("-submitted_at", "-pk")
     )
+
+
+class ImprovementFilter(FilterSet):
+    status = django_filters.CharFilter(method="filter_status", help_text="One or several, comma-separated.")
+    owner = django_filters.CharFilter(method="filter_owner", help_text="A username, or `none`.")
+    root_cause = django_filters.CharFilter(
+        method="filter_root_cause",
+        help_text="A root cause's slug: improvements linked to it, its category or its causes.",
+    )
+
+    class Meta:
+        model = Improvement
+        fields = ["status", "owner", "root_cause"]
+
+    def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return _with_statuses(queryset, value, ImprovementStatus.values)
+
+    def filter_owner(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if value == "none":
+            return queryset.filter(owner__isnull=True)
+        return queryset.filter(owner__username=value)
+
+    def filter_root_cause(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        # A category stands for its causes, in this filter as in the priority.
+        related = Q(root_cause__slug=value) | Q(root_cause__parent__slug=value) | Q(root_cause__children__slug=value)
+        linked = ImprovementRootCause.objects.filter(related)
+        return queryset.filter(pk__in=linked.values("improvement_id"))
+
+
+def improvement_list(*, filters: dict[str, Any] | None = None, with_history: bool = False) -> QuerySet[Improvement]:
+    """Improvements matching the API filters, newest first, with their owner and root causes loaded.
+
+    ``with_history`` loads each one's status changes too, oldest first, with their actors.
+    ``improvement_board`` ranks them by priority. Raises ValidationError for malformed filters.
+    """
+    causes = RootCause.objects.select_related("parent").order_by("slug")
+    loaded = Improvement.objects.select_related("owner").prefetch_related(Prefetch("root_causes", queryset=causes))
+    if with_history:
+        history = ImprovementStatusChange.objects.select_related("actor").order_by("changed_at", "pk")
+        loaded = loaded.prefetch_related(Prefetch("status_changes", queryset=history))
+    return apply_filters(ImprovementFilter, filters, loaded)
+
+
+def improvement_detail(*, pk: int) -> Improvement:
+    """One improvement as its page and the API show it, with its status history."""
+    return improvement_list(with_history=True).get(pk=pk)
+
+
+_PRIORITY_SQL = """
+WITH board (id, since) AS (VALUES {windows}
+), causes AS (
+    SELECT DISTINCT link.improvement_id, rc.id AS root_cause_id
+    FROM board
+    JOIN {link} link ON link.improvement_id = board.id
+    JOIN {root_cause} rc ON rc.id = link.root_cause_id OR rc.parent_id = link.root_cause_id
+), raised AS (
+    SELECT DISTINCT causes.improvement_id, r.id, r.category, r.customer_id
+    FROM causes
+    JOIN {code} code ON code.root_cause_id = causes.root_cause_id
+    JOIN {response} r ON r.id = code.response_id
+    JOIN board ON board.id = causes.improvement_id
+    WHERE r.submitted_at >= board.since
+), themes AS (
+    SELECT improvement_id,
+           count(*) FILTER (WHERE category = %(promoter)s) AS promoters,
+           count(*) FILTER (WHERE category = %(passive)s) AS passives,
+           count(*) FILTER (WHERE category = %(detractor)s) AS detractors,
+           count(DISTINCT customer_id) AS customers
+    FROM raised GROUP BY improvement_id
+), totals AS (
+    SELECT windows.since,
+           count(*) FILTER (WHERE r.category = %(promoter)s) AS promoters,
+           count(*) FILTER (WHERE r.category = %(passive)s) AS passives,
+           count(*) FILTER (WHERE r.category = %(detractor)s) AS detractors
+    FROM (SELECT DISTINCT since FROM board) windows JOIN {response} r ON r.submitted_at >= windows.since
+    GROUP BY windows.since
+)
+SELECT board.id,
+       coalesce(themes.promoters, 0), coalesce(themes.passives, 0), coalesce(themes.detractors, 0),
+       coalesce(themes.customers, 0),
+       coalesce(totals.promoters, 0), coalesce(totals.passives, 0), coalesce(totals.detractors, 0)
+FROM board
+LEFT JOIN themes ON themes.improvement_id = board.id
+LEFT JOIN totals ON totals.since = board.since
+"""
+
+
+def improvement_priority_counts(*, improvements: Iterable[Improvement], now: datetime) -> dict[int, PriorityCounts]:
+    """What each improvement's priority is computed from, for any number of them in one query.
+
+    Within each improvement's lookback window (the customers shipping would reach): the
+    responses coded to any of its root causes or to a cause of a category among them, each
+    once, counted by category with their distinct customers; and every response of the window.
+    Hand-written SQL: the union of a category's causes and the per-improvement windows have no
+    ORM spelling that stays one query.
+    """
+    windows = {i.pk: now - timedelta(days=i.lookback_days) for i in improvements}
+    if not windows:
+        return {}
+    tables = {
+        "link": ImprovementRootCause._meta.db_table,
+        "root_cause": RootCause._meta.db_table,
+        "code": ResponseRootCause._meta.db_table,
+        "response": Response._meta.db_table,
+    }
+    values = ", ".join(f"(%(id{n})s, %(since{n})s)" for n in range(len(windows)))
+    params: dict[str, Any] = {category.name.lower(): category.value for category in Category}
+    for n, (pk, since) in enumerate(windows.items()):
+        params[f"id{n}"], params[f"since{n}"] = pk, since
+    with connection.cursor() as cursor:
+        cursor.execute(_PRIORITY_SQL.format(windows=values, **tables), params)
+        rows = cursor.fetchall()
+    return {
+        row[0]: PriorityCounts(
+            themes=NpsSummary(row[1], row[2], row[3]), customers=row[4], overall=NpsSummary(row[5], row[6], row[7])
+        )
+        for row in rows
+    }
+
+
+def improvement_priorities(improvements: Iterable[Improvement], *, now: datetime) -> dict[int, ImprovementPriority]:
+    """Each improvement's priority (override or computed, with its sentence), by id, in one query."""
+    improvements = list(improvements)
+    counts = improvement_priority_counts(improvements=improvements, now=now)
+    return {
+        i.pk: priority(counts[i.pk], override=i.priority_override, reason=i.priority_override_reason)
+        for i in improvements
+    }
+
+
+def improvement_board(
+    *, filters: dict[str, Any] | None = None, now: datetime, with_history: bool = False
+) -> list[Improvement]:
+    """``improvement_list`` ranked by priority, highest first (newest first among equals), each with ``priority``.
+
+    Three queries whatever the number (four ``with_history``): the improvements, their root
+    causes, (their status changes,) their priorities.
+    """
+    improvements = list(improvement_list(filters=filters, with_history=with_history))
+    priorities = improvement_priorities(improvements, now=now)
+    for improvement in improvements:
+        improvement.priority = priorities[improvement.pk]  # type: ignore[attr-defined]
+    # Sorted by newest first already; a stable sort by score keeps that among equal scores.
+    improvements.sort(key=lambda i: -priorities[i.pk].score)
+    return improvements
+
+
+def improvement_delivery_counts(*, ids: Iterable[int]) -> dict[int, dict[str, int]]:
+    """How many of each improvement's customer updates are in each status (every status, 0 when none)."""
+    ids = list(ids)
+    counts = {pk: dict.fromkeys(CustomerUpdate.Status.values, 0) for pk in ids}
+    rows = (
+        CustomerUpdate.objects.filter(improvement_id__in=ids)
+        .order_by()
+        .values_list("improvement_id", "status")
+        .annotate(n=Count("pk"))
+    )
+    for improvement_id, update_status, n in rows:
+        counts[improvement_id][update_status] = n
+    return counts

@@ -1,12 +1,23 @@
 """Pages of the loops: the queues, the case page and its actions, the agent's settings, the root-cause
-taxonomy and its suggestions, the review of uncoded comments, themes, shipping an improvement,
-the customer's updates, webhooks."""
+taxonomy and its suggestions, the review of uncoded comments, themes, improvements and
+shipping them, the customer's updates, webhooks."""
 
 from __future__ import annotations
 
 from django.urls import path
 
-from followups.views import cases, customer_updates, profiles, queues, review, shipping, taxonomy, themes, webhooks
+from followups.views import (
+    cases,
+    customer_updates,
+    improvements,
+    profiles,
+    queues,
+    review,
+    shipping,
+    taxonomy,
+    themes,
+    webhooks,
+)
 
 urlpatterns = [
     path("queue/", queues.my_queue, name="queue"),
@@ -29,6 +40,11 @@ urlpatterns = [
     path("suggestions/train/", taxonomy.suggestions_train_view, name="suggestions-train"),
     path("themes/", themes.themes_page, name="themes"),
     path("themes/<slug:slug>/", themes.theme_comments_page, name="theme-comments"),
+    path("improvements/", improvements.improvement_board_page, name="improvement_board"),
+    path("improvements/new/", improvements.improvement_create_page, name="improvement_create"),
+    path("improvements/<int:pk>/", improvements.improvement_detail_page, name="improvement_detail"),
+    path("improvements/<int:pk>/status/", improvements.improvement_move_view, name="improvement_move"),
+    path("improvements/<int:pk>/priority/", improvements.improvement_priority_view, name="improvement_priority"),
     path("improvements/<int:pk>/ship/", shipping.improvement_ship_page, name="improvement_ship"),
     path("improvements/<int:pk>/ship/email/", shipping.improvement_ship_email, name="improvement_ship_email"),
     # The customer's own page, from the signed link in their update emails (no login).

@@ -33,6 +33,7 @@ from followups.models import (
     Team,
 )
 from followups.models.rules import Priority
+from followups.selectors import improvement_board
 from followups.sla import AT_RISK_SHARE, DEFAULT_TARGETS, team_calendar
 from followups.workflow import OPEN_STATUSES, CaseStatus
 from surveys.models import Account, Customer, Response, Survey
@@ -182,6 +183,22 @@ class TestSeededDemo:
         assert macro["classifier"]["precision"] >= 0.8 and macro["classifier"]["recall"] >= 0.8
         # The week's comments are left for the review page, with suggestions.
         assert Response.objects.exclude(comment="").filter(root_cause_codes__isnull=True).exists()
+
+    def test_improvements_against_the_worst_themes_are_under_way_in_every_status_but_shipped(self):
+        improvements = list(Improvement.objects.select_related("owner").prefetch_related("status_changes"))
+        assert {i.status for i in improvements} == {"proposed", "planned", "in_progress", "declined"}
+        assert all(i.owner is not None and i.root_causes.exists() for i in improvements)
+        assert any(i.target_date is not None for i in improvements)
+        overridden = [i for i in improvements if i.priority_override is not None]
+        assert len(overridden) == 1 and overridden[0].priority_override_reason
+        for improvement in improvements:
+            history = list(improvement.status_changes.all())
+            assert history[0].from_status == "" and history[-1].to_status == improvement.status
+            assert [c.changed_at for c in history] == sorted(c.changed_at for c in history)
+            assert history[0].changed_at < SEEDED_AT - timedelta(days=30)
+        board = improvement_board(now=SEEDED_AT)
+        assert board[0].priority.override is not None
+        assert all(i.priority.computed > 0 for i in board if i.status != "declined")
 
     def test_promoters_praise_the_demo_agents_by_name(self):
         for user in USERS:

@@ -122,6 +122,9 @@ class RootCauseMergeApi(APIView):
             help_text="Codes dropped because the response was already coded with the survivor."
         )
         causes_moved = serializers.IntegerField(help_text="A category's causes, moved under the survivor.")
+        improvement_links_moved = serializers.IntegerField(
+            help_text="Improvements linked to the survivor instead (one linked to both keeps one link)."
+        )
         merged_at = serializers.DateTimeField()
         merged_by = serializers.CharField(source="actor.username", default=None, allow_null=True)
 

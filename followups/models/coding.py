@@ -91,6 +91,8 @@ class RootCauseMerge(models.Model):
     duplicates_collapsed = models.PositiveIntegerField(default=0)
     # A category's causes, moved under ``into``.
     causes_moved = models.PositiveIntegerField(default=0)
+    # Improvement links re-pointed at ``into`` (one already linked to ``into`` is dropped instead).
+    improvement_links_moved = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-merged_at", "-pk"]

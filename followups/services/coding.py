@@ -17,7 +17,7 @@ from django.db import connection, transaction
 
 from closedloop.lib.exceptions import ConflictError, save_unique
 from closedloop.lib.updates import model_update
-from followups.models import ResolutionCode, ResponseRootCause, RootCause, RootCauseMerge
+from followups.models import ImprovementRootCause, ResolutionCode, ResponseRootCause, RootCause, RootCauseMerge
 from followups.taxonomy import seed_default_taxonomy
 
 KEYWORDS_MAX = 50
@@ -124,6 +124,7 @@ def _new_parent(root_cause: RootCause, parent: str) -> RootCause | None:
 class _Moved:
     codes: int
     duplicates: int
+    improvement_links: int = 0
 
 
 @transaction.atomic
@@ -137,10 +138,10 @@ def root_cause_merge(*, root_cause: RootCause, into: RootCause, actor: User | No
     2. Every code of ``root_cause`` moves to ``into``. A response coded with both keeps the code
        it had with ``into`` (its source and coder); the other is dropped, so no response is
        coded twice with one root cause.
-    3. A category's causes move under ``into``.
-    4. ``root_cause`` is retired: inactive, with ``merged_into`` pointing at the survivor.
-
-    Improvement links are not moved here yet: improvements do not exist so far.
+    3. Every improvement linked to ``root_cause`` is linked to ``into`` instead; one linked to
+       both keeps a single link. The merge row counts the links moved.
+    4. A category's causes move under ``into``.
+    5. ``root_cause`` is retired: inactive, with ``merged_into`` pointing at the survivor.
     """
     if root_cause.pk == into.pk:
         raise ValidationError({"into": ["A root cause cannot be merged into itself."]})
@@ -149,6 +150,7 @@ def root_cause_merge(*, root_cause: RootCause, into: RootCause, actor: User | No
     root_cause, into = locked[root_cause.pk], locked[into.pk]
     _check_merge(root_cause, into)
     moved = _move_codes(root_cause, into)
+    links = _move_improvement_links(root_cause, into)
     causes = RootCause.objects.filter(parent=root_cause).update(parent=into) if root_cause.is_category else 0
     model_update(root_cause, {"active": False, "merged_into": into})
     merge = RootCauseMerge(
@@ -158,6 +160,7 @@ def root_cause_merge(*, root_cause: RootCause, into: RootCause, actor: User | No
         codes_moved=moved.codes,
         duplicates_collapsed=moved.duplicates,
         causes_moved=causes,
+        improvement_links_moved=links,
     )
     merge.full_clean()
     merge.save()
@@ -184,6 +187,14 @@ def _move_codes(root_cause: RootCause, into: RootCause) -> _Moved:
     # ``root_causes_hold`` until then), so both statements see its code.
     moved = codes.update(root_cause=into)
     return _Moved(codes=moved, duplicates=duplicates)
+
+
+def _move_improvement_links(root_cause: RootCause, into: RootCause) -> int:
+    """Re-point ``root_cause``'s improvement links at ``into``, dropping those ``into`` has already."""
+    links = ImprovementRootCause.objects.filter(root_cause=root_cause)
+    already = ImprovementRootCause.objects.filter(root_cause=into).values("improvement_id")
+    links.filter(improvement_id__in=already).delete()
+    return links.update(root_cause=into)
 
 
 def root_causes_hold(root_causes: Iterable[RootCause]) -> set[int]:

@@ -58,7 +58,21 @@ class KeywordsField(forms.CharField):
         return words
 
 
-class RootCauseForm(forms.Form):
+class ServiceErrorForm(forms.Form):
+    """A form that shows a service's refusals: on the fields they name, else on top."""
+
+    def add_service_error(self, error: ValidationError | ApplicationError) -> None:
+        """The service's field messages go on their fields (on top when the form has no such field)."""
+        if isinstance(error, ApplicationError):
+            errors: dict = error.errors or {None: [error.message]}
+        else:
+            errors = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
+        for field, field_messages in errors.items():
+            for message in field_messages:
+                self.add_error(field if field in self.fields else None, message)
+
+
+class RootCauseForm(ServiceErrorForm):
     """Adding a root cause: a category, or a cause under one (``parent``)."""
 
     name = forms.CharField(max_length=200)
@@ -76,16 +90,6 @@ class RootCauseForm(forms.Form):
         named = ((c.slug, c.name if c.active else f"{c.name} (inactive)") for c in categories)
         choices = [(NEW_CATEGORY, self.no_parent), *named]
         self.fields["parent"].choices = choices  # type: ignore[attr-defined]  # a ChoiceField
-
-    def add_service_error(self, error: ValidationError | ApplicationError) -> None:
-        """The service's field messages go on their fields (on top when the form has no such field)."""
-        if isinstance(error, ApplicationError):
-            errors: dict = error.errors or {None: [error.message]}
-        else:
-            errors = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
-        for field, field_messages in errors.items():
-            for message in field_messages:
-                self.add_error(field if field in self.fields else None, message)
 
 
 class RootCauseEditForm(RootCauseForm):
@@ -247,5 +251,6 @@ def root_cause_merge_view(request: SignedInRequest, slug: str) -> HttpResponse:
         form.add_error(None, error.message if isinstance(error, ApplicationError) else error.messages[0])
         return render(request, "followups/taxonomy/edit.html", _edit_context(root_cause, merge_form=form), status=409)
     moved = merge.codes_moved + merge.duplicates_collapsed
-    messages.success(request, f"{root_cause.name} merged into {into.name}: {moved} codes moved.")
+    links = f" and {merge.improvement_links_moved} improvement links" if merge.improvement_links_moved else ""
+    messages.success(request, f"{root_cause.name} merged into {into.name}: {moved} codes{links} moved.")
     return redirect("taxonomy")

@@ -54,7 +54,8 @@ from django.test import override_settings
 from django.utils import timezone
 
 from followups.models import CustomerUpdate, Improvement, RootCause
-from followups.services.updates import customer_updates_deliver, customer_updates_record, improvement_ship
+from followups.services.delivery import customer_updates_deliver
+from followups.services.updates import customer_updates_record, improvement_ship
 from tests.followups import crash
 from tests.followups.smtp import free_port
 
@@ -192,7 +193,11 @@ ON CONFLICT (improvement_id, customer_id) DO NOTHING
 def _record_by_hand(improvement: Improvement) -> int:
     now = timezone.now()
     with transaction.atomic(), connection.cursor() as cursor:
-        params = {"improvement": improvement.pk, "now": now, "since": now - timedelta(days=improvement.lookback_days)}
+        params: dict[str, Any] = {
+            "improvement": improvement.pk,
+            "now": now,
+            "since": now - timedelta(days=improvement.lookback_days),
+        }
         cursor.execute(RECORD_SQL, params)
         return cursor.rowcount
 

@@ -84,6 +84,15 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
+@pytest.fixture(params=[LAPTOP, PHONE], ids=["laptop", "phone"])
+def screen(request: pytest.FixtureRequest, browser: Browser) -> Iterator[Page]:
+    """A fresh page on a laptop's screen, then on a phone's: a test using it runs at both sizes."""
+    context = browser.new_context(viewport=request.param)
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
+
+
 def sign_in(page: Page, live_server, username: str, password: str) -> None:
     """Sign in through the login form, as a person would, and wait for the home page."""
     page.goto(live_server.url + reverse("login"))

@@ -27,8 +27,9 @@ def test_a_manager_renames_a_cause_and_merges_two(page: Page, live_server):
     page.set_viewport_size(LAPTOP)
     sign_in(page, live_server, "helen", PASSWORD)
 
-    page.get_by_role("navigation", name="Main").get_by_text("Manage").click()
-    page.get_by_role("link", name="Root causes").click()
+    navigation = page.get_by_role("navigation", name="Main")
+    navigation.get_by_text("Manage").click()  # the set-up pages sit in the Manage menu
+    navigation.get_by_role("link", name="Root causes").click()
     expect(page.get_by_role("heading", name="Root causes", level=1)).to_be_visible()
     technology = page.locator("section", has=page.get_by_role("heading", name="Technology"))
     expect(technology.locator("#root-cause-network")).to_contain_text("2")

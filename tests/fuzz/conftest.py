@@ -14,15 +14,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
-from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from closedloop.lib.roles import AGENT, INTEGRATION, MANAGER
-from followups.models import Case, Improvement, ImprovementRootCause, ResponseRootCause, WebhookDelivery
+from followups.models import Case, Improvement, ResponseRootCause, RootCause, WebhookDelivery
 from followups.services import team_create
 from followups.services.coding import resolution_code_create
+from followups.services.improvements import improvement_create, improvement_move
 from followups.services.opening import cases_open_for_responses
 from followups.services.outbox import webhook_events_queue
 from followups.services.webhooks import webhook_endpoint_create
@@ -78,19 +79,17 @@ def _open_case() -> Case:
     return cases_open_for_responses(response_ids=[response.pk])[0]
 
 
-def _improvement(case: Case, root_cause) -> Improvement:
-    """An improvement in progress against the root cause the case's response is coded to."""
+def _improvement(case: Case, root_cause: RootCause, manager: User) -> Improvement:
+    """An improvement in progress against the cause the case's response is coded to: shipping reaches someone."""
     ResponseRootCause.objects.create(response=case.response, root_cause=root_cause)
-    now = timezone.now()
-    improvement = Improvement.objects.create(
+    improvement = improvement_create(
         title="VPN tokens reset in a day",
-        status="in_progress",
+        actor=manager,
+        root_causes=[root_cause],
+        owner=manager,
         customer_message="Resets now take a day.",
-        created_at=now,
-        updated_at=now,
     )
-    ImprovementRootCause.objects.create(improvement=improvement, root_cause=root_cause)
-    return improvement
+    return improvement_move(improvement=improvement, to_status="in_progress", actor=manager)
 
 
 @pytest.fixture(autouse=True)
@@ -125,7 +124,7 @@ def fuzz_world(db) -> FuzzWorld:
     endpoint = webhook_endpoint_create(url="https://hooks.example.com/closedloop", created_by=users[MANAGER])
     webhook_events_queue([("case.created", {"case": case.pk})])
     delivery = WebhookDelivery.objects.get(endpoint=endpoint)
-    improvement = _improvement(case, root_cause)
+    improvement = _improvement(case, root_cause, users[MANAGER])
     return FuzzWorld(
         tokens={role: Token.objects.get_or_create(user_id=user.pk)[0].key for role, user in users.items()},
         objects={
