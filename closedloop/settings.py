@@ -345,4 +345,4 @@ AXES_LOCKOUT_CALLABLE = "closedloop.throttling.sign_in_locked_out"
 # Failed attempts are kept; a row for every successful sign-in would grow without a reader.
 AXES_DISABLE_ACCESS_LOG = True
 RATELIMIT_USE_CACHE = "throttle"
-RATELIMIT_IP_META_KEY = "closedloop.throttling.client_address"
+RATELIMIT_IP_META_KEY = "closedloop.throttling.rate_limit_address"

@@ -40,6 +40,13 @@ def client_address(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR")
 
 
+def rate_limit_address(request: HttpRequest) -> str:
+    """The address rate limits count by (django-ratelimit's "ip" key): a request from no network
+    (a test client without ``REMOTE_ADDR``, a misconfigured proxy) is counted as the unspecified
+    address 0.0.0.0 rather than failing."""
+    return client_address(request) or "0.0.0.0"
+
+
 def lockout_seconds() -> int:
     """How long a lockout lasts at most: it ends this long after the failure that caused it."""
     return int(settings.AXES_COOLOFF_TIME.total_seconds())

@@ -15,6 +15,7 @@ from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
 from closedloop.lib.exceptions import ApplicationError
+from closedloop.lib.pagination import StandardPagination, paginated
 from closedloop.lib.roles import CanIngest, CanReadResponses
 from surveys.apis import CustomerInputSerializer
 from surveys.models import Invitation, Survey
@@ -104,6 +105,7 @@ class InvitationStatsSerializer(serializers.Serializer):
 
 class InvitationStatsApi(APIView):
     permission_classes = [CanReadResponses]
+    pagination_class = StandardPagination
 
     @extend_schema(
         parameters=[
@@ -115,7 +117,7 @@ class InvitationStatsApi(APIView):
         summary="Invitations by status and the response rate, per survey",
     )
     def get(self, request: Request) -> ApiResponse:
-        return ApiResponse(InvitationStatsSerializer(invitation_stats(filters=request.query_params), many=True).data)
+        return paginated(request, invitation_stats(filters=request.query_params), InvitationStatsSerializer, view=self)
 
 
 class RecoverySerializer(serializers.Serializer):

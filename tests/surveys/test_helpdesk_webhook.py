@@ -155,3 +155,8 @@ def test_without_a_survey_to_invite_to_the_event_says_so(client, survey, setting
     response = send(client, event())
     assert response.status_code == 400
     assert "HELPDESK_SURVEY" in json.dumps(response.json())
+
+
+def test_a_request_from_no_known_address_is_counted_not_a_server_error(client, survey):
+    response = client.post(URL, event(), content_type="application/json", REMOTE_ADDR=None)
+    assert response.status_code == 401

@@ -167,7 +167,7 @@ def test_the_response_rate_is_answered_over_delivered_per_survey(integration_api
     response = manager_api.get(reverse("api-invitation-stats"))
 
     assert response.status_code == 200
-    by_survey = {row["survey"]: row for row in response.json()}
+    by_survey = {row["survey"]: row for row in response.json()["results"]}
     ours = by_survey["support-2026"]
     assert (ours["sent"], ours["answered"], ours["scheduled"], ours["suppressed"]) == (2, 1, 1, 1)
     assert ours["suppressed_by_reason"] == {"no_address": 1}
@@ -176,5 +176,5 @@ def test_the_response_rate_is_answered_over_delivered_per_survey(integration_api
     later = manager_api.get(
         reverse("api-invitation-stats"), {"sent_after": (timezone.now() + timedelta(days=1)).isoformat()}
     )
-    assert later.json() == []
+    assert later.json()["results"] == []
     assert manager_api.get(reverse("api-invitation-stats"), {"sent_after": "soon"}).status_code == 400
