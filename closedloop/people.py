@@ -43,7 +43,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
             form.add_error(None, exc)
         else:
             if not data["password"]:
-                SetPasswordLinkForm(user).save(request=request, use_https=request.is_secure())
+                SetPasswordLinkForm(user).send(request)
                 messages.success(request, f"{user.username} is created; a link to set a password went to {user.email}.")
             else:
                 messages.success(request, f"{user.username} is created and can sign in now.")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.models import User
+from django.http import HttpRequest
 
 from closedloop.lib.roles import AGENT, MANAGER, ROLES
 from followups.models import Team
@@ -50,6 +51,12 @@ class SetPasswordLinkForm(PasswordResetForm):
     def __init__(self, user: User) -> None:
         super().__init__(data={"email": user.email})
         self._user = user
+
+    def send(self, request: HttpRequest) -> None:
+        """Email the link through Django's reset templates, to the user's address."""
+        if not self.is_valid():  # the address was checked when the user was made
+            raise ValueError(self.errors)
+        self.save(request=request, use_https=request.is_secure())
 
     def get_users(self, email: str):  # type: ignore[override]  # one user, whatever the email matches
         return iter([self._user])
