@@ -1,4 +1,5 @@
-"""The manager's set-up area under /manage/: its index, and the people who sign in.
+"""The manager's set-up area under /manage/: its index, and the people who sign in; and the token
+an agent makes for themselves from their settings.
 
 Plain forms that post and redirect. A new user gets either an initial password or, through
 Django's password-reset flow, a link by email where they choose their own.
@@ -11,12 +12,21 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
 
 from closedloop.lib.roles import AGENT
 from closedloop.people_forms import PersonCreateForm, PersonForm, SetPasswordLinkForm
-from closedloop.users import people_list, role_of, user_create, user_set_active, user_update
-from followups.views.access import manager_page
+from closedloop.users import (
+    people_list,
+    role_of,
+    token_replace,
+    token_revoke,
+    user_create,
+    user_set_active,
+    user_update,
+)
+from followups.views.access import agent_page, manager_page
 
 
 @manager_page
@@ -90,3 +100,17 @@ def person_active(request: HttpRequest, pk: int) -> HttpResponse:
             else f"{person.username} is deactivated: no sign-in, no API token, no new cases.",
         )
     return redirect("person-list")
+
+
+@agent_page
+@require_POST
+def my_token(request: HttpRequest) -> HttpResponse:
+    """Create (replacing any) or revoke the caller's API token; a new one is shown on this answer only."""
+    if request.POST.get("action") == "revoke":
+        token_revoke(user=request.user)  # type: ignore[arg-type]
+        messages.success(request, "Your API token is revoked.")
+        return redirect("agent-settings")
+    token = token_replace(user=request.user)  # type: ignore[arg-type]
+    response = render(request, "manage/token.html", {"token": token})
+    add_never_cache_headers(response)  # nor may the browser's history keep it
+    return response

@@ -37,6 +37,7 @@ manage = [
 urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("manage/", include(manage)),
+    path("me/token/", people.my_token, name="my-token"),
     path("admin/", admin.site.urls),
     path("", include("surveys.urls")),
     path("", include("followups.urls")),

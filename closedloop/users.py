@@ -93,6 +93,17 @@ def user_set_active(*, user: User, active: bool, actor: User) -> User:
     return user
 
 
+@transaction.atomic
+def token_replace(*, user: User) -> Token:
+    """A new API token for ``user``: the old one, if any, stops working at once."""
+    Token.objects.filter(user=user).delete()
+    return Token.objects.create(user=user)
+
+
+def token_revoke(*, user: User) -> None:
+    Token.objects.filter(user=user).delete()
+
+
 def _keep_a_manager(*, losing: User, field: str) -> None:
     """Refuse a change that would leave no active manager (a superuser counts as one).
 

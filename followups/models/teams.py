@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -72,3 +74,7 @@ class AgentProfile(models.Model):
 
     def __str__(self) -> str:
         return f"profile of {self.user_id}"
+
+    def clean(self) -> None:
+        if self.time_zone and self.time_zone not in zoneinfo.available_timezones():
+            raise ValidationError({"time_zone": [f"Unknown time zone {self.time_zone!r}."]})

@@ -3,7 +3,7 @@ JSON the SLA code reads, refused with the calendar code's own words when it is n
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pytest
 from django.test import Client
