@@ -3,6 +3,8 @@ password strength) are the services' in ``closedloop.users``, whose errors land 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from django import forms
 from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.models import User
@@ -58,5 +60,6 @@ class SetPasswordLinkForm(PasswordResetForm):
             raise ValueError(self.errors)
         self.save(request=request, use_https=request.is_secure())
 
-    def get_users(self, email: str):  # type: ignore[override]  # one user, whatever the email matches
+    def get_users(self, email: str) -> Iterator[User]:
+        """The one new user, whatever the address matches."""
         return iter([self._user])

@@ -25,7 +25,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("followups.api_urls")),
 ]
 
-manage = [
+manage: list[URLPattern | URLResolver] = [
     path("", people.manage_index, name="manage-index"),
     path("people/", people.person_list, name="person-list"),
     path("people/new/", people.person_create, name="person-create"),

@@ -68,9 +68,7 @@ def user_update(
     _check_role(role)
     if role != MANAGER and user.is_active:
         _keep_a_manager(losing=user, field="role")
-    model_update(
-        user, {"first_name": first_name, "last_name": last_name, "email": email, "is_staff": role == MANAGER}
-    )
+    model_update(user, {"first_name": first_name, "last_name": last_name, "email": email, "is_staff": role == MANAGER})
     others = user.groups.exclude(name=role).filter(name__in=ROLES)
     user.groups.remove(*others)
     user.groups.add(_role_group(role))

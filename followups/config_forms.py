@@ -20,7 +20,7 @@ class KeywordsField(forms.CharField):
     def prepare_value(self, value: Any) -> Any:
         return ", ".join(value) if isinstance(value, list) else value
 
-    def to_python(self, value: Any) -> list[str]:
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]  # a list, not the text
         words = [word.strip() for word in (super().to_python(value) or "").split(",")]
         words = list(dict.fromkeys(word for word in words if word))
         if len(words) > KEYWORDS_MAX:

@@ -179,7 +179,8 @@ class AgentDetailsForm(forms.Form):
     last_name = forms.CharField(max_length=150, required=False)
     email = forms.EmailField(max_length=254, required=False, help_text="Case assignments and digests go here.")
     time_zone = forms.ChoiceField(
-        required=False, choices=[("", "My team's time zone"), *((zone, zone) for zone in sorted(zoneinfo.available_timezones()))]
+        required=False,
+        choices=[("", "My team's time zone"), *((zone, zone) for zone in sorted(zoneinfo.available_timezones()))],
     )
 
 

@@ -22,9 +22,7 @@ DAY_OFF_LABEL_MAX = 100
 
 
 def _staff() -> Any:
-    return (
-        UserModel.objects.filter(is_active=True, groups__name__in=[AGENT, MANAGER]).distinct().order_by("username")
-    )
+    return UserModel.objects.filter(is_active=True, groups__name__in=[AGENT, MANAGER]).distinct().order_by("username")
 
 
 class _UserChoice(forms.ModelChoiceField):
@@ -44,7 +42,9 @@ class TeamForm(forms.Form):
         max_length=80, help_text="Its name in the API and in routing; it cannot change once the team exists."
     )
     members = _UsersChoice(queryset=_staff(), required=False, widget=forms.CheckboxSelectMultiple)
-    lead = _UserChoice(queryset=_staff(), required=False, empty_label="No lead", help_text="Sees and reassigns the team's cases.")
+    lead = _UserChoice(
+        queryset=_staff(), required=False, empty_label="No lead", help_text="Sees and reassigns the team's cases."
+    )
     time_zone = forms.ChoiceField(choices=[(zone, zone) for zone in TIME_ZONES], initial="UTC")
     holiday_country = forms.CharField(
         label="Public holidays of",
@@ -109,7 +109,9 @@ class _Week(forms.BaseFormSet):
             raise forms.ValidationError("Open on at least one day of the week: deadlines are counted in these hours.")
 
 
-WeekFormSet = forms.formset_factory(DayForm, formset=_Week, extra=0, min_num=7, max_num=7, validate_max=True, validate_min=True)
+WeekFormSet = forms.formset_factory(
+    DayForm, formset=_Week, extra=0, min_num=7, max_num=7, validate_max=True, validate_min=True
+)
 
 
 class DayOffForm(forms.Form):
@@ -122,7 +124,9 @@ class DayOffForm(forms.Form):
 class _DaysOff(forms.BaseFormSet):
     def days_off(self) -> dict[date, str]:
         """The dates given, each with its label, in order."""
-        chosen = {form.cleaned_data["day"]: form.cleaned_data["label"] for form in self.forms if form.cleaned_data.get("day")}
+        chosen = {
+            form.cleaned_data["day"]: form.cleaned_data["label"] for form in self.forms if form.cleaned_data.get("day")
+        }
         return dict(sorted(chosen.items()))
 
 

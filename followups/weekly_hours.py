@@ -13,7 +13,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from followups.business_time import WEEKDAYS, WorkingCalendar
 
 INTERVALS_PER_DAY = 2
-WEEKDAY_NAMES = dict(zip(WEEKDAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"), strict=True))
+WEEKDAY_NAMES = dict(
+    zip(WEEKDAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"), strict=True)
+)
 SLOTS = tuple((f"opens_{n}", f"closes_{n}") for n in range(1, INTERVALS_PER_DAY + 1))
 
 

@@ -40,7 +40,9 @@ class Team(models.Model):
     holiday_subdivision = models.CharField(max_length=10, blank=True)
     extra_holidays = models.JSONField(default=list, blank=True, help_text="The team's own days off (YYYY-MM-DD).")
     # What each of extra_holidays is, for people only: the calendar reads the dates alone.
-    day_off_labels = models.JSONField(default=dict, blank=True, help_text='Per day off, e.g. {"2026-12-24": "Office party"}.')
+    day_off_labels = models.JSONField(
+        default=dict, blank=True, help_text='Per day off, e.g. {"2026-12-24": "Office party"}.'
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -122,7 +122,9 @@ def _available_agents(now: datetime) -> dict[int, User]:
 
     Away with an "until" date means away through that day (in UTC): the next day they are back.
     """
-    still_away = Q(agent_profile__away_until__isnull=True) | Q(agent_profile__away_until__gte=now.astimezone(UTC).date())
+    still_away = Q(agent_profile__away_until__isnull=True) | Q(
+        agent_profile__away_until__gte=now.astimezone(UTC).date()
+    )
     users = UserModel.objects.filter(is_active=True, groups__name__in=[AGENT, MANAGER]).exclude(
         Q(agent_profile__is_away=True) & still_away
     )

@@ -11,9 +11,7 @@ from closedloop.lib.exceptions import save_unique
 from closedloop.lib.updates import model_update
 from followups.models import RoutingRule, SlaPolicy
 
-RULE_FIELDS = frozenset(
-    {f.name for f in RoutingRule._meta.concrete_fields} - {"id"}
-)
+RULE_FIELDS = frozenset({f.name for f in RoutingRule._meta.concrete_fields} - {"id"})
 POLICY_FIELDS = frozenset({f.name for f in SlaPolicy._meta.concrete_fields} - {"id"})
 
 

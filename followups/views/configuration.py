@@ -59,7 +59,7 @@ def _conditions(rule: RoutingRule) -> str:
     if rule.attribute_name:
         parts.append(f"{rule.attribute_name} = {rule.attribute_value}")
     if rule.score_min is not None or rule.score_max is not None:
-        parts.append(f"score {_or_dash(rule.score_min)}–{_or_dash(rule.score_max)}")
+        parts.append(f"score {_or_dash(rule.score_min)} to {_or_dash(rule.score_max)}")
     if rule.keywords:
         parts.append("words: " + ", ".join(rule.keywords))
     return "; ".join(parts) or "every response"
@@ -135,8 +135,7 @@ SECTIONS = (
         name="survey-settings",
         title="Surveys",
         singular="survey",
-        intro="The question customers answer, the thank-you texts they read after it, and when an answer "
-        "opens a case.",
+        intro="The question customers answer, the thank-you texts they read after it, and when an answer opens a case.",
         form=SurveyForm,
         queryset=lambda: Survey.objects.order_by("name"),
         create=survey_create,
@@ -193,7 +192,9 @@ def _edit_view(section: Section) -> Callable[..., HttpResponse]:
         if request.method == "POST" and form.is_valid() and _saved(section, form, record):
             messages.success(request, f"{section.singular.capitalize()} {record} is saved.")
             return redirect(f"{section.name}-list")
-        return render(request, "followups/manage/config_edit.html", {"section": section, "form": form, "record": record})
+        return render(
+            request, "followups/manage/config_edit.html", {"section": section, "form": form, "record": record}
+        )
 
     return view
 

@@ -29,7 +29,12 @@ def agent_settings(request: SignedInRequest) -> HttpResponse:
     section = posted.get("section") if posted is not None else None
     details = AgentDetailsForm(
         posted if section == DETAILS else None,
-        initial={"first_name": user.first_name, "last_name": user.last_name, "email": user.email, "time_zone": profile.time_zone},
+        initial={
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "email": user.email,
+            "time_zone": profile.time_zone,
+        },
     )
     initial = {
         "is_away": profile.is_away,

@@ -70,7 +70,9 @@ def _forms(data: Any, team: Team | None) -> dict[str, Any]:
         }
         hours = team.working_hours
         labels = team.day_off_labels or {}
-        days_off = [{"day": date.fromisoformat(day), "label": labels.get(day, "")} for day in sorted(team.extra_holidays)]
+        days_off = [
+            {"day": date.fromisoformat(day), "label": labels.get(day, "")} for day in sorted(team.extra_holidays)
+        ]
     return {
         "form": TeamForm(data, initial=initial, editing=team is not None),
         "week": WeekFormSet(data, initial=day_rows(hours), prefix="hours"),

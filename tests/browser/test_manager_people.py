@@ -34,7 +34,8 @@ class Journey:
     """Looks at each page it is shown: keeps a screenshot, checks the fit and the accessibility."""
 
     def __init__(self, page: Page, folder: Path) -> None:
-        self.page, self.folder, self.shots = page, folder, []
+        self.page, self.folder = page, folder
+        self.shots: list[Path] = []
 
     def look(self, name: str) -> None:
         path = self.folder / f"{len(self.shots) + 1:02d}-{name}.png"
@@ -96,7 +97,7 @@ def test_a_manager_creates_an_agent_and_a_working_calendar(screen: Page, live_se
     assert nina.get_full_name() == "Nina Okafor" and nina.check_password("a long enough passphrase")
     team = Team.objects.get(slug="americas")
     assert set(team.members.values_list("username", flat=True)) == {"nina", "diego"}
-    assert team.lead.username == "diego" and team.time_zone == "America/New_York"
+    assert team.lead is not None and team.lead.username == "diego" and team.time_zone == "America/New_York"
     assert team.working_hours["mon"] == ["09:00-12:30", "13:30-17:00"] and team.working_hours["sat"] == ["10:00-14:00"]
     assert team.extra_holidays == ["2026-12-24"] and team.day_off_labels == {"2026-12-24": "Office party"}
 

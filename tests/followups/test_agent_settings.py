@@ -87,10 +87,20 @@ def test_assignment_emails_follow_the_setting(desk, alice, bob, lena, open_case,
 
 def test_an_agent_sets_their_name_email_and_time_zone(alice):
     client = _client(alice)
-    data = {"section": "details", "me-first_name": "Alice", "me-last_name": "Martin", "me-email": "a@example.org", "me-time_zone": "Europe/Paris"}
+    data = {
+        "section": "details",
+        "me-first_name": "Alice",
+        "me-last_name": "Martin",
+        "me-email": "a@example.org",
+        "me-time_zone": "Europe/Paris",
+    }
     assertRedirects(client.post(reverse("agent-settings"), data), reverse("agent-settings"))
     alice.refresh_from_db()
-    assert (alice.get_full_name(), alice.email, alice.agent_profile.time_zone) == ("Alice Martin", "a@example.org", "Europe/Paris")
+    assert (alice.get_full_name(), alice.email, alice.agent_profile.time_zone) == (
+        "Alice Martin",
+        "a@example.org",
+        "Europe/Paris",
+    )
     html = client.get(reverse("agent-settings")).content.decode()
     assert 'value="Martin"' in html and '<option value="Europe/Paris" selected>' in html
 

@@ -222,7 +222,9 @@ def test_the_first_team_is_the_default_until_another_is_marked(survey, alice, bo
 
 def test_an_agent_away_until_yesterday_gets_cases_again(desk, alice, bob, lena):
     today = datetime.now(UTC).date()
-    agent_profile_update(user=alice, is_away=True, assignment_emails=True, digest_emails=True, away_until=today - timedelta(days=1))
+    agent_profile_update(
+        user=alice, is_away=True, assignment_emails=True, digest_emails=True, away_until=today - timedelta(days=1)
+    )
     agent_profile_update(user=bob, is_away=True, assignment_emails=True, digest_emails=True, away_until=today)
     agent_profile_update(user=lena, is_away=True, assignment_emails=True, digest_emails=True)
     owners = set()

@@ -24,12 +24,24 @@ def manager(maya) -> Client:
 
 
 def test_a_manager_adds_a_routing_rule_for_a_region(manager, desk):
-    data = {"position": "10", "name": "Americas", "team": desk.pk, "attribute_name": "region",
-            "attribute_value": "Americas", "keywords": "refund, outage, refund", "active": "on"}
+    data = {
+        "position": "10",
+        "name": "Americas",
+        "team": desk.pk,
+        "attribute_name": "region",
+        "attribute_value": "Americas",
+        "keywords": "refund, outage, refund",
+        "active": "on",
+    }
     reply = manager.post("/manage/routing/", data)
     assert reply.status_code == 302, reply.content.decode()[-3000:]
     rule = RoutingRule.objects.get()
-    assert (rule.team, rule.attribute_value, rule.keywords, rule.active) == (desk, "Americas", ["refund", "outage"], True)
+    assert (rule.team, rule.attribute_value, rule.keywords, rule.active) == (
+        desk,
+        "Americas",
+        ["refund", "outage"],
+        True,
+    )
     html = manager.get("/manage/routing/").content.decode()
     assert "region = Americas; words: refund, outage" in html
 
@@ -50,8 +62,15 @@ def test_editing_a_rule_changes_its_order_and_deactivates_it(manager, desk):
 
 
 def test_a_manager_adds_and_changes_an_sla_policy(manager, survey):
-    data = {"name": "Hot support", "priority": "hot", "survey": survey.pk, "first_contact_hours": "2",
-            "resolution_hours": "8", "reassign_after_hours": "4", "active": "on"}
+    data = {
+        "name": "Hot support",
+        "priority": "hot",
+        "survey": survey.pk,
+        "first_contact_hours": "2",
+        "resolution_hours": "8",
+        "reassign_after_hours": "4",
+        "active": "on",
+    }
     assert manager.post("/manage/sla/", data).status_code == 302
     policy = SlaPolicy.objects.get()
     assert (policy.first_contact_hours, policy.survey) == (2, survey)
@@ -62,7 +81,12 @@ def test_a_manager_adds_and_changes_an_sla_policy(manager, survey):
 
 
 def test_resolution_codes_are_added_renamed_reordered_and_deactivated(manager):
-    assert manager.post("/manage/resolution-codes/", {"slug": "fixed", "name": "Fixed", "position": "1", "active": "on"}).status_code == 302
+    assert (
+        manager.post(
+            "/manage/resolution-codes/", {"slug": "fixed", "name": "Fixed", "position": "1", "active": "on"}
+        ).status_code
+        == 302
+    )
     code = ResolutionCode.objects.get(slug="fixed")
     data = {"slug": "changed", "name": "Fixed for good", "position": "7"}
     assert manager.post(f"/manage/resolution-codes/{code.pk}/", data).status_code == 302
@@ -78,21 +102,41 @@ def test_a_duplicate_code_is_a_form_error(manager):
 
 
 def test_a_manager_changes_a_surveys_texts_and_hot_threshold(manager, survey):
-    data = {"slug": "other", "name": "Support", "kind": "transactional", "question": "Would you recommend us?",
-            "quarantine_days": "30", "hot_threshold": "3", "require_coding": "on", "active": "on",
-            "thank_you_promoter": "Great!", "thank_you_passive": "Thanks.", "thank_you_detractor": "Sorry <b>about</b> it."}
+    data = {
+        "slug": "other",
+        "name": "Support",
+        "kind": "transactional",
+        "question": "Would you recommend us?",
+        "quarantine_days": "30",
+        "hot_threshold": "3",
+        "require_coding": "on",
+        "active": "on",
+        "thank_you_promoter": "Great!",
+        "thank_you_passive": "Thanks.",
+        "thank_you_detractor": "Sorry <b>about</b> it.",
+    }
     assert manager.post(f"/manage/surveys/{survey.pk}/", data).status_code == 302
     survey.refresh_from_db()
     assert (survey.slug, survey.question, survey.hot_threshold, survey.require_coding) == (
-        "support-2026", "Would you recommend us?", 3, True
+        "support-2026",
+        "Would you recommend us?",
+        3,
+        True,
     )
     reply = manager.post(f"/manage/surveys/{survey.pk}/", {**data, "hot_threshold": "11"})
     assert reply.status_code == 200 and "Ensure this value is less than or equal to 10" in reply.content.decode()
 
 
 def test_a_manager_adds_a_survey(manager):
-    data = {"slug": "onboarding", "name": "Onboarding", "kind": "relationship", "question": "How likely…?",
-            "quarantine_days": "90", "hot_threshold": "2", "active": "on"}
+    data = {
+        "slug": "onboarding",
+        "name": "Onboarding",
+        "kind": "relationship",
+        "question": "How likely…?",
+        "quarantine_days": "90",
+        "hot_threshold": "2",
+        "active": "on",
+    }
     assert manager.post("/manage/surveys/", data).status_code == 302
     assert Survey.objects.get(slug="onboarding").kind == "relationship"
 
@@ -105,7 +149,9 @@ def test_only_managers_open_the_configuration_pages(url, alice, client):
     assert client.post(url, {"name": "x"}).status_code == 403
 
 
-@pytest.mark.parametrize(("section", "queries"), zip(SECTIONS, [8, 5, 4, 4], strict=True), ids=lambda s: getattr(s, "url", ""))
+@pytest.mark.parametrize(
+    ("section", "queries"), zip(SECTIONS, [8, 5, 4, 4], strict=True), ids=lambda s: getattr(s, "url", "")
+)
 def test_each_page_reads_a_fixed_number_of_queries(section, queries, manager, desk, django_assert_num_queries):
     with django_assert_num_queries(queries) as small:
         manager.get(f"/manage/{section.url}/")

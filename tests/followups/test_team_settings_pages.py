@@ -25,7 +25,12 @@ def manager(maya) -> Client:
 
 def week(**days: tuple[str, ...]) -> dict[str, str]:
     """The week formset's fields: ``mon=("09:00", "12:00", "13:00", "17:00")``, other days off."""
-    data = {"hours-TOTAL_FORMS": "7", "hours-INITIAL_FORMS": "7", "hours-MIN_NUM_FORMS": "7", "hours-MAX_NUM_FORMS": "7"}
+    data = {
+        "hours-TOTAL_FORMS": "7",
+        "hours-INITIAL_FORMS": "7",
+        "hours-MIN_NUM_FORMS": "7",
+        "hours-MAX_NUM_FORMS": "7",
+    }
     for n, day in enumerate(WEEK):
         data[f"hours-{n}-day"] = day
         for slot, value in zip(("opens_1", "closes_1", "opens_2", "closes_2"), days.get(day, ()), strict=False):
@@ -34,7 +39,12 @@ def week(**days: tuple[str, ...]) -> dict[str, str]:
 
 
 def days_off(*rows: tuple[str, str]) -> dict[str, str]:
-    data = {"days_off-TOTAL_FORMS": str(len(rows)), "days_off-INITIAL_FORMS": "0", "days_off-MIN_NUM_FORMS": "0", "days_off-MAX_NUM_FORMS": "366"}
+    data = {
+        "days_off-TOTAL_FORMS": str(len(rows)),
+        "days_off-INITIAL_FORMS": "0",
+        "days_off-MIN_NUM_FORMS": "0",
+        "days_off-MAX_NUM_FORMS": "366",
+    }
     for n, (day, label) in enumerate(rows):
         data[f"days_off-{n}-day"], data[f"days_off-{n}-label"] = day, label
     return data
@@ -54,7 +64,13 @@ def test_a_manager_creates_a_team_with_its_week_and_days_off(manager, alice, bob
     assert reply.status_code == 302, reply.content.decode()[:3000]
     team = Team.objects.get(slug="americas")
     assert team.working_hours == {
-        "mon": ["09:00-12:30", "13:30-17:00"], "tue": [], "wed": [], "thu": [], "fri": ["08:00-24:00"], "sat": [], "sun": []
+        "mon": ["09:00-12:30", "13:30-17:00"],
+        "tue": [],
+        "wed": [],
+        "thu": [],
+        "fri": ["08:00-24:00"],
+        "sat": [],
+        "sun": [],
     }
     assert team.extra_holidays == ["2026-12-24"] and team.day_off_labels == {"2026-12-24": "Office party"}
     assert (team.time_zone, team.holiday_country, team.lead) == ("America/New_York", "US", bob)
@@ -67,7 +83,9 @@ def test_a_manager_creates_a_team_with_its_week_and_days_off(manager, alice, bob
 
 
 def test_the_edit_page_shows_the_stored_calendar_as_fields_not_json(manager, alice):
-    team_create(slug="desk", name="Desk", working_hours={"mon": ["09:00-12:30", "13:30-17:00"]}, extra_holidays=["2026-12-31"])
+    team_create(
+        slug="desk", name="Desk", working_hours={"mon": ["09:00-12:30", "13:30-17:00"]}, extra_holidays=["2026-12-31"]
+    )
     html = manager.get("/manage/teams/desk/").content.decode()
     assert 'value="13:30"' in html and 'value="2026-12-31"' in html
     assert "09:00-12:30" not in html and "{" not in html.split("<main")[1].split("</main>")[0].replace("{%", "")
@@ -91,7 +109,9 @@ def test_an_unusable_week_is_refused_in_the_calendar_codes_words(manager, hours,
 
 
 def test_an_unknown_holiday_country_is_refused_and_nothing_is_stored(manager):
-    reply = manager.post("/manage/teams/new/", {**team_data(holiday_country="ZZ"), **week(mon=("09:00", "17:00")), **days_off()})
+    reply = manager.post(
+        "/manage/teams/new/", {**team_data(holiday_country="ZZ"), **week(mon=("09:00", "17:00")), **days_off()}
+    )
     assert reply.status_code == 200
     assert "Not a usable business calendar" in reply.content.decode()
     assert not Team.objects.exists()
@@ -104,7 +124,12 @@ def test_editing_keeps_the_slug_and_changes_the_rest(manager, alice):
     assert "Mark another team as default instead" in manager.post("/manage/teams/desk/", data).content.decode()
     assert manager.post("/manage/teams/desk/", {**data, "default": "on"}).status_code == 302
     team.refresh_from_db()
-    assert (team.slug, team.name, team.working_hours["sat"], team.working_hours["mon"]) == ("desk", "Front desk", ["10:00-14:00"], [])
+    assert (team.slug, team.name, team.working_hours["sat"], team.working_hours["mon"]) == (
+        "desk",
+        "Front desk",
+        ["10:00-14:00"],
+        [],
+    )
     assert not team.members.exists() and team.extra_holidays == []
 
 
