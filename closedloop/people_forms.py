@@ -58,7 +58,12 @@ class SetPasswordLinkForm(PasswordResetForm):
         """Email the link through Django's reset templates, to the user's address."""
         if not self.is_valid():  # the address was checked when the user was made
             raise ValueError(self.errors)
-        self.save(request=request, use_https=request.is_secure())
+        self.save(
+            request=request,
+            use_https=request.is_secure(),
+            subject_template_name="registration/set_password_subject.txt",
+            email_template_name="registration/set_password_email.txt",
+        )
 
     def get_users(self, email: str) -> Iterator[User]:
         """The one new user, whatever the address matches."""

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 
 from followups.models import ResolutionCode, RoutingRule, SlaPolicy
+from followups.team_forms import staff_users
 from surveys.models import Survey
 from surveys.services.surveys import EDITABLE_FIELDS as SURVEY_FIELDS
 
@@ -32,6 +33,10 @@ class RoutingRuleForm(forms.ModelForm):
     keywords = KeywordsField(
         required=False, max_length=2000, help_text="Comma-separated: any of these words in the comment matches."
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = staff_users()  # type: ignore[attr-defined]
 
     class Meta:
         model = RoutingRule

@@ -21,7 +21,8 @@ TIME_ZONES = sorted(zoneinfo.available_timezones())
 DAY_OFF_LABEL_MAX = 100
 
 
-def _staff() -> Any:
+def staff_users() -> Any:
+    """Who may be in a team, lead it or own routed cases: active agents and managers."""
     return UserModel.objects.filter(is_active=True, groups__name__in=[AGENT, MANAGER]).distinct().order_by("username")
 
 
@@ -41,9 +42,9 @@ class TeamForm(forms.Form):
     slug = forms.SlugField(
         max_length=80, help_text="Its name in the API and in routing; it cannot change once the team exists."
     )
-    members = _UsersChoice(queryset=_staff(), required=False, widget=forms.CheckboxSelectMultiple)
+    members = _UsersChoice(queryset=staff_users(), required=False, widget=forms.CheckboxSelectMultiple)
     lead = _UserChoice(
-        queryset=_staff(), required=False, empty_label="No lead", help_text="Sees and reassigns the team's cases."
+        queryset=staff_users(), required=False, empty_label="No lead", help_text="Sees and reassigns the team's cases."
     )
     time_zone = forms.ChoiceField(choices=[(zone, zone) for zone in TIME_ZONES], initial="UTC")
     holiday_country = forms.CharField(
@@ -57,7 +58,7 @@ class TeamForm(forms.Form):
     def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Querysets are evaluated per form, so a user added since start-up is offered.
-        self.fields["members"].queryset = self.fields["lead"].queryset = _staff()  # type: ignore[attr-defined]
+        self.fields["members"].queryset = self.fields["lead"].queryset = staff_users()  # type: ignore[attr-defined]
         if editing:
             self.fields["slug"].disabled = True
 

@@ -8,10 +8,12 @@ import re
 import pytest
 from django.contrib.auth.models import User
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.test import Client
 from rest_framework.authtoken.models import Token
 
 from closedloop.lib.roles import user_roles
+from closedloop.users import user_set_active
 from followups.services import team_create
 from tests.factories import make_user
 
@@ -74,6 +76,7 @@ def test_without_a_password_the_new_user_gets_a_link_to_choose_one(manager, clie
     nina = User.objects.get(username="nina")
     assert not nina.has_usable_password() and nina.is_staff
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["nina@example.com"]
+    assert "choose your password" in mail.outbox[0].subject and "Your username is nina" in mail.outbox[0].body
     link = re.search(r"https?://[^/]+(/reset/\S+/)", mail.outbox[0].body)
     assert link, mail.outbox[0].body
     # The link is Django's own reset flow: it sets a first password.
@@ -149,11 +152,9 @@ def test_the_last_active_manager_cannot_be_deactivated(maya):
 
 
 def test_a_manager_deactivated_by_another_leaves_one(maya):
-    from closedloop.users import user_set_active
-
     mark = make_user("mark", "manager")
     user_set_active(user=maya, active=False, actor=mark)
-    with pytest.raises(Exception, match="last active manager"):
+    with pytest.raises(ValidationError, match="last active manager"):
         user_set_active(user=mark, active=False, actor=make_user("nobody", "agent"))
 
 

@@ -150,7 +150,7 @@ def test_only_managers_open_the_configuration_pages(url, alice, client):
 
 
 @pytest.mark.parametrize(
-    ("section", "queries"), zip(SECTIONS, [8, 5, 4, 4], strict=True), ids=lambda s: getattr(s, "url", "")
+    ("section", "queries"), list(zip(SECTIONS, [8, 5, 4, 4], strict=True)), ids=lambda s: getattr(s, "url", "")
 )
 def test_each_page_reads_a_fixed_number_of_queries(section, queries, manager, desk, django_assert_num_queries):
     with django_assert_num_queries(queries) as small:
@@ -162,3 +162,10 @@ def test_each_page_reads_a_fixed_number_of_queries(section, queries, manager, de
         resolution_code_create(slug=f"code-{n}", name=f"Code {n}")
     with django_assert_num_queries(len(small.captured_queries)):
         manager.get(f"/manage/{section.url}/")
+
+
+def test_a_rule_may_name_an_agent_or_manager_as_owner_not_an_integration(manager, desk, izzy):
+    data = {"position": "1", "name": "To izzy", "team": desk.pk, "owner": izzy.pk}
+    reply = manager.post("/manage/routing/", data)
+    assert reply.status_code == 200 and "Select a valid choice" in reply.content.decode()
+    assert manager.post("/manage/routing/", {**data, "owner": desk.lead.pk}).status_code == 302
