@@ -15,9 +15,12 @@ from django.urls import reverse
 from playwright.sync_api import Browser, Page, expect
 
 from followups.models import Team
+from followups.services import team_create
+from followups.services.coding import resolution_code_create
+from followups.services.rules import routing_rule_create, sla_policy_create
 from tests.browser.axe import serious_violations
 from tests.browser.conftest import LAPTOP, PHONE, sign_in
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, make_survey, make_user
 
 PAGE_OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
 
@@ -105,3 +108,35 @@ def test_a_manager_creates_an_agent_and_a_working_calendar(screen: Page, live_se
     expect(screen.get_by_label("Monday: Opens again")).to_have_value("13:30")
     journey.look("team-edit")
     assert all(shot.stat().st_size > 0 for shot in journey.shots) and len(journey.shots) == 8
+
+
+def test_the_configuration_pages_and_my_settings_fit_and_pass_axe(screen: Page, live_server, tmp_path):
+    make_user("helen", "manager", email="helen@example.com")
+    make_user("diego", "agent")
+    survey = make_survey()
+    team = team_create(slug="americas", name="Service Desk Americas", members=["diego"], lead="diego")
+    routing_rule_create(
+        name="Americas customers to Service Desk Americas",
+        team=team,
+        attribute_name="region",
+        attribute_value="Americas",
+        keywords=["refund", "outage", "billing", "invoice"],
+        survey=survey,
+    )
+    sla_policy_create(name="Hot cases", priority="hot", first_contact_hours=4, resolution_hours=16)
+    resolution_code_create(slug="fixed", name="Fixed")
+    journey = Journey(screen, tmp_path)
+    sign_in(screen, live_server, "helen", PASSWORD)
+    for name in (
+        "routing-rule-list",
+        "sla-policy-list",
+        "resolution-code-list",
+        "survey-settings-list",
+        "agent-settings",
+    ):
+        screen.goto(live_server.url + reverse(name))
+        expect(screen.get_by_role("heading", level=1)).to_be_visible()
+        journey.look(name)
+    screen.goto(live_server.url + reverse("survey-settings-edit", args=[survey.pk]))
+    journey.look("survey-edit")
+    assert len(journey.shots) == 6
