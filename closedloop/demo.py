@@ -27,6 +27,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
 from itertools import count
 from typing import Any
 
@@ -38,14 +39,7 @@ from closedloop.lib.roles import AGENT, INTEGRATION, MANAGER
 from closedloop.users import user_create
 from followups.business_time import WorkingCalendar, add_business_time
 from followups.improvement_status import ImprovementStatus
-from followups.models import (
-    Case,
-    Notification,
-    ResponseRootCause,
-    RootCause,
-    RoutingRule,
-    Team,
-)
+from followups.models import Case, Notification, ResponseRootCause, RootCause, Team
 from followups.models.rules import Priority
 from followups.services import team_create
 from followups.services.cases import case_assign, case_contact_log, case_note_add, case_transition
@@ -54,6 +48,7 @@ from followups.services.delivery import customer_updates_deliver
 from followups.services.escalation import escalation_sweep
 from followups.services.improvements import improvement_create, improvement_move, improvement_priority_override
 from followups.services.opening import cases_open_for_responses
+from followups.services.rules import routing_rule_create, sla_policy_create
 from followups.services.suggestions import suggestion_model_train
 from followups.services.updates import improvement_ship
 from followups.sla import AT_RISK_SHARE, DEFAULT_TARGETS, team_calendar
@@ -729,6 +724,7 @@ def demo_seed(*, password: str, seed: int = DEFAULT_SEED, now: datetime | None =
     _create_surveys()
     root_causes = _create_root_causes()
     _create_resolution_codes()
+    _create_sla_policies()
     response_ids = _ingest(plan.responses, now)
     _create_accounts(plan)
     _create_routing_rules()
@@ -856,26 +852,33 @@ def _create_resolution_codes() -> None:
         resolution_code_create(slug=slug, name=name, position=position * 10)
 
 
+def _create_sla_policies() -> None:
+    """The built-in targets written out as policies, so managers see them and have one to change."""
+    for priority, targets in DEFAULT_TARGETS.items():
+        sla_policy_create(
+            name=f"{priority.capitalize()} cases",
+            priority=priority,
+            first_contact_hours=Decimal(targets.first_contact.total_seconds()) / 3600,
+            resolution_hours=Decimal(targets.resolution.total_seconds()) / 3600,
+            reassign_after_hours=Decimal(targets.reassign_after.total_seconds()) / 3600,
+        )
+
+
 def _create_routing_rules() -> None:
-    """The rules a manager would enter in the admin, checked as the admin checks them."""
+    """The rules a manager would enter on the routing page, through the same service."""
     teams = {team.slug: team for team in Team.objects.all()}
     regions = [(region, team) for region, team in TEAM_OF_REGION.items() if team != DEFAULT_TEAM]
-    rules = [
-        RoutingRule(
+    for position, (region, team) in enumerate(regions, start=1):
+        routing_rule_create(
             position=position * 10,
             name=f"{region} customers to {TEAMS[team]}",
             attribute_name="region",
             attribute_value=region,
             team=teams[team],
         )
-        for position, (region, team) in enumerate(regions, start=1)
-    ]
-    rules.append(
-        RoutingRule(position=5, name=VPN_RULE_NAME, keywords=VPN_RULE_KEYWORDS, team=teams[DEFAULT_TEAM], active=False)
+    routing_rule_create(
+        position=5, name=VPN_RULE_NAME, keywords=VPN_RULE_KEYWORDS, team=teams[DEFAULT_TEAM], active=False
     )
-    for rule in rules:
-        rule.full_clean()
-        rule.save()
 
 
 def _create_accounts(plan: DemoPlan) -> None:

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from closedloop import apis, throttling, views
+from closedloop import apis, people, throttling, views
 
 api_v1: list[URLPattern | URLResolver] = [
     path("auth/token/", apis.TokenApi.as_view(), name="api-token"),
@@ -25,8 +25,19 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("followups.api_urls")),
 ]
 
+manage: list[URLPattern | URLResolver] = [
+    path("", people.manage_index, name="manage-index"),
+    path("people/", people.person_list, name="person-list"),
+    path("people/new/", people.person_create, name="person-create"),
+    path("people/<int:pk>/", people.person_edit, name="person-edit"),
+    path("people/<int:pk>/active/", people.person_active, name="person-active"),
+    path("", include("followups.manage_urls")),
+]
+
 urlpatterns = [
     path("api/v1/", include(api_v1)),
+    path("manage/", include(manage)),
+    path("me/token/", people.my_token, name="my-token"),
     path("admin/", admin.site.urls),
     path("", include("surveys.urls")),
     path("", include("followups.urls")),

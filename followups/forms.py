@@ -6,6 +6,7 @@ by the services in ``followups.services.cases``; their errors are put back on th
 
 from __future__ import annotations
 
+import zoneinfo
 from typing import Any, cast
 
 from django import forms
@@ -172,8 +173,28 @@ class AssignForm(CaseForm):
     owner = forms.ModelChoiceField(queryset=UserModel.objects.all(), required=False)
 
 
+class AgentDetailsForm(forms.Form):
+    """Who the agent is: the name customers and colleagues see, their email, their time zone."""
+
+    prefix = "me"
+
+    first_name = forms.CharField(max_length=150, required=False)
+    last_name = forms.CharField(max_length=150, required=False)
+    email = forms.EmailField(max_length=254, required=False, help_text="Case assignments and digests go here.")
+    time_zone = forms.ChoiceField(
+        required=False,
+        choices=[("", "My team's time zone"), *((zone, zone) for zone in sorted(zoneinfo.available_timezones()))],
+    )
+
+
 class AgentSettingsForm(forms.Form):
     is_away = forms.BooleanField(required=False, label="I am away", help_text="While away you are not given new cases.")
+    away_until = forms.DateField(
+        required=False,
+        label="Away until",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Your last day away: the day after, you get new cases again. Empty: until you untick the box.",
+    )
     assignment_emails = forms.BooleanField(required=False, label="Email me when a case is assigned to me")
     digest_emails = forms.BooleanField(required=False, label="Send me a daily digest of my open cases")
 

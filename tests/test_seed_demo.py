@@ -29,6 +29,7 @@ from followups.models import (
     ResponseRootCause,
     RootCause,
     RoutingRule,
+    SlaPolicy,
     SuggestionModel,
     Team,
 )
@@ -218,6 +219,12 @@ class TestSeededDemo:
             assert case.team.slug == TEAM_OF_REGION[case.response.customer.attributes["region"]], case
         assert RoutingRule.objects.filter(active=True, attribute_name="region").count() == 2
         assert RoutingRule.objects.filter(active=False).exists()
+
+    def test_it_writes_the_built_in_sla_targets_out_as_policies_a_manager_can_change(self):
+        policies = {p.priority: p for p in SlaPolicy.objects.filter(active=True)}
+        assert set(policies) == {"hot", "normal"}
+        assert (policies["hot"].first_contact_hours, policies["hot"].resolution_hours) == (4, 16)
+        assert (policies["normal"].first_contact_hours, policies["normal"].resolution_hours) == (8, 40)
 
     def test_a_first_visit_finds_every_state_of_the_loop(self):
         now = timezone.now()

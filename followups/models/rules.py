@@ -40,6 +40,7 @@ class RoutingRule(models.Model):
             models.CheckConstraint(
                 condition=Q(score_min__isnull=True) | Q(score_max__isnull=True) | Q(score_min__lte=F("score_max")),
                 name="routing_rule_score_range",
+                violation_error_message="The lowest score must not be above the highest.",
             ),
         ]
 
@@ -72,6 +73,7 @@ class SlaPolicy(models.Model):
             models.CheckConstraint(
                 condition=Q(first_contact_hours__gt=0, resolution_hours__gt=0, reassign_after_hours__gte=0),
                 name="sla_policy_positive_hours",
+                violation_error_message="Hours to first contact and to resolve must be above 0, the delay 0 or more.",
             ),
         ]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -37,6 +39,10 @@ class Team(models.Model):
     holiday_country = models.CharField(max_length=2, blank=True, help_text="ISO country code for public holidays.")
     holiday_subdivision = models.CharField(max_length=10, blank=True)
     extra_holidays = models.JSONField(default=list, blank=True, help_text="The team's own days off (YYYY-MM-DD).")
+    # What each of extra_holidays is, for people only: the calendar reads the dates alone.
+    day_off_labels = models.JSONField(
+        default=dict, blank=True, help_text='Per day off, e.g. {"2026-12-24": "Office party"}.'
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -57,12 +63,20 @@ class Team(models.Model):
 
 
 class AgentProfile(models.Model):
-    """What an agent can set about themselves: away (not routed to) and which emails they get."""
+    """What an agent can set about themselves: away (not routed to), their time zone and which emails they get."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent_profile")
     is_away = models.BooleanField(default=False, help_text="Away agents get no new cases.")
+    away_until = models.DateField(
+        null=True, blank=True, help_text="The last day away; from the day after, routing gives them cases again."
+    )
+    time_zone = models.CharField(max_length=64, blank=True, help_text="Empty: the team's time zone.")
     assignment_emails = models.BooleanField(default=True, help_text="Email me when a case is assigned to me.")
     digest_emails = models.BooleanField(default=True, help_text="Send me a daily digest of my open cases.")
 
     def __str__(self) -> str:
         return f"profile of {self.user_id}"
+
+    def clean(self) -> None:
+        if self.time_zone and self.time_zone not in zoneinfo.available_timezones():
+            raise ValidationError({"time_zone": [f"Unknown time zone {self.time_zone!r}."]})

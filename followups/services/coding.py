@@ -232,3 +232,16 @@ def resolution_code_create(*, slug: str, name: str, active: bool = True, positio
     code.full_clean()
     save_unique(code)
     return code
+
+
+@transaction.atomic
+def resolution_code_update(
+    *, code: ResolutionCode, name: str | None = None, active: bool | None = None, position: int | None = None
+) -> ResolutionCode:
+    """Rename, reorder or (de)activate a code; its slug stays, and cases resolved with it keep it.
+
+    A deactivated code is no longer offered to agents.
+    """
+    changes = {"name": name, "active": active, "position": position}
+    model_update(code, {field: value for field, value in changes.items() if value is not None})
+    return code

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -85,7 +85,7 @@ def _open(response_ids: Sequence[int], now: datetime) -> list[Case]:
     responses = _responses_needing_a_case(response_ids, now)
     if not responses:
         return []
-    available = _available_agents()
+    available = _available_agents(now)
     rules = list(RoutingRule.objects.filter(active=True).order_by("position", "id"))
     routed = [_route(response, rules, teams, default_team, available) for response in responses]
     locked = list(Team.objects.select_for_update().filter(pk__in={team.pk for team, _ in routed}).order_by("pk"))
@@ -117,10 +117,16 @@ def _responses_needing_a_case(response_ids: Sequence[int], now: datetime) -> lis
     return [r for r in candidates.select_related("survey", "customer").order_by("pk") if r.pk in wanted]
 
 
-def _available_agents() -> dict[int, User]:
-    """Active agents (and managers who work cases) who are not away, by id."""
+def _available_agents(now: datetime) -> dict[int, User]:
+    """Active agents (and managers who work cases) who are not away, by id.
+
+    Away with an "until" date means away through that day (in UTC): the next day they are back.
+    """
+    still_away = Q(agent_profile__away_until__isnull=True) | Q(
+        agent_profile__away_until__gte=now.astimezone(UTC).date()
+    )
     users = UserModel.objects.filter(is_active=True, groups__name__in=[AGENT, MANAGER]).exclude(
-        agent_profile__is_away=True
+        Q(agent_profile__is_away=True) & still_away
     )
     return {user.pk: user for user in users.distinct()}
 

@@ -1,6 +1,8 @@
-"""What agents set about themselves: away from routing, and which emails they receive."""
+"""What agents set about themselves: who they are, away from routing, and which emails they receive."""
 
 from __future__ import annotations
+
+from datetime import date
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -10,12 +12,30 @@ from followups.models import AgentProfile
 
 
 @transaction.atomic
-def agent_profile_update(*, user: User, is_away: bool, assignment_emails: bool, digest_emails: bool) -> AgentProfile:
+def agent_profile_update(
+    *, user: User, is_away: bool, assignment_emails: bool, digest_emails: bool, away_until: date | None = None
+) -> AgentProfile:
     """Save the agent's settings, creating their profile on first use.
 
-    Away agents are skipped by routing from the next opened case on; their open cases stay theirs.
+    Away agents are skipped by routing from the next opened case on, through ``away_until`` if
+    given; their open cases stay theirs. A date without "away" means nothing and is not kept.
     """
     # Locked so two saves at once (two tabs) cannot both create the profile or interleave fields.
     profile, _ = AgentProfile.objects.select_for_update().get_or_create(user=user)
-    model_update(profile, {"is_away": is_away, "assignment_emails": assignment_emails, "digest_emails": digest_emails})
+    changes = {
+        "is_away": is_away,
+        "away_until": away_until if is_away else None,
+        "assignment_emails": assignment_emails,
+        "digest_emails": digest_emails,
+    }
+    model_update(profile, changes)
     return profile
+
+
+@transaction.atomic
+def agent_details_update(*, user: User, first_name: str, last_name: str, email: str, time_zone: str) -> User:
+    """Change the agent's name, email and time zone (empty: their team's)."""
+    model_update(user, {"first_name": first_name, "last_name": last_name, "email": email})
+    profile, _ = AgentProfile.objects.select_for_update().get_or_create(user=user)
+    model_update(profile, {"time_zone": time_zone})
+    return user

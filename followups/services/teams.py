@@ -28,7 +28,14 @@ def _users_by_name(field: str, usernames: Iterable[str]) -> list[User]:
 
 # The key of the PostgreSQL advisory lock that serialises changes of the default team.
 DEFAULT_TEAM_LOCK = 0x7465616D  # "team"
-CALENDAR_FIELDS = ("time_zone", "working_hours", "holiday_country", "holiday_subdivision", "extra_holidays")
+CALENDAR_FIELDS = (
+    "time_zone",
+    "working_hours",
+    "holiday_country",
+    "holiday_subdivision",
+    "extra_holidays",
+    "day_off_labels",
+)
 
 
 @transaction.atomic
@@ -111,9 +118,11 @@ def _settings(*, name: str | None, lead: str | None, calendar: dict[str, Any]) -
     if unknown:
         raise TypeError(f"not team calendar settings: {sorted(unknown)}")
     # Dates are stored as ISO strings in JSON.
-    values = {
-        field: [str(day) for day in value] if field == "extra_holidays" else value for field, value in calendar.items()
-    }
+    values = dict(calendar)
+    if "extra_holidays" in values:
+        values["extra_holidays"] = [str(day) for day in values["extra_holidays"]]
+    if "day_off_labels" in values:
+        values["day_off_labels"] = {str(day): label for day, label in values["day_off_labels"].items() if label}
     if name is not None:
         values["name"] = name
     if lead is not None:

@@ -83,3 +83,62 @@ def test_assignment_emails_follow_the_setting(desk, alice, bob, lena, open_case,
 
     assert case.owner == alice
     assert Notification.objects.filter(kind="case_assigned", recipient=alice).count() == emails
+
+
+def test_an_agent_sets_their_name_email_and_time_zone(alice):
+    client = _client(alice)
+    data = {
+        "section": "details",
+        "me-first_name": "Alice",
+        "me-last_name": "Martin",
+        "me-email": "a@example.org",
+        "me-time_zone": "Europe/Paris",
+    }
+    assertRedirects(client.post(reverse("agent-settings"), data), reverse("agent-settings"))
+    alice.refresh_from_db()
+    assert (alice.get_full_name(), alice.email, alice.agent_profile.time_zone) == (
+        "Alice Martin",
+        "a@example.org",
+        "Europe/Paris",
+    )
+    html = client.get(reverse("agent-settings")).content.decode()
+    assert 'value="Martin"' in html and '<option value="Europe/Paris" selected>' in html
+
+
+def test_a_bad_email_or_zone_is_shown_and_nothing_is_stored(alice):
+    data = {"section": "details", "me-email": "nope", "me-time_zone": "Mars/Olympus"}
+    html = _client(alice).post(reverse("agent-settings"), data).content.decode()
+    assert "valid email" in html and "Select a valid choice" in html
+    alice.refresh_from_db()
+    assert alice.email == "alice@example.com" and not AgentProfile.objects.exists()
+
+
+def test_away_until_a_date_is_kept_only_while_away(alice):
+    client = _client(alice)
+    client.post(reverse("agent-settings"), {"is_away": "on", "away_until": "2026-12-31"})
+    assert str(AgentProfile.objects.get(user=alice).away_until) == "2026-12-31"
+    client.post(reverse("agent-settings"), {"away_until": "2026-12-31"})
+    assert AgentProfile.objects.get(user=alice).away_until is None
+
+
+def test_an_agent_creates_a_token_shown_once_and_revokes_it(alice):
+    from rest_framework.authtoken.models import Token
+
+    client = _client(alice)
+    reply = client.post(reverse("my-token"), {"action": "create"})
+    token = Token.objects.get(user=alice)
+    assert token.key in reply.content.decode()
+    assert "no-store" in reply["Cache-Control"]
+    settings_page = client.get(reverse("agent-settings")).content.decode()
+    assert token.key not in settings_page and "Revoke my token" in settings_page
+
+    client.post(reverse("my-token"), {"action": "create"})
+    assert Token.objects.get(user=alice).key != token.key  # replaced: the old one stops working
+
+    client.post(reverse("my-token"), {"action": "revoke"})
+    assert not Token.objects.filter(user=alice).exists()
+
+
+def test_the_token_page_takes_posts_only_and_signed_in_agents(alice, izzy):
+    assert _client(alice).get(reverse("my-token")).status_code == 405
+    assert _client(izzy).post(reverse("my-token"), {"action": "create"}).status_code == 403

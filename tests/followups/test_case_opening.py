@@ -218,3 +218,18 @@ def test_the_first_team_is_the_default_until_another_is_marked(survey, alice, bo
     assert _open(2)[0].team == first
     team_update(team=second, default=True)
     assert _open(2)[0].team == second
+
+
+def test_an_agent_away_until_yesterday_gets_cases_again(desk, alice, bob, lena):
+    today = datetime.now(UTC).date()
+    agent_profile_update(
+        user=alice, is_away=True, assignment_emails=True, digest_emails=True, away_until=today - timedelta(days=1)
+    )
+    agent_profile_update(user=bob, is_away=True, assignment_emails=True, digest_emails=True, away_until=today)
+    agent_profile_update(user=lena, is_away=True, assignment_emails=True, digest_emails=True)
+    owners = set()
+    for _ in range(3):
+        response = make_response(2)
+        cases = cases_open_for_responses(response_ids=[response.pk])
+        owners.add(cases[0].owner_id)
+    assert owners == {alice.pk}  # bob is away through today, lena with no end

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -63,7 +64,7 @@ def ingest_case(desk, django_capture_on_commit_callbacks):
     return ingest_case
 
 
-def set_profile(user, **changes: bool) -> None:
+def set_profile(user, **changes: Any) -> None:
     """Change an agent's own settings as the settings page does; the rest keep their defaults."""
     agent_profile_update(user=user, **{"is_away": False, "assignment_emails": True, "digest_emails": True, **changes})
 
