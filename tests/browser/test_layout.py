@@ -139,7 +139,7 @@ def test_the_manage_menu_opens_and_closes_from_the_keyboard_and_lists_the_set_up
 
     navigation.get_by_text("Manage").focus()
     page.keyboard.press("Enter")
-    for name in ("Import", "Root causes", "Webhooks", "Admin"):
+    for name in ("Import", "Survey waves", "Root causes", "Webhooks", "People and settings", "Admin"):
         _legible_and_on_screen(navigation.get_by_role("link", name=name, exact=True))
     page.keyboard.press("Escape")
     expect(webhooks).to_be_hidden()
