@@ -2,11 +2,15 @@
 
 A file becomes the same items an API client would send, so ``surveys.intake`` judges every row
 by the rules of API.md and the CSV path adds only what CSV needs:
-1. bytes to text: UTF-8 (with or without the BOM spreadsheets write) or UTF-16 with a BOM;
+1. bytes to text: UTF-8 (with or without the BOM spreadsheets write), UTF-16 with a BOM, or
+   Windows-1252 (what Excel on Windows saves as "CSV"); an Excel workbook's first sheet is read
+   as CSV text by ``surveys.xlsx``;
 2. the delimiter, guessed from the header line (spreadsheets in many locales write ``;``);
-3. the mapping of columns to fields, from the header names with the caller's overrides;
-4. cells to JSON-like values: integer scores, times without an offset read in a given zone,
-   empty cells left out (so an empty cell never erases a stored customer detail).
+3. the mapping of columns to fields: the caller's overrides, then the columns of a known tool's
+   export (``surveys.export_shapes``), then the header names of ``FIELDS``;
+4. cells to JSON-like values: integer scores, times as exports write them read by
+   ``surveys.import_times``, empty cells left out (so an empty cell never erases a stored
+   customer detail). Without a customer id column the email identifies the customer.
 """
 
 from __future__ import annotations
@@ -18,12 +22,13 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, tzinfo
+from datetime import tzinfo
 from typing import Any
 
-from django.utils.dateparse import parse_date, parse_datetime
-
+from surveys.export_shapes import FIRST_NAME, LAST_NAME, TAGS, is_nps_question, normalise, recognise
+from surveys.import_times import DateOrder, TimeError, parse_time
 from surveys.intake import MAX_ATTRIBUTES, Errors
+from surveys.xlsx import WorkbookError, is_workbook, workbook_text
 
 ATTRIBUTE_PREFIX = "attribute:"
 ATTRIBUTE_NAME_MAX = 64
@@ -41,8 +46,19 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "submitted_at": ("submitted_at", "submitted", "date", "timestamp", "responded_at"),
     "external_id": ("external_id", "response_id"),
     "ticket_ref": ("ticket_ref", "ticket", "ticket_id"),
+    FIRST_NAME: ("first_name", "firstname"),
+    LAST_NAME: ("last_name", "lastname", "surname"),
+    TAGS: ("tags", "tag", "labels"),
 }
-REQUIRED = ("customer.external_id", "score")
+# A customer is identified by its id or, in files without one, by its email.
+IDENTITY = ("customer.external_id", "customer.email")
+# The attribute that keeps the old tool's tags (those naming a root cause also become codes).
+TAGS_ATTRIBUTE = "tags"
+TAG_SEPARATORS = re.compile(r"\s*[,;|]\s*")
+ATTRIBUTE_VALUE_MAX = 200
+# The second and third header rows of SurveyMonkey and Qualtrics exports, seen in the score cell.
+SUBHEADER_CELLS = ("response", "open-ended response", '{"importid"')
+NOT_NPS = "Not an NPS score from 0 to 10: {value}. Scores on other scales are not converted."
 DELIMITERS = (",", ";", "\t", "|")
 # Digits only, and few of them: int() refuses strings of thousands of digits.
 SCORE_DIGITS = re.compile(r"[0-9]{1,4}")
@@ -58,6 +74,14 @@ class CsvFileError(ValueError):
         self.message = message
 
 
+class CellError(ValueError):
+    """One cell cannot be read as its field; the row is rejected with ``message``."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 @dataclass(frozen=True, slots=True)
 class CsvRow:
     """One record of the file: its first line number and either a raw item or errors."""
@@ -65,6 +89,26 @@ class CsvRow:
     line: int
     item: dict[str, Any] | None = None
     errors: Errors | None = None
+    # The non-empty cells by field, for reporting the value a rejected row had.
+    values: dict[str, str] | None = None
+    # The old tool's tags: those naming a root cause become its codes.
+    tags: tuple[str, ...] = ()
+
+
+def read_upload(data: bytes) -> str:
+    """The text of an uploaded file: a CSV file decoded, or an Excel workbook's first sheet."""
+    if is_workbook(data):
+        try:
+            return workbook_text(data)
+        except WorkbookError as exc:
+            raise CsvFileError(exc.message) from exc
+    return decode(data)
+
+
+def header_key(header: Sequence[str]) -> str:
+    """What files with the same columns share, whatever their order or case: saved mappings' key."""
+    names = sorted(normalise(name) for name in header if name)
+    return hashlib.sha256("\x1f".join(names).encode()).hexdigest()
 
 
 def decode(data: bytes) -> str:
@@ -73,7 +117,9 @@ def decode(data: bytes) -> str:
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise CsvFileError("The file is not UTF-8 text. Save it as \u201cCSV UTF-8\u201d and upload it again.") from exc
+        if encoding == "utf-16":
+            raise CsvFileError("The file is not valid UTF-16 text.") from exc
+        text = _windows_1252(data)
     # Neither PostgreSQL text nor any response field can hold NUL; a binary file (a spreadsheet
     # saved as .xlsx, say) usually contains one.
     if "\x00" in text:
@@ -81,13 +127,19 @@ def decode(data: bytes) -> str:
     return text
 
 
+def _windows_1252(data: bytes) -> str:
+    """Text that is not UTF-8: Excel on Windows saves CSV files in Windows-1252."""
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        # Five bytes have no character in Windows-1252: such a file is in some other encoding.
+        raise CsvFileError(
+            "The file is neither UTF-8 nor Windows-1252 text. Save it as \u201cCSV UTF-8\u201d and upload it again."
+        ) from exc
+
+
 def _shown(name: str) -> str:
     return repr(name if len(name) <= SHOWN_NAME_MAX else name[:SHOWN_NAME_MAX] + "\u2026")
-
-
-def normalise(name: str) -> str:
-    """A header name as the aliases of ``FIELDS`` are written: "Customer ID" -> "customer_id"."""
-    return re.sub(r"[\s-]+", "_", name.strip().lower())
 
 
 def _first_line(text: str) -> str:
@@ -129,13 +181,27 @@ def read_header(text: str) -> list[str]:
     raise CsvFileError("The file is empty.")
 
 
-def resolve_mapping(header: Sequence[str], overrides: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Map each field to the column that feeds it: the overrides, then names that say the field.
+def resolve_mapping(
+    header: Sequence[str], overrides: Mapping[str, str] | None = None, *, exact: bool = False
+) -> dict[str, str]:
+    """Map each field to the column that feeds it.
 
-    Columns named ``attribute:<name>`` become the customer's segment attribute ``<name>``; an
-    override ``{"attribute:plan": "Plan"}`` does the same for any column. Columns that map to
-    nothing are ignored.
+    The overrides come first; then, unless ``exact`` (the overrides are then the whole
+    mapping, as the upload page's preview sets it), the columns a known tool's export uses,
+    the NPS question, and names that say the field. Columns named ``attribute:<name>`` become
+    the customer's segment attribute ``<name>``, and so do the person's properties in a known
+    tool's export; an override ``{"attribute:plan": "Plan"}`` does the same for any column.
+    Columns that map to nothing are ignored.
     """
+    mapping = propose_mapping(header, overrides, exact=exact)
+    _check_complete(mapping, [name for name in header if name])
+    return mapping
+
+
+def propose_mapping(
+    header: Sequence[str], overrides: Mapping[str, str] | None = None, *, exact: bool = False
+) -> dict[str, str]:
+    """``resolve_mapping`` without requiring the fields every import needs: what a preview offers."""
     columns = [name for name in header if name]
     by_normal_name: dict[str, str] = {}
     for name in columns:
@@ -148,18 +214,42 @@ def resolve_mapping(header: Sequence[str], overrides: Mapping[str, str] | None =
         if column not in columns:
             raise CsvFileError(f"The file has no column {_shown(column)} for {field}.")
         mapping[field] = column
+    if not exact:
+        _add_found(mapping, columns, by_normal_name)
+    return mapping
+
+
+def _add_found(mapping: dict[str, str], columns: Sequence[str], by_normal_name: Mapping[str, str]) -> None:
+    recognition = recognise(columns)
+    if recognition.refused and "score" not in mapping:
+        raise CsvFileError(recognition.refused)
+    taken = set(mapping.values())
+    for field, column in recognition.columns.items():
+        if field not in mapping and column not in taken:
+            mapping[field] = column
+            taken.add(column)
     for field, aliases in FIELDS.items():
         if field not in mapping:
             found = next((by_normal_name[alias] for alias in aliases if alias in by_normal_name), None)
-            if found is not None:
+            if found is not None and found not in taken:
                 mapping[field] = found
+                taken.add(found)
     for column in columns:
         if normalise(column).startswith(ATTRIBUTE_PREFIX):
             field = ATTRIBUTE_PREFIX + column.split(":", 1)[1].strip()
             _check_field(field)
             mapping.setdefault(field, column)
-    _check_complete(mapping, columns)
-    return mapping
+    for column in recognition.attributes:
+        field = ATTRIBUTE_PREFIX + column[:ATTRIBUTE_NAME_MAX]
+        attributes = sum(1 for name in mapping if name.startswith(ATTRIBUTE_PREFIX)) + (TAGS in mapping)
+        # Past the limit, further properties are left out rather than the file refused.
+        if column not in taken and field not in mapping and attributes < MAX_ATTRIBUTES:
+            mapping[field] = column
+
+
+def tool_of(header: Sequence[str]) -> str:
+    """The tool whose export the file is, as the report names it, or "" for another file."""
+    return recognise([name for name in header if name]).tool or ""
 
 
 def _check_field(field: str) -> None:
@@ -178,14 +268,23 @@ def _plain_aliases(field: str) -> list[str]:
 
 
 def _check_complete(mapping: Mapping[str, str], columns: Sequence[str]) -> None:
-    missing = [field for field in REQUIRED if field not in mapping]
+    missing = [field for field in ("score",) if field not in mapping]
+    if not any(field in mapping for field in IDENTITY):
+        missing.insert(0, "customer.external_id")
     if missing:
         needed = " and ".join(f"{field} (named {' or '.join(_plain_aliases(field))})" for field in missing)
+        if "customer.external_id" in missing:
+            needed += " (or customer.email, which then identifies the customer)"
         found = ", ".join(map(_shown, columns)) or "none"
         raise CsvFileError(f"The file needs a column for {needed}, or a mapping that names it. Columns found: {found}.")
     attributes = [field for field in mapping if field.startswith(ATTRIBUTE_PREFIX)]
-    if len(attributes) > MAX_ATTRIBUTES:
+    if len(attributes) + (TAGS in mapping) > MAX_ATTRIBUTES:
         raise CsvFileError(f"At most {MAX_ATTRIBUTES} attribute columns.")
+
+
+def identified_by_email(mapping: Mapping[str, str]) -> bool:
+    """Whether the customers of a file with this mapping are identified by their email."""
+    return "customer.external_id" not in mapping
 
 
 def count_rows(text: str) -> int:
@@ -193,12 +292,22 @@ def count_rows(text: str) -> int:
     return max(sum(1 for _ in _records(text)) - 1, 0)
 
 
-def read_rows(text: str, *, mapping: Mapping[str, str], survey: str, tz: tzinfo) -> Iterator[CsvRow]:
+def read_rows(
+    text: str,
+    *,
+    mapping: Mapping[str, str],
+    survey: str,
+    tz: tzinfo,
+    date_order: DateOrder | None = None,
+) -> Iterator[CsvRow]:
     """Yield every data record as a raw item of ``survey``, in file order.
 
     ``mapping`` comes from ``resolve_mapping`` for this file. A time without a UTC offset is
-    read in ``tz``; a date alone is midnight there. A row without an ``external_id`` gets one
-    derived from its content, so importing a file again stores nothing twice.
+    read in ``tz``; a date alone is midnight there; a date such as 03/10/2026 is read in
+    ``date_order``, and without one a row where the order matters is rejected. A row without an
+    ``external_id`` gets one derived from its content, so importing a file again stores
+    nothing twice. The header rows some tools add below the first (SurveyMonkey, Qualtrics)
+    are skipped.
     """
     records = _records(text)
     header = [cell.strip() for cell in next(records, (0, []))[1]]
@@ -207,18 +316,67 @@ def read_rows(text: str, *, mapping: Mapping[str, str], survey: str, tz: tzinfo)
     if missing:
         raise CsvFileError(f"The file has no column {_shown(missing[0])}.")
     plan = [(field, index[column]) for field, column in mapping.items()]
+    score_at = index[mapping["score"]] if "score" in mapping else None
+    by_email = identified_by_email(mapping)
+    leading = True
     for line, cells in records:
+        if leading and score_at is not None and _is_subheader(cells, score_at):
+            continue
+        leading = False
         if len(cells) > len(header) and any(cell.strip() for cell in cells[len(header) :]):
             message = f"Expected {len(header)} columns, found {len(cells)}."
             yield CsvRow(line, errors={"non_field_errors": [message]})
             continue
         item: dict[str, Any] = {"survey": survey, "customer": {}}
+        values: dict[str, str] = {}
+        errors: dict[str, list[str]] = {}
+        tags: tuple[str, ...] = ()
         for field, position in plan:
             cell = cells[position].strip() if position < len(cells) else ""
-            if cell:
-                _put(item, field, cell, tz)
+            if not cell:
+                continue
+            values[field] = cell
+            if field == TAGS:
+                tags = _tags(cell)
+                item["customer"].setdefault("attributes", {})[TAGS_ATTRIBUTE] = cell[:ATTRIBUTE_VALUE_MAX]
+                continue
+            try:
+                _put(item, field, cell, tz, date_order)
+            except (TimeError, CellError) as exc:
+                errors[field] = [exc.message]
+        _join_name(item["customer"])
+        if by_email:
+            _identify_by_email(item["customer"], errors)
+        if errors:
+            yield CsvRow(line, errors=errors, values=values)
+            continue
         item.setdefault("external_id", _row_key(item))
-        yield CsvRow(line, item=item)
+        yield CsvRow(line, item=item, values=values, tags=tags)
+
+
+def _is_subheader(cells: Sequence[str], score_at: int) -> bool:
+    cell = cells[score_at].strip().lower() if score_at < len(cells) else ""
+    return not cell.isdigit() and (cell.startswith(SUBHEADER_CELLS) or is_nps_question(cell))
+
+
+def _tags(cell: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(tag for tag in TAG_SEPARATORS.split(cell) if tag))
+
+
+def _join_name(customer: dict[str, Any]) -> None:
+    """customer.name from the first and last names of exports that keep them apart."""
+    parts = [customer.pop(key) for key in ("first_name", "last_name") if key in customer]
+    if parts and "name" not in customer:
+        customer["name"] = " ".join(parts)
+
+
+def _identify_by_email(customer: dict[str, Any], errors: dict[str, list[str]]) -> None:
+    email = customer.get("email", "").strip().lower()
+    if email:
+        customer["email"] = email
+        customer["external_id"] = email
+    else:
+        errors["customer.email"] = ["No customer id column, and this row has no email to identify the customer."]
 
 
 def _row_key(item: dict[str, Any]) -> str:
@@ -227,36 +385,22 @@ def _row_key(item: dict[str, Any]) -> str:
     return "csv:" + hashlib.sha256(content.encode()).hexdigest()[:40]
 
 
-def _put(item: dict[str, Any], field: str, cell: str, tz: tzinfo) -> None:
+def _put(item: dict[str, Any], field: str, cell: str, tz: tzinfo, date_order: DateOrder | None) -> None:
     if field.startswith(ATTRIBUTE_PREFIX):
         item["customer"].setdefault("attributes", {})[field[len(ATTRIBUTE_PREFIX) :]] = cell
     elif field.startswith("customer."):
         item["customer"][field.removeprefix("customer.")] = cell
     elif field == "score":
-        # Anything but plain digits stays text, for intake to refuse with its usual message.
-        item["score"] = int(cell) if SCORE_DIGITS.fullmatch(cell) else cell
+        # Anything but plain digits is refused here, saying that other scales are not converted.
+        if not SCORE_DIGITS.fullmatch(cell):
+            raise CellError(NOT_NPS.format(value=_shown(cell)))
+        item["score"] = int(cell)
     elif field == "submitted_at":
-        item["submitted_at"] = _time(cell, tz)
+        item["submitted_at"] = parse_time(cell, tz=tz, date_order=date_order).isoformat()
     elif field == "channel":
         item["channel"] = cell.lower()
     else:
         item[field] = cell
-
-
-def _time(cell: str, tz: tzinfo) -> str:
-    """An ISO 8601 time with an offset, or the cell unchanged when it is not a date or time."""
-    try:
-        parsed = parse_datetime(cell)
-        if parsed is None:
-            day = parse_date(cell)
-            parsed = None if day is None else datetime.combine(day, time())
-    except ValueError:
-        parsed = None
-    if parsed is None:
-        return cell
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=tz)
-    return parsed.isoformat()
 
 
 def flatten_errors(errors: Errors | dict[str, Any], prefix: str = "") -> dict[str, list[str]]:
