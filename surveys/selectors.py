@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any, cast
@@ -14,7 +14,8 @@ from django.db.models.functions import TruncDay, TruncMonth, TruncQuarter, Trunc
 from django.utils import timezone
 
 from closedloop.lib.filters import DateTimeFilter, FilterSet, apply_filters
-from surveys.models import CATEGORY_CHOICES, Response, Survey
+from surveys.csv_import import header_key
+from surveys.models import CATEGORY_CHOICES, Response, SavedMapping, Survey
 from surveys.nps import Category, NpsSummary, compare, rounded
 
 TIME_GROUPS = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth, "quarter": TruncQuarter}
@@ -156,3 +157,8 @@ def _last_months(today: date, count: int) -> list[date]:
     """The first days of the ``count`` months up to and including today's, oldest first."""
     current = today.year * 12 + today.month - 1
     return [date(index // 12, index % 12 + 1, 1) for index in range(current - count + 1, current + 1)]
+
+
+def saved_mapping_for(header: Sequence[str]) -> SavedMapping | None:
+    """The latest mapping saved for files with these columns (in any order), if any."""
+    return SavedMapping.objects.filter(header_key=header_key(header)).order_by("-updated_at").first()

@@ -43,6 +43,7 @@ from surveys.csv_import import (
 from surveys.import_times import DateOrder
 from surveys.intake import parse_response_item
 from surveys.models import Channel, ImportJob, Survey
+from surveys.selectors import saved_mapping_for
 from surveys.services.ingestion import responses_ingest
 from surveys.signals import responses_tagged
 
@@ -135,11 +136,13 @@ def import_job_draft_create(
     """Store an uploaded file as a draft job with the mapping its headers suggest, for a preview.
 
     The file must read as CSV (or .xlsx) with rows; the mapping may still lack fields, which the
-    preview lets the uploader choose. Nothing is imported until ``import_job_start``.
+    preview lets the uploader choose. A mapping saved for files with the same columns is
+    applied, with its time options. Nothing is imported until ``import_job_start``.
     """
     text, header = _text_of(data)
+    saved = saved_mapping_for(header)
     try:
-        mapping = propose_mapping(header)
+        mapping = propose_mapping(header) if saved is None else propose_mapping(header, saved.mapping, exact=True)
     except CsvFileError as exc:
         raise ValidationError({"file": [exc.message]}) from exc
     job = ImportJob(
@@ -150,6 +153,8 @@ def import_job_draft_create(
         mapping=mapping,
         status=ImportJob.Status.DRAFT,
         tool=tool_of(header),
+        date_order=saved.date_order if saved else "",
+        time_zone=saved.time_zone if saved else "",
     )
     job.full_clean()
     job.save()
