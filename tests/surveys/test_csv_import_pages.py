@@ -112,7 +112,11 @@ def test_a_mapping_without_the_fields_an_import_needs_is_refused_on_the_preview(
 
 
 def test_the_preview_shows_each_column_with_its_field_and_the_first_rows_as_stored(manager_client):
-    data = b"Response ID,Score,Comment,Email,Name,Created At,Plan\nr1,9,ok, Ana@X.com ,Ana,2026-10-01 10:00:00 UTC,pro\nr2,7,,,,2026-10-02,free\n"
+    data = (
+        b"Response ID,Score,Comment,Email,Name,Created At,Plan\n"
+        b"r1,9,ok, Ana@X.com ,Ana,2026-10-01 10:00:00 UTC,pro\n"
+        b"r2,7,,,,2026-10-02,free\n"
+    )
     upload(manager_client, data)
     job = ImportJob.objects.get()
 
