@@ -23,9 +23,7 @@ FIRST_NAME = "customer.first_name"
 LAST_NAME = "customer.last_name"
 TAGS = "tags"
 
-_NPS_QUESTION = re.compile(
-    r"\b(how\s+likely|likely\s+(?:is\s+it\s+)?(?:that\s+)?you\b.*\brecommend|\bnps\b|net\s+promoter)"
-)
+_NPS_QUESTION = re.compile(r"\b(how\s+likely|likel(?:y|ihood)\b.*\brecommend|nps|net\s+promoter)\b")
 _OTHER_SCALE = re.compile(r"\b(csat|satisfaction|satisfied|thumbs?|stars?|ces|effort|1\s*(?:-|to)\s*5)\b")
 
 

@@ -81,6 +81,8 @@ def _zone(text: str, tz: tzinfo) -> tuple[tzinfo, str]:
     if offset is not None and ":" in text[: offset.start()]:
         digits = offset["offset"].replace(":", "")
         hours, minutes = int(digits[1:3]), int(digits[3:5] or 0)
+        if hours > 23 or minutes > 59:
+            raise TimeError(f"Not a valid UTC offset: {text!r}.")
         delta = timedelta(hours=hours, minutes=minutes)
         return timezone(-delta if digits[0] == "-" else delta), text[: offset.start()]
     return tz, text

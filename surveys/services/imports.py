@@ -15,7 +15,7 @@ and each chunk sends ``responses_ingested`` once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from itertools import islice
@@ -246,13 +246,16 @@ def import_preview(*, job: ImportJob, rows: int = PREVIEW_ROWS) -> list[PreviewR
     return preview
 
 
-def import_job_run(*, job_id: int, chunk_rows: int = CHUNK_ROWS) -> ImportJob:
+def import_job_run(
+    *, job_id: int, chunk_rows: int = CHUNK_ROWS, progress: Callable[[int], None] | None = None
+) -> ImportJob:
     """Ingest a job's rows from where it stands and mark it done; safe to call any number of times.
 
     Rows are ingested through ``responses_ingest`` exactly as the bulk API would (channel
     ``import`` unless a column says otherwise). A file that no longer reads as CSV fails the job.
     Once finished, the file's content is dropped: it holds customer data the responses now keep.
-    A draft does not run: it waits for ``import_job_start``.
+    A draft does not run: it waits for ``import_job_start``. ``progress`` is called with the
+    number of rows read so far after each chunk.
     """
     job = ImportJob.objects.select_related("survey").get(pk=job_id)
     if job.status in FINISHED or job.status == ImportJob.Status.DRAFT:
@@ -272,6 +275,8 @@ def import_job_run(*, job_id: int, chunk_rows: int = CHUNK_ROWS) -> ImportJob:
             if not _import_chunk(job_id, start, chunk):
                 break
             start += len(chunk)
+            if progress is not None:
+                progress(start)
     except CsvFileError as exc:
         return _finish(job_id, ImportJob.Status.FAILED, error=exc.message)
     return _finish(job_id, ImportJob.Status.DONE)

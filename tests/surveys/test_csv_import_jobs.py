@@ -288,7 +288,7 @@ def test_the_command_imports_a_file_and_prints_the_outcome(survey, tmp_path):
 
     job = ImportJob.objects.get()
     assert f"Import {job.pk} of nps.csv: 2 rows, 1 created, 0 already imported, 1 rejected." in out
-    assert "line 3: score: Ensure this value is between 0 and 10." in out
+    assert "line 3: score '12': Ensure this value is between 0 and 10." in out
     assert Response.objects.get().external_id == "r1"
 
 
