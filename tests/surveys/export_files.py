@@ -13,10 +13,10 @@ def _import_ids(*ids: str) -> str:
 
 DELIGHTED = (
     "Response ID,Score,Comment,Email,Name,Created At,Updated At,Permalink,Notes,Tags,Plan,Region\n"
-    'd-1,9,Fixed fast, Ana@Example.com ,Ana Lima,2026-10-01 10:00:00 UTC,,https://x/1,,"Slow first response, vip",pro,EU\n'
-    "d-2,3,Took a week,bo@example.com,Bo,2026-10-01T11:30Z,,https://x/2,,slow-resolution,free,US\n"
-    "d-3,7,,cy@example.com,,1790848800,,https://x/3,,,pro,EU\n"
-    "d-4,10,,,No Email,2026-10-01 12:00:00 UTC,,https://x/4,,,pro,EU\n"
+    'd-1,9,Fixed fast, Ana@Example.com ,Ana Lima,2026-10-01 10:00:00 UTC,,/r/1,,"Slow first response, vip",pro,EU\n'
+    "d-2,3,Took a week,bo@example.com,Bo,2026-10-01T11:30Z,,/r/2,,slow-resolution,free,US\n"
+    "d-3,7,,cy@example.com,,1790848800,,/r/3,,,pro,EU\n"
+    "d-4,10,,,No Email,2026-10-01 12:00:00 UTC,,/r/4,,,pro,EU\n"
 )
 SURVEYMONKEY = (
     "Respondent ID,Collector ID,Start Date,End Date,IP Address,Email Address,First Name,Last Name,Custom Data 1,"
