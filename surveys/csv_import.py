@@ -15,6 +15,7 @@ by the rules of API.md and the CSV path adds only what CSV needs:
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
@@ -23,7 +24,8 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
-from typing import Any
+from pathlib import Path
+from typing import Any, TextIO
 
 from surveys.export_shapes import FIRST_NAME, LAST_NAME, TAGS, is_nps_question, normalise, recognise
 from surveys.import_times import DateOrder, TimeError, parse_time
@@ -64,6 +66,16 @@ DELIMITERS = (",", ";", "\t", "|")
 SCORE_DIGITS = re.compile(r"[0-9]{1,4}")
 # Column names are the file's own text; messages quote at most this much of one.
 SHOWN_NAME_MAX = 60
+
+
+# A file's text, or a seekable stream of it.
+Source = str | TextIO
+NUL_MESSAGE = "The file contains NUL characters: is it a spreadsheet rather than a CSV file?"
+NEITHER_MESSAGE = (
+    "The file is neither UTF-8 nor Windows-1252 text. Save it as \u201cCSV UTF-8\u201d and upload it again."
+)
+# How much of a file is decoded at a time when its encoding is found.
+SNIFF_CHUNK = 1024 * 1024
 
 
 class CsvFileError(ValueError):
@@ -123,8 +135,32 @@ def decode(data: bytes) -> str:
     # Neither PostgreSQL text nor any response field can hold NUL; a binary file (a spreadsheet
     # saved as .xlsx, say) usually contains one.
     if "\x00" in text:
-        raise CsvFileError("The file contains NUL characters: is it a spreadsheet rather than a CSV file?")
+        raise CsvFileError(NUL_MESSAGE)
     return text
+
+
+def file_encoding(path: Path) -> str:
+    """The encoding to open a CSV file on disk with: what ``decode`` would find, read in chunks.
+
+    UTF-16 when a byte-order mark says so, else UTF-8, else Windows-1252; a file with NUL
+    characters or in neither encoding is refused, as ``decode`` refuses it.
+    """
+    with path.open("rb") as file:
+        if file.read(2) in (b"\xff\xfe", b"\xfe\xff"):
+            return "utf-16"
+        for encoding in ("utf-8-sig", "cp1252"):
+            file.seek(0)
+            decoder = codecs.getincrementaldecoder(encoding)()
+            try:
+                while chunk := file.read(SNIFF_CHUNK):
+                    if b"\x00" in chunk:
+                        raise CsvFileError(NUL_MESSAGE)
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                continue
+            return encoding
+    raise CsvFileError(NEITHER_MESSAGE)
 
 
 def _windows_1252(data: bytes) -> str:
@@ -133,31 +169,34 @@ def _windows_1252(data: bytes) -> str:
         return data.decode("cp1252")
     except UnicodeDecodeError as exc:
         # Five bytes have no character in Windows-1252: such a file is in some other encoding.
-        raise CsvFileError(
-            "The file is neither UTF-8 nor Windows-1252 text. Save it as \u201cCSV UTF-8\u201d and upload it again."
-        ) from exc
+        raise CsvFileError(NEITHER_MESSAGE) from exc
 
 
 def _shown(name: str) -> str:
     return repr(name if len(name) <= SHOWN_NAME_MAX else name[:SHOWN_NAME_MAX] + "\u2026")
 
 
-def _first_line(text: str) -> str:
-    for line in io.StringIO(text, newline=""):
+def _first_line(stream: TextIO) -> str:
+    for line in stream:
         if line.strip():
             return line
     return ""
 
 
-def _records(text: str) -> Iterator[tuple[int, list[str]]]:
+def _records(source: Source) -> Iterator[tuple[int, list[str]]]:
     """Yield (first line number, cells) of every non-blank record, the header included.
 
+    ``source`` is the file's text, or a seekable text stream (a file opened with
+    ``newline=""``) read from its start, so a large file is never held in memory.
     The delimiter is the candidate that splits the header line into the most columns; max()
     keeps the first of equal candidates, so a one-column file reads as comma-separated.
     """
-    first_line = _first_line(text)
+    stream = io.StringIO(source, newline="") if isinstance(source, str) else source
+    stream.seek(0)
+    first_line = _first_line(stream)
+    stream.seek(0)
     delimiter = max(DELIMITERS, key=lambda d: len(next(csv.reader([first_line], delimiter=d), [])))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    reader = csv.reader(stream, delimiter=delimiter, strict=True)
     last_line = 0
     try:
         for cells in reader:
@@ -169,7 +208,7 @@ def _records(text: str) -> Iterator[tuple[int, list[str]]]:
         raise CsvFileError(f"Line {last_line + 1}: the file is not valid CSV ({exc}).") from exc
 
 
-def read_header(text: str) -> list[str]:
+def read_header(text: Source) -> list[str]:
     """The column names of the file (its first non-blank record)."""
     for _, cells in _records(text):
         header = [cell.strip() for cell in cells]
@@ -287,13 +326,13 @@ def identified_by_email(mapping: Mapping[str, str]) -> bool:
     return "customer.external_id" not in mapping
 
 
-def count_rows(text: str) -> int:
+def count_rows(text: Source) -> int:
     """The number of data records; raises CsvFileError at the first line that is not valid CSV."""
     return max(sum(1 for _ in _records(text)) - 1, 0)
 
 
 def read_rows(
-    text: str,
+    text: Source,
     *,
     mapping: Mapping[str, str],
     survey: str,

@@ -164,7 +164,10 @@ class ImportJob(models.Model):
     # Empty for imports run from the command line.
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     file_name = models.CharField(max_length=255)
-    content = models.TextField(help_text="The uploaded CSV, kept until the import finishes.")
+    content = models.TextField(blank=True, help_text="The uploaded CSV, kept until the import finishes.")
+    # A file imported from the command line is read where it lies, never loaded whole.
+    source_path = models.CharField(max_length=1000, blank=True, help_text="A CSV file on disk, instead of content.")
+    source_encoding = models.CharField(max_length=20, blank=True)
     mapping = models.JSONField(default=dict, blank=True, help_text="API field -> CSV column.")
     # How the file's times are read: dates such as 03/10/2026, and times without a zone.
     date_order = models.CharField(max_length=12, choices=DATE_ORDER_CHOICES, blank=True)

@@ -15,10 +15,12 @@ and each chunk sends ``responses_ingested`` once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from itertools import islice
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -31,7 +33,9 @@ from django_q.tasks import async_task
 from surveys.csv_import import (
     CsvFileError,
     CsvRow,
+    Source,
     count_rows,
+    file_encoding,
     flatten_errors,
     propose_mapping,
     read_header,
@@ -46,6 +50,7 @@ from surveys.models import Channel, ImportJob, Survey
 from surveys.selectors import saved_mapping_for
 from surveys.services.ingestion import responses_ingest
 from surveys.signals import responses_tagged
+from surveys.xlsx import XLSX_MAGIC, is_workbook
 
 CHUNK_ROWS = 2000
 # Rejected rows are listed up to this many; the count of all of them is rows - created - duplicates.
@@ -71,6 +76,23 @@ def _date_order(value: str) -> DateOrder | None:
         raise ValidationError({"date_order": ["Choose day-first or month-first."]}) from exc
 
 
+def _is_workbook_file(path: Path) -> bool:
+    try:
+        with path.open("rb") as file:
+            return is_workbook(file.read(len(XLSX_MAGIC)))
+    except OSError as exc:
+        raise ValidationError({"file": [f"Cannot read {path}: {exc.strerror}."]}) from exc
+
+
+def _read_bytes(path: Path | None) -> bytes:
+    if path is None:
+        raise ValidationError({"file": ["No file given."]})
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ValidationError({"file": [f"Cannot read {path}: {exc.strerror}."]}) from exc
+
+
 def _text_of(data: bytes) -> tuple[str, list[str]]:
     try:
         text = read_upload(data)
@@ -82,11 +104,51 @@ def _text_of(data: bytes) -> tuple[str, list[str]]:
     return text, header
 
 
+@contextmanager
+def _source(job: ImportJob) -> Iterator[Source]:
+    """The job's file: its stored content, or the file on disk opened for streaming."""
+    if not job.source_path:
+        yield job.content
+        return
+    try:
+        with open(job.source_path, encoding=job.source_encoding, newline="") as file:
+            yield file
+    except OSError as exc:
+        raise CsvFileError(f"Cannot read {job.source_path}: {exc.strerror}.") from exc
+    except UnicodeDecodeError as exc:
+        raise CsvFileError(f"The file is no longer {job.source_encoding} text.") from exc
+
+
+def import_job_header(job: ImportJob) -> list[str]:
+    """The column names of a job's file, wherever it is kept."""
+    try:
+        with _source(job) as source:
+            return read_header(source)
+    except CsvFileError as exc:
+        raise ValidationError({"file": [exc.message]}) from exc
+
+
+def _checked_file(path: Path) -> tuple[str, list[str]]:
+    """The encoding and header of a CSV file on disk, checked whole in one streaming pass."""
+    try:
+        encoding = file_encoding(path)
+        with open(path, encoding=encoding, newline="") as file:
+            header = read_header(file)
+            if count_rows(file) == 0:
+                raise CsvFileError("The file has a header but no rows.")
+    except OSError as exc:
+        raise ValidationError({"file": [f"Cannot read {path}: {exc.strerror}."]}) from exc
+    except CsvFileError as exc:
+        raise ValidationError({"file": [exc.message]}) from exc
+    return encoding, header
+
+
 @transaction.atomic
 def import_job_create(
     *,
     survey: Survey,
-    data: bytes,
+    data: bytes | None = None,
+    path: Path | None = None,
     file_name: str,
     uploaded_by: User | None = None,
     mapping: Mapping[str, str] | None = None,
@@ -96,6 +158,10 @@ def import_job_create(
     enqueue: bool = True,
 ) -> ImportJob:
     """Check a file of responses to ``survey`` (CSV or .xlsx) and store it as a pending job.
+
+    The file is ``data``, stored with the job, or a CSV file at ``path``, read where it lies
+    (in bounded memory however large it is) and so needed until the job has run; a workbook at
+    ``path`` is read into the job like ``data``.
 
     ``mapping`` names the column for some fields ({"score": "NPS"}); the other fields are found
     by their column names, or by a known tool's export shape (with ``exact``, ``mapping`` is
@@ -107,7 +173,11 @@ def import_job_create(
     """
     _zone(time_zone)
     _date_order(date_order)
-    text, header = _text_of(data)
+    text, encoding = "", ""
+    if path is not None and not _is_workbook_file(path):
+        encoding, header = _checked_file(path)
+    else:
+        text, header = _text_of(data if data is not None else _read_bytes(path))
     try:
         columns = resolve_mapping(header, mapping, exact=exact)
     except CsvFileError as exc:
@@ -117,6 +187,8 @@ def import_job_create(
         uploaded_by=uploaded_by,
         file_name=file_name[:255],
         content=text,
+        source_path=str(path.resolve()) if encoding and path is not None else "",
+        source_encoding=encoding,
         mapping=columns,
         date_order=date_order,
         time_zone=time_zone,
@@ -261,22 +333,23 @@ def import_job_run(
     if job.status in FINISHED or job.status == ImportJob.Status.DRAFT:
         return job
     try:
-        rows = read_rows(
-            job.content,
-            mapping=job.mapping,
-            survey=job.survey.slug,
-            tz=_zone(job.time_zone),
-            date_order=_date_order(job.date_order),
-        )
-        # The content now lives in the reader's buffer only; the job keeps no second copy.
-        job.content = ""
-        start = 0
-        while chunk := list(islice(rows, chunk_rows)):
-            if not _import_chunk(job_id, start, chunk):
-                break
-            start += len(chunk)
-            if progress is not None:
-                progress(start)
+        with _source(job) as source:
+            rows = read_rows(
+                source,
+                mapping=job.mapping,
+                survey=job.survey.slug,
+                tz=_zone(job.time_zone),
+                date_order=_date_order(job.date_order),
+            )
+            # The content now lives in the reader's buffer only; the job keeps no second copy.
+            job.content = ""
+            start = 0
+            while chunk := list(islice(rows, chunk_rows)):
+                if not _import_chunk(job_id, start, chunk):
+                    break
+                start += len(chunk)
+                if progress is not None:
+                    progress(start)
     except CsvFileError as exc:
         return _finish(job_id, ImportJob.Status.FAILED, error=exc.message)
     return _finish(job_id, ImportJob.Status.DONE)

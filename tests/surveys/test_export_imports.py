@@ -13,6 +13,7 @@ from openpyxl import Workbook
 
 from followups.models import ResponseRootCause
 from surveys.models import Customer, ImportJob, Response, SavedMapping
+from surveys.services.imports import import_job_create, import_job_run
 from tests.surveys import export_files
 
 pytestmark = pytest.mark.django_db
@@ -226,3 +227,26 @@ def test_an_unknown_saved_mapping_or_time_zone_is_refused(survey, tmp_path):
         run(tmp_path, export_files.DELIGHTED, "--mapping", "Nope")
     with pytest.raises(CommandError, match="Unknown time zone"):
         run(tmp_path, export_files.DELIGHTED, "--time-zone", "Mars/Olympus")
+
+
+def test_the_command_reads_a_csv_file_where_it_lies_and_resumes_an_interrupted_run(survey, tmp_path, monkeypatch):
+    path = tmp_path / "big.csv"
+    path.write_text("customer_id,score,external_id\n" + "".join(f"C-{n},{n % 11},r{n}\n" for n in range(25)))
+    job = import_job_create(survey=survey, path=path, file_name="big.csv", enqueue=False)
+    assert (job.content, job.source_path, job.source_encoding) == ("", str(path), "utf-8-sig")
+    calls = []
+
+    def crash_after_two_chunks(rows: int) -> None:
+        calls.append(rows)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        import_job_run(job_id=job.pk, chunk_rows=10, progress=crash_after_two_chunks)
+    assert Response.objects.count() == 20
+
+    out = io.StringIO()
+    call_command("import_responses", "--job", str(job.pk), stdout=out, stderr=io.StringIO())
+
+    assert "25 rows, 25 created, 0 already imported, 0 rejected." in out.getvalue()
+    assert Response.objects.count() == 25

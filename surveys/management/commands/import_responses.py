@@ -8,10 +8,10 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from surveys.csv_import import ATTRIBUTE_NAME_MAX, ATTRIBUTE_PREFIX, read_header
+from surveys.csv_import import ATTRIBUTE_NAME_MAX, ATTRIBUTE_PREFIX
 from surveys.import_times import DateOrder
 from surveys.models import ImportJob, SavedMapping, Survey
-from surveys.services.imports import import_job_create, import_job_run
+from surveys.services.imports import import_job_create, import_job_header, import_job_run
 from surveys.services.mappings import saved_mapping_save
 
 # The rejected rows printed after an import; the job keeps more, and the admin shows them.
@@ -106,7 +106,7 @@ class Command(BaseCommand):
         try:
             job = import_job_create(
                 survey=target,
-                data=file.read_bytes(),
+                path=file,
                 file_name=file.name,
                 mapping=mapping,
                 exact=exact,
@@ -117,7 +117,7 @@ class Command(BaseCommand):
             if save_as:
                 saved_mapping_save(
                     name=save_as,
-                    header=read_header(job.content),
+                    header=import_job_header(job),
                     mapping=job.mapping,
                     date_order=date_order,
                     time_zone=time_zone,
