@@ -23,6 +23,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any, TextIO
@@ -80,14 +81,6 @@ SNIFF_CHUNK = 1024 * 1024
 
 class CsvFileError(ValueError):
     """The file as a whole cannot be imported; ``message`` says why, for the uploader."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class CellError(ValueError):
-    """One cell cannot be read as its field; the row is rejected with ``message``."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -354,7 +347,7 @@ def read_rows(
     missing = [column for column in mapping.values() if column not in index]
     if missing:
         raise CsvFileError(f"The file has no column {_shown(missing[0])}.")
-    plan = [(field, index[column]) for field, column in mapping.items()]
+    plan = [(field, index[column], *_kind(field)) for field, column in mapping.items()]
     score_at = index[mapping["score"]] if "score" in mapping else None
     by_email = identified_by_email(mapping)
     leading = True
@@ -367,29 +360,45 @@ def read_rows(
             yield CsvRow(line, errors={"non_field_errors": [message]})
             continue
         item: dict[str, Any] = {"survey": survey, "customer": {}}
+        customer = item["customer"]
         values: dict[str, str] = {}
         errors: dict[str, list[str]] = {}
         tags: tuple[str, ...] = ()
-        for field, position in plan:
+        for field, position, kind, key in plan:
             cell = cells[position].strip() if position < len(cells) else ""
             if not cell:
                 continue
             values[field] = cell
-            if field == TAGS:
+            if kind is _Kind.CUSTOMER:
+                customer[key] = cell
+            elif kind is _Kind.ATTRIBUTE:
+                customer.setdefault("attributes", {})[key] = cell
+            elif kind is _Kind.PLAIN:
+                item[key] = cell
+            elif kind is _Kind.SCORE:
+                # Anything but plain digits is refused here, saying that other scales are not converted.
+                if SCORE_DIGITS.fullmatch(cell):
+                    item["score"] = int(cell)
+                else:
+                    errors[field] = [NOT_NPS.format(value=_shown(cell))]
+            elif kind is _Kind.TIME:
+                try:
+                    item["submitted_at"] = parse_time(cell, tz=tz, date_order=date_order).isoformat()
+                except TimeError as exc:
+                    errors[field] = [exc.message]
+            elif kind is _Kind.CHANNEL:
+                item["channel"] = cell.lower()
+            else:
                 tags = _tags(cell)
-                item["customer"].setdefault("attributes", {})[TAGS_ATTRIBUTE] = cell[:ATTRIBUTE_VALUE_MAX]
-                continue
-            try:
-                _put(item, field, cell, tz, date_order)
-            except (TimeError, CellError) as exc:
-                errors[field] = [exc.message]
+                customer.setdefault("attributes", {})[TAGS_ATTRIBUTE] = cell[:ATTRIBUTE_VALUE_MAX]
         _join_name(item["customer"])
         if by_email:
             _identify_by_email(item["customer"], errors)
         if errors:
             yield CsvRow(line, errors=errors, values=values)
             continue
-        item.setdefault("external_id", _row_key(item))
+        if "external_id" not in item:
+            item["external_id"] = _row_key(item)
         yield CsvRow(line, item=item, values=values, tags=tags)
 
 
@@ -424,22 +433,26 @@ def _row_key(item: dict[str, Any]) -> str:
     return "csv:" + hashlib.sha256(content.encode()).hexdigest()[:40]
 
 
-def _put(item: dict[str, Any], field: str, cell: str, tz: tzinfo, date_order: DateOrder | None) -> None:
+class _Kind(Enum):
+    """How a field's cell goes into an item; decided once per column, not once per cell."""
+
+    CUSTOMER = 1
+    ATTRIBUTE = 2
+    PLAIN = 3
+    SCORE = 4
+    TIME = 5
+    CHANNEL = 6
+    TAGS = 7
+
+
+def _kind(field: str) -> tuple[_Kind, str]:
+    """The kind of a mapped field and the key its value is stored under."""
     if field.startswith(ATTRIBUTE_PREFIX):
-        item["customer"].setdefault("attributes", {})[field[len(ATTRIBUTE_PREFIX) :]] = cell
-    elif field.startswith("customer."):
-        item["customer"][field.removeprefix("customer.")] = cell
-    elif field == "score":
-        # Anything but plain digits is refused here, saying that other scales are not converted.
-        if not SCORE_DIGITS.fullmatch(cell):
-            raise CellError(NOT_NPS.format(value=_shown(cell)))
-        item["score"] = int(cell)
-    elif field == "submitted_at":
-        item["submitted_at"] = parse_time(cell, tz=tz, date_order=date_order).isoformat()
-    elif field == "channel":
-        item["channel"] = cell.lower()
-    else:
-        item[field] = cell
+        return _Kind.ATTRIBUTE, field[len(ATTRIBUTE_PREFIX) :]
+    if field.startswith("customer."):
+        return _Kind.CUSTOMER, field.removeprefix("customer.")
+    special = {"score": _Kind.SCORE, "submitted_at": _Kind.TIME, "channel": _Kind.CHANNEL, TAGS: _Kind.TAGS}
+    return special.get(field, _Kind.PLAIN), field
 
 
 def flatten_errors(errors: Errors | dict[str, Any], prefix: str = "") -> dict[str, list[str]]:
