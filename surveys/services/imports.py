@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from functools import partial
 from itertools import islice
 from pathlib import Path
+from queue import Full, Queue
+from threading import Event, Thread
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -347,7 +349,7 @@ def import_job_run(
             # The content now lives in the reader's buffer only; the job keeps no second copy.
             job.content = ""
             start = 0
-            while chunk := _next_chunk(rows, chunk_rows):
+            for chunk in _read_ahead(rows, chunk_rows):
                 if not _import_chunk(job_id, start, chunk):
                     break
                 start += len(chunk)
@@ -363,6 +365,46 @@ def _next_chunk(rows: Iterator[CsvRow], size: int) -> list[CsvRow]:
     # ingestion, the cyclic collector would only walk them again and again.
     with collector_paused():
         return list(islice(rows, size))
+
+
+def _read_ahead(rows: Iterator[CsvRow], size: int) -> Iterator[list[CsvRow]]:
+    """The chunks of ``rows``, the next one read by a thread while the caller stores the last.
+
+    Storing a chunk mostly waits for PostgreSQL, which releases the interpreter: reading the
+    file meanwhile hides most of its cost. At most two chunks are in memory; reading only the
+    file, the thread needs no database connection. When the caller stops early, the thread
+    stops at its next chunk.
+    """
+    ready: Queue[list[CsvRow] | BaseException | None] = Queue(maxsize=1)
+    stop = Event()
+
+    def read() -> None:
+        try:
+            while not stop.is_set() and (chunk := _next_chunk(rows, size)):
+                _hand_over(ready, chunk, stop)
+            _hand_over(ready, None, stop)
+        except BaseException as exc:  # handed to the caller, who raises it
+            _hand_over(ready, exc, stop)
+
+    reader = Thread(target=read, name="import-reader", daemon=True)
+    reader.start()
+    try:
+        while (got := ready.get()) is not None:
+            if isinstance(got, BaseException):
+                raise got
+            yield got
+    finally:
+        stop.set()
+        reader.join()
+
+
+def _hand_over(ready: Queue, value: object, stop: Event) -> None:
+    while not stop.is_set():
+        try:
+            ready.put(value, timeout=0.1)
+            return
+        except Full:
+            continue
 
 
 def _locked(job_id: int) -> ImportJob:
