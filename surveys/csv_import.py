@@ -23,8 +23,8 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from enum import Enum
 from datetime import tzinfo
+from enum import Enum
 from pathlib import Path
 from typing import Any, TextIO
 
