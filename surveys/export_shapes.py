@@ -193,7 +193,7 @@ def recognise(header: Sequence[str]) -> Recognition:
     """
     shape = shape_of(header)
     named = [name for name in header if name]
-    by_normal = {}
+    by_normal: dict[str, str] = {}
     for name in named:
         by_normal.setdefault(normalise(name), name)
     columns: dict[str, str] = {}

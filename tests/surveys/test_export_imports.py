@@ -34,7 +34,7 @@ def stored() -> list[tuple]:
     ]
 
 
-def codes() -> set[tuple[str, str]]:
+def codes() -> set[tuple[str | None, str]]:
     return set(
         ResponseRootCause.objects.filter(source=ResponseRootCause.Source.IMPORT).values_list(
             "response__external_id", "root_cause__slug"
