@@ -84,6 +84,19 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
+@pytest.fixture(params=[LAPTOP, PHONE], ids=["laptop", "phone"])
+def screen(request: pytest.FixtureRequest, browser: Browser) -> Iterator[Page]:
+    """A fresh page the size of a laptop's screen, then of a phone's."""
+    context = browser.new_context(viewport=request.param)
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
+
+
+# How far the page reaches past the viewport's right edge: above zero, the user scrolls sideways.
+PAGE_OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+
+
 def sign_in(page: Page, live_server, username: str, password: str) -> None:
     """Sign in through the login form, as a person would, and wait for the home page."""
     page.goto(live_server.url + reverse("login"))

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from django.urls import reverse
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from surveys.models import Customer, Response, SavedMapping
 from surveys.services.imports import import_job_create, import_job_run
-from tests.browser.conftest import LAPTOP, PHONE, sign_in
+from tests.browser.conftest import LAPTOP, PAGE_OVERFLOW, sign_in
 from tests.factories import PASSWORD
 
 FILE = b'Customer ID;NPS;Comment\nC-1;9;Quick fix\nC-2;3;"Slow; very slow"\nC-3;eleven;\n'
@@ -88,17 +86,6 @@ def test_the_page_of_a_running_import_updates_itself_when_it_finishes(page: Page
 
     expect(page.get_by_role("heading", name="Status: Done")).to_be_visible()
     expect(page.locator("#import-created")).to_have_text("2")
-
-
-@pytest.fixture(params=[LAPTOP, PHONE], ids=["laptop", "phone"])
-def screen(request: pytest.FixtureRequest, browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=request.param)
-    context.set_default_timeout(10_000)
-    yield context.new_page()
-    context.close()
-
-
-PAGE_OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
 
 
 def test_the_upload_preview_and_report_pages_fit_the_screen(screen: Page, live_server, maya, survey, tmp_path):

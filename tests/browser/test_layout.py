@@ -9,16 +9,14 @@ opaque background behind it (getComputedStyle) reach WCAG AA's 4.5:1.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from django.urls import reverse
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from followups.models import Case, WebhookEndpoint
 from followups.services import team_create
 from followups.services.webhooks import webhook_endpoint_create
-from tests.browser.conftest import LAPTOP, PHONE, sign_in
+from tests.browser.conftest import LAPTOP, PAGE_OVERFLOW, sign_in
 from tests.factories import PASSWORD, make_response, make_user
 
 AA_CONTRAST = 4.5
@@ -59,8 +57,6 @@ ON_SCREEN = """(element) => {
   return true;
 }"""
 
-PAGE_OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-
 
 @pytest.fixture
 def desk(survey) -> WebhookEndpoint:
@@ -80,14 +76,6 @@ def desk(survey) -> WebhookEndpoint:
     assert Case.objects.count() == 3
     assert endpoint.deliveries.exists()
     return endpoint
-
-
-@pytest.fixture(params=[LAPTOP, PHONE], ids=["laptop", "phone"])
-def screen(request: pytest.FixtureRequest, browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=request.param)
-    context.set_default_timeout(10_000)
-    yield context.new_page()
-    context.close()
 
 
 def _legible_and_on_screen(element: Locator) -> None:
