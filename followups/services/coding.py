@@ -236,7 +236,8 @@ def responses_code_from_tags(*, response_tags: Mapping[int, Sequence[str]]) -> i
 
     A tag names a root cause by its slug or its name, case- and accent-blind. The codes are
     recorded as coded by ``import``; a response already coded with a cause is left as it is.
-    Returns the number of codes added. One query for the taxonomy, one insert for the codes.
+    Returns the number of codes added. One query for the taxonomy, one for the codes the
+    responses have, one insert for the new ones.
     """
     if not response_tags:
         return 0
@@ -250,13 +251,22 @@ def responses_code_from_tags(*, response_tags: Mapping[int, Sequence[str]]) -> i
         for tag in tags
         if (root_cause_id := by_tag.get(_folded(tag)) or by_tag.get(slugify(_folded(tag)))) is not None
     }
-    created = ResponseRootCause.objects.bulk_create(
+    if not codes:
+        return 0
+    stored = set(
+        ResponseRootCause.objects.filter(response_id__in=list(response_tags)).values_list(
+            "response_id", "root_cause_id"
+        )
+    )
+    new = sorted(codes - stored)
+    # A code someone put on meanwhile is theirs: the conflict leaves it as it is.
+    ResponseRootCause.objects.bulk_create(
         [
             ResponseRootCause(
                 response_id=response_id, root_cause_id=root_cause_id, source=ResponseRootCause.Source.IMPORT
             )
-            for response_id, root_cause_id in sorted(codes)
+            for response_id, root_cause_id in new
         ],
         ignore_conflicts=True,
     )
-    return len(created)
+    return len(new)
