@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from followups.payloads import response_received_events
+from followups.services.coding import responses_code_from_tags
 from followups.services.opening import cases_open_for_responses
 from followups.services.outbox import webhook_events_queue
 
@@ -22,3 +23,12 @@ def open_cases_for_ingested(sender, response_ids: list[int], **kwargs) -> None:
         cases_open_for_responses(response_ids=response_ids)
     except Exception:
         logger.exception("opening cases for %d ingested responses failed; the sweep will retry", len(response_ids))
+
+
+def code_imported_tags(sender, response_tags: dict[int, tuple[str, ...]], **kwargs) -> None:
+    """Turn the tags imported responses brought from their old tool into root-cause codes.
+
+    Sent inside the transaction that stores the responses, so the codes are stored with them
+    exactly once, and an import resumed after a crash codes nothing twice.
+    """
+    responses_code_from_tags(response_tags=response_tags)

@@ -7,10 +7,12 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from surveys.import_times import DateOrder
 from surveys.nps import Category, classify
 
 COMMENT_MAX_LENGTH = 5000
 CATEGORY_CHOICES = [(category.value, category.value.title()) for category in Category]
+DATE_ORDER_CHOICES = [(order.value, order.value.capitalize()) for order in DateOrder]
 
 
 class Account(models.Model):
@@ -165,9 +167,11 @@ class Response(models.Model):
 
 
 class ImportJob(models.Model):
-    """A CSV file of responses uploaded from the web UI, imported by the task cluster."""
+    """A file of responses (CSV or Excel) uploaded from the web UI, imported by the task cluster."""
 
     class Status(models.TextChoices):
+        # Uploaded and previewed: the mapping is still being chosen, nothing runs.
+        DRAFT = "draft", "Draft"
         PENDING = "pending", "Pending"
         RUNNING = "running", "Running"
         DONE = "done", "Done"
@@ -177,8 +181,15 @@ class ImportJob(models.Model):
     # Empty for imports run from the command line.
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     file_name = models.CharField(max_length=255)
-    content = models.TextField(help_text="The uploaded CSV, kept until the import finishes.")
+    content = models.TextField(blank=True, help_text="The uploaded CSV, kept until the import finishes.")
+    # A file imported from the command line is read where it lies, never loaded whole.
+    source_path = models.CharField(max_length=1000, blank=True, help_text="A CSV file on disk, instead of content.")
+    source_encoding = models.CharField(max_length=20, blank=True)
     mapping = models.JSONField(default=dict, blank=True, help_text="API field -> CSV column.")
+    # How the file's times are read: dates such as 03/10/2026, and times without a zone.
+    date_order = models.CharField(max_length=12, choices=DATE_ORDER_CHOICES, blank=True)
+    time_zone = models.CharField(max_length=64, blank=True, help_text="Empty: the site's time zone.")
+    tool = models.CharField(max_length=64, blank=True, help_text="The tool whose export the file is, if known.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     rows = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0)
@@ -300,3 +311,18 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.survey_id} to {self.customer_id} ({self.status})"
+
+
+class SavedMapping(models.Model):
+    """A mapping of columns to fields saved by name, offered again for files with the same headers."""
+
+    name = models.CharField(max_length=100, unique=True)
+    header_key = models.CharField(max_length=64, db_index=True, help_text="csv_import.header_key of the headers.")
+    mapping = models.JSONField(default=dict, help_text="API field -> CSV column.")
+    date_order = models.CharField(max_length=12, choices=DATE_ORDER_CHOICES, blank=True)
+    time_zone = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.name

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any, cast
@@ -14,7 +14,8 @@ from django.db.models.functions import TruncDay, TruncMonth, TruncQuarter, Trunc
 from django.utils import timezone
 
 from closedloop.lib.filters import DateTimeFilter, FilterSet, apply_filters
-from surveys.models import CATEGORY_CHOICES, Invitation, Response, Survey
+from surveys.csv_import import header_key
+from surveys.models import CATEGORY_CHOICES, Invitation, Response, SavedMapping, Survey
 from surveys.nps import Category, NpsSummary, compare, rounded
 
 TIME_GROUPS = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth, "quarter": TruncQuarter}
@@ -202,3 +203,8 @@ def recovery_rates() -> dict[str, int]:
         recovered=Count("pk", filter=Q(response__score__gte=7)),
         promoted=Count("pk", filter=Q(response__score__gte=9)),
     )
+
+
+def saved_mapping_for(header: Sequence[str]) -> SavedMapping | None:
+    """The latest mapping saved for files with these columns (in any order), if any."""
+    return SavedMapping.objects.filter(header_key=header_key(header)).order_by("-updated_at").first()

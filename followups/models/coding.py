@@ -50,12 +50,14 @@ class ResponseRootCause(models.Model):
     """A response coded with a root cause; a case's root causes are its response's codes."""
 
     class Source(models.TextChoices):
-        """Who put the code on: people working the case, the customer, or a suggestion accepted as is."""
+        """Who put the code on: people working the case, the customer, a suggestion accepted as is,
+        or the tags of the tool a response was imported from."""
 
         AGENT = "agent", "Agent"
         MANAGER = "manager", "Manager"
         CUSTOMER = "customer", "Customer"
         SUGGESTION = "suggestion", "Suggestion"
+        IMPORT = "import", "Import"
 
     response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="root_cause_codes")
     root_cause = models.ForeignKey(RootCause, on_delete=models.PROTECT, related_name="response_codes")

@@ -8,12 +8,14 @@ deactivated (hidden from pickers, its codes kept and still counted) or merged in
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.utils.text import slugify
 
 from closedloop.lib.exceptions import ConflictError, save_unique
 from closedloop.lib.updates import model_update
@@ -245,3 +247,50 @@ def resolution_code_update(
     changes = {"name": name, "active": active, "position": position}
     model_update(code, {field: value for field, value in changes.items() if value is not None})
     return code
+
+
+def _folded(text: str) -> str:
+    """Text compared case- and accent-blind: "Facturação" and "facturacao" are the same."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold().strip()
+
+
+def responses_code_from_tags(*, response_tags: Mapping[int, Sequence[str]]) -> int:
+    """Code imported responses with the active root causes their old tool's tags name.
+
+    A tag names a root cause by its slug or its name, case- and accent-blind. The codes are
+    recorded as coded by ``import``; a response already coded with a cause is left as it is.
+    Returns the number of codes added. One query for the taxonomy, one for the codes the
+    responses have, one insert for the new ones.
+    """
+    if not response_tags:
+        return 0
+    by_tag: dict[str, int] = {}
+    for pk, slug, name in RootCause.objects.filter(active=True).values_list("pk", "slug", "name"):
+        by_tag.setdefault(_folded(slug), pk)
+        by_tag.setdefault(_folded(name), pk)
+    codes = {
+        (response_id, root_cause_id)
+        for response_id, tags in response_tags.items()
+        for tag in tags
+        if (root_cause_id := by_tag.get(_folded(tag)) or by_tag.get(slugify(_folded(tag)))) is not None
+    }
+    if not codes:
+        return 0
+    stored = set(
+        ResponseRootCause.objects.filter(response_id__in=list(response_tags)).values_list(
+            "response_id", "root_cause_id"
+        )
+    )
+    new = sorted(codes - stored)
+    # A code someone put on meanwhile is theirs: the conflict leaves it as it is.
+    ResponseRootCause.objects.bulk_create(
+        [
+            ResponseRootCause(
+                response_id=response_id, root_cause_id=root_cause_id, source=ResponseRootCause.Source.IMPORT
+            )
+            for response_id, root_cause_id in new
+        ],
+        ignore_conflicts=True,
+    )
+    return len(new)

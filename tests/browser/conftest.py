@@ -93,6 +93,10 @@ def screen(request: pytest.FixtureRequest, browser: Browser) -> Iterator[Page]:
     context.close()
 
 
+# How far the page reaches past the viewport's right edge: above zero, the user scrolls sideways.
+PAGE_OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+
+
 def sign_in(page: Page, live_server, username: str, password: str) -> None:
     """Sign in through the login form, as a person would, and wait for the home page."""
     page.goto(live_server.url + reverse("login"))

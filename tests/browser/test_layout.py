@@ -16,7 +16,7 @@ from playwright.sync_api import Locator, Page, expect
 from followups.models import Case, WebhookEndpoint
 from followups.services import team_create
 from followups.services.webhooks import webhook_endpoint_create
-from tests.browser.conftest import LAPTOP, sign_in
+from tests.browser.conftest import LAPTOP, PAGE_OVERFLOW, sign_in
 from tests.factories import PASSWORD, make_response, make_user
 
 AA_CONTRAST = 4.5
@@ -56,8 +56,6 @@ ON_SCREEN = """(element) => {
   }
   return true;
 }"""
-
-PAGE_OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
 
 
 @pytest.fixture

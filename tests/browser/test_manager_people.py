@@ -19,10 +19,13 @@ from followups.services import team_create
 from followups.services.coding import resolution_code_create
 from followups.services.rules import routing_rule_create, sla_policy_create
 from tests.browser.axe import serious_violations
-from tests.browser.conftest import LAPTOP, PHONE, sign_in
+from tests.browser.conftest import (
+    LAPTOP,
+    PAGE_OVERFLOW,
+    PHONE,
+    sign_in,
+)
 from tests.factories import PASSWORD, make_survey, make_user
-
-PAGE_OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
 
 
 @pytest.fixture(params=[LAPTOP, PHONE], ids=["laptop", "phone"])

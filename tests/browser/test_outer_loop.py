@@ -84,7 +84,9 @@ def test_a_manager_ships_the_worst_theme_as_an_improvement_and_each_customer_hea
 
     for external_id, words in WORDS.items():
         (email,) = mailbox.to(f"{external_id.lower()}@example.com")
-        text = email.message.get_body(("plain",)).get_content()
+        plain = email.message.get_body(("plain",))
+        assert plain is not None
+        text = plain.get_content()
         assert words in text
         assert "Every ticket now gets a first answer within the hour." in text
     assert mailbox.to("c-4@example.com") == []

@@ -93,9 +93,13 @@ def test_valid_rows_are_stored_and_rejected_rows_are_listed_by_line(survey):
 
     assert (job.status, job.rows, job.created, job.duplicates) == (ImportJob.Status.DONE, 5, 2, 0)
     assert job.rejected == [
-        {"line": 4, "errors": {"score": ["Ensure this value is between 0 and 10."]}},
-        {"line": 5, "errors": {"customer.external_id": ["This field is required."]}},
-        {"line": 6, "errors": {"score": ["A valid integer from 0 to 10 is required."]}},
+        {"line": 4, "errors": {"score": ["Ensure this value is between 0 and 10."]}, "values": {"score": "11"}},
+        {"line": 5, "errors": {"customer.external_id": ["This field is required."]}, "values": {}},
+        {
+            "line": 6,
+            "errors": {"score": ["Not an NPS score from 0 to 10: 'nine'. Scores on other scales are not converted."]},
+            "values": {"score": "nine"},
+        },
     ]
     stored = Response.objects.order_by("external_id")
     assert [(r.customer.external_id, r.score, r.category, r.comment) for r in stored] == [
@@ -284,7 +288,7 @@ def test_the_command_imports_a_file_and_prints_the_outcome(survey, tmp_path):
 
     job = ImportJob.objects.get()
     assert f"Import {job.pk} of nps.csv: 2 rows, 1 created, 0 already imported, 1 rejected." in out
-    assert "line 3: score: Ensure this value is between 0 and 10." in out
+    assert "line 3: score '12': Ensure this value is between 0 and 10." in out
     assert Response.objects.get().external_id == "r1"
 
 

@@ -20,6 +20,7 @@ from surveys.csv_import import (
     read_rows,
     resolve_mapping,
 )
+from surveys.import_times import DateOrder
 
 LISBON = ZoneInfo("Europe/Lisbon")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -60,9 +61,14 @@ def test_it_reads_utf16_marked_with_a_byte_order_mark():
     assert decode("customer_id\tscore\nJosé\t9\n".encode("utf-16")) == "customer_id\tscore\nJosé\t9\n"
 
 
-def test_it_refuses_text_that_is_not_utf8_and_says_how_to_save_it():
+def test_text_that_is_not_utf8_is_read_as_the_windows_1252_excel_saves():
+    text = "customer_id,score\nJos\u00e9 \u2013 \u201cok\u201d,9\n"  # an en dash and curly quotes
+    assert decode(text.encode("cp1252")) == text
+
+
+def test_it_refuses_text_in_neither_encoding_and_says_how_to_save_it():
     with pytest.raises(CsvFileError, match="CSV UTF-8"):
-        decode("customer_id,score\nJosé,9\n".encode("latin-1"))
+        decode(b"customer_id,score\nJos\x81,9\n")
 
 
 def test_it_refuses_a_binary_file_such_as_a_spreadsheet():
@@ -216,9 +222,12 @@ def test_an_integer_score_cell_becomes_an_integer():
     assert [item["score"] for item in items_of("customer,score\nC-1, 10 \nC-2,0\nC-3,007\n")] == [10, 0, 7]
 
 
-@pytest.mark.parametrize("cell", ["7.5", "seven", "-3", "1e1", "٣", "9" * 5000])
-def test_other_score_cells_stay_text_for_intake_to_refuse(cell):
-    assert items_of(f"customer,score\nC-1,{cell}\n")[0]["score"] == cell
+@pytest.mark.parametrize("cell", ["7.5", "seven", "-3", "1e1", "٣", "9" * 5000, "good", "👍"])
+def test_other_score_cells_reject_their_row_saying_other_scales_are_not_converted(cell):
+    (row,) = rows_of(f"customer,score\nC-1,{cell}\n")
+    assert row.item is None
+    assert "other scales are not converted" in row.errors["score"][0]
+    assert row.values["score"] == cell
 
 
 def test_a_time_without_an_offset_is_read_in_the_given_zone():
@@ -239,8 +248,29 @@ def test_a_time_with_an_offset_is_kept():
     )
 
 
-def test_a_time_in_another_format_stays_text_for_intake_to_refuse():
-    assert items_of("customer,score,submitted_at\nC-1,9,20/11/2026 10:00\n")[0]["submitted_at"] == "20/11/2026 10:00"
+def test_a_day_first_date_that_reads_one_way_only_is_read_without_a_choice():
+    assert items_of("customer,score,submitted_at\nC-1,9,20/11/2026 10:00\n")[0]["submitted_at"] == (
+        "2026-11-20T10:00:00+00:00"
+    )
+
+
+def test_an_ambiguous_date_rejects_its_row_unless_the_order_is_given():
+    text = "customer,score,submitted_at\nC-1,9,03/10/2026 09:15\nC-2,9,2026-10-03\n"
+    ambiguous, plain = rows_of(text)
+    assert ambiguous.item is None and "day-first or month-first" in ambiguous.errors["submitted_at"][0]
+    assert plain.item is not None
+    mapping = resolve_mapping(read_header(text))
+    (day_first, _) = read_rows(text, mapping=mapping, survey="s", tz=UTC, date_order=DateOrder.DAY_FIRST)
+    (month_first, _) = read_rows(text, mapping=mapping, survey="s", tz=UTC, date_order=DateOrder.MONTH_FIRST)
+    assert day_first.item["submitted_at"] == "2026-10-03T09:15:00+00:00"
+    assert month_first.item["submitted_at"] == "2026-03-10T09:15:00+00:00"
+
+
+def test_a_cell_that_is_no_time_rejects_its_row_with_its_value():
+    (row,) = rows_of("customer,score,submitted_at\nC-1,9,next tuesday\n")
+    assert row.item is None
+    assert row.errors["submitted_at"][0].startswith("Not a time: 'next tuesday'")
+    assert row.values == {"customer.external_id": "C-1", "score": "9", "submitted_at": "next tuesday"}
 
 
 def test_a_channel_is_read_whatever_its_case():

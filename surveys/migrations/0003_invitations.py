@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('surveys', '0001_initial'),
+        ('surveys', '0002_import_shapes_and_saved_mappings'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,139 @@
+"""Times as other tools' exports write them: the pure module, no database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from surveys.import_times import DateOrder, TimeError, parse_time
+
+LISBON = ZoneInfo("Europe/Lisbon")
+NEW_YORK = ZoneInfo("America/New_York")
+TEN_UTC = datetime(2026, 10, 1, 10, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "2026-10-01T10:00:00+00:00",
+        "2026-10-01T10:00:00Z",
+        "2026-10-01T10:00Z",
+        "2026-10-01 10:00:00 UTC",
+        "2026-10-01 10:00 UTC",
+        "2026-10-01 10:00:00 utc",
+        "2026-10-01 10:00:00 GMT",
+        "2026-10-01 10:00:00.000Z",
+        "2026-10-01 11:00:00 +0100",
+        "2026-10-01 11:00:00 +01:00",
+        "2026-10-01T06:00:00-04:00",
+        "2026-10-01 11:00:00 GMT+01:00",
+        "  2026-10-01 10:00:00 UTC  ",
+        "1790848800",
+        "1790848800000",
+        "1790848800.0",
+    ],
+)
+def test_iso_variants_and_unix_times_with_a_zone_read_the_same_instant(cell):
+    assert parse_time(cell, tz=NEW_YORK) == TEN_UTC
+
+
+def test_fractions_of_a_second_are_kept():
+    assert parse_time("2026-10-01 10:00:00.123456Z", tz=UTC).microsecond == 123456
+    assert parse_time("2026-10-01 10:00:00,5Z", tz=UTC).microsecond == 500000
+    assert parse_time("1790848800123", tz=UTC).microsecond == 123000
+    assert parse_time("1790848800.25", tz=UTC).microsecond == 250000
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("2026-10-01 10:00:00", datetime(2026, 10, 1, 10, 0)),
+        ("2026-10-01T10:00", datetime(2026, 10, 1, 10, 0)),
+        ("2026-10-01", datetime(2026, 10, 1)),
+        ("2026/10/01 10:00", datetime(2026, 10, 1, 10, 0)),
+        ("2026.10.01", datetime(2026, 10, 1)),
+        ("25/10/2026 09:15", datetime(2026, 10, 25, 9, 15)),
+        ("10/25/2026 9:15 PM", datetime(2026, 10, 25, 21, 15)),
+        ("10/25/2026 12:05 AM", datetime(2026, 10, 25, 0, 5)),
+        ("10/25/2026 12:05 pm", datetime(2026, 10, 25, 12, 5)),
+        ("25.10.2026 09:15:30", datetime(2026, 10, 25, 9, 15, 30)),
+        ("25-10-26", datetime(2026, 10, 25)),
+        ("07/07/2026", datetime(2026, 7, 7)),
+    ],
+)
+def test_times_without_a_zone_are_read_in_the_given_one(cell, expected):
+    assert parse_time(cell, tz=LISBON) == expected.replace(tzinfo=LISBON)
+
+
+def test_a_naive_time_in_summer_takes_that_zones_summer_offset():
+    assert parse_time("2026-07-01 10:00", tz=NEW_YORK).utcoffset() == timedelta(hours=-4)
+    assert parse_time("2026-12-01 10:00", tz=NEW_YORK).utcoffset() == timedelta(hours=-5)
+
+
+def test_a_time_that_names_its_offset_ignores_the_given_zone():
+    assert parse_time("2026-10-01 10:00 +05:30", tz=NEW_YORK).utcoffset() == timedelta(hours=5, minutes=30)
+    assert parse_time("2026-10-01 10:00 -0330", tz=UTC).tzinfo == timezone(-timedelta(hours=3, minutes=30))
+
+
+@pytest.mark.parametrize("cell", ["03/10/2026 09:15", "03/10/2026", "01.02.2026", "1/2/26"])
+def test_a_date_that_reads_two_ways_is_refused_as_ambiguous_without_an_order(cell):
+    with pytest.raises(TimeError, match="day-first or month-first") as raised:
+        parse_time(cell, tz=UTC)
+    assert raised.value.ambiguous
+
+
+def test_the_order_the_importer_gives_reads_an_ambiguous_date():
+    assert parse_time("03/10/2026 09:15", tz=UTC, date_order=DateOrder.DAY_FIRST) == datetime(
+        2026, 10, 3, 9, 15, tzinfo=UTC
+    )
+    assert parse_time("03/10/2026 09:15", tz=UTC, date_order=DateOrder.MONTH_FIRST) == datetime(
+        2026, 3, 10, 9, 15, tzinfo=UTC
+    )
+
+
+def test_a_given_order_that_the_date_contradicts_is_refused():
+    with pytest.raises(TimeError, match="Not a valid date") as raised:
+        parse_time("25/10/2026", tz=UTC, date_order=DateOrder.MONTH_FIRST)
+    assert not raised.value.ambiguous
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "",
+        "yesterday",
+        "2026-13-01",
+        "2026-02-30 10:00",
+        "31/02/2026",
+        "2026-10-01 25:00",
+        "13:00 PM 10/25/2026",
+        "10/25/2026 13:00 PM",
+        "12345",
+        "17908488001234567",
+        "2026-10-01T10:00:00+25:00",
+    ],
+)
+def test_what_is_not_a_time_is_refused_with_the_cell_quoted(cell):
+    with pytest.raises(TimeError) as raised:
+        parse_time(cell, tz=UTC)
+    assert not raised.value.ambiguous
+    assert repr(cell) in raised.value.message or cell == ""
+
+
+@given(st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2090, 1, 1)))
+def test_any_iso_time_written_with_a_space_and_utc_reads_back(moment):
+    moment = moment.replace(tzinfo=UTC)
+    assert parse_time(moment.strftime("%Y-%m-%d %H:%M:%S.%f") + " UTC", tz=NEW_YORK) == moment
+    assert parse_time(str(int(moment.timestamp() * 1000)), tz=NEW_YORK) == moment.replace(
+        microsecond=moment.microsecond // 1000 * 1000
+    )
+
+
+@given(st.dates(min_value=datetime(1990, 1, 1).date(), max_value=datetime(2090, 1, 1).date()))
+def test_a_date_in_either_order_reads_back_when_the_order_is_given(day):
+    assert parse_time(day.strftime("%d/%m/%Y"), tz=UTC, date_order=DateOrder.DAY_FIRST).date() == day
+    assert parse_time(day.strftime("%m/%d/%Y"), tz=UTC, date_order=DateOrder.MONTH_FIRST).date() == day
