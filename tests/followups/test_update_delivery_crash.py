@@ -1,5 +1,6 @@
 """Shipping with real clusters: a kill mid-batch resends at most the message in flight, and two
-clusters on one database share a fan-out, each update sent once, faster than one cluster.
+clusters on one database share a fan-out, each update sent once (their speed is the fan-out
+benchmark's to measure).
 
 The customers gave passive comments coded to the improvement's cause, so no case opens and the
 only mail is the updates; each customer has an address of their own, so the server notes each
@@ -9,7 +10,6 @@ update by its envelope recipient.
 from __future__ import annotations
 
 import io
-import time
 from functools import partial
 
 import pytest
@@ -108,23 +108,19 @@ def test_a_cluster_killed_mid_batch_leaves_every_customer_one_sent_update(world,
 @pytest.mark.postgres
 @pytest.mark.cluster
 @pytest.mark.django_db(transaction=True)
-def test_two_clusters_share_a_fan_out_each_update_once_and_faster_than_one(world, tmp_path):
+def test_two_clusters_share_a_fan_out_each_update_once(world, tmp_path):
     addresses = _customers(240, world, "scale")
     log = tmp_path / "qcluster.log"
     # A remote server's pace: the time goes into waiting for it, which more workers share.
     mailbox = crash.SlowMailbox(0.03, by_recipient=True)
-    took = {}
     with crash.smtp(mailbox) as port:
         env = crash.cluster_env(crash.database_url(connection.settings_dict), smtp_port=port, workers=WORKERS)
         for clusters in (1, 2):
             improvement = _improvement(world, f"Shipped with {clusters}")
             running = [crash.start(env, log) for _ in range(clusters)]
             try:
-                time.sleep(3)  # polling the broker before the clock starts
-                started = time.monotonic()
                 improvement_ship(improvement=improvement, actor=None)
                 delivered = crash.wait_until(partial(_all_sent, improvement), timeout=120, interval=0.1)
-                took[clusters] = time.monotonic() - started
             finally:
                 for cluster in running:
                     crash.stop(cluster)
@@ -133,4 +129,4 @@ def test_two_clusters_share_a_fan_out_each_update_once_and_faster_than_one(world
     seen = mailbox.arrivals.counts()
     assert set(seen) == addresses
     assert all(count == 2 for count in seen.values())  # one update from each shipment, never two
-    assert took[2] < 0.8 * took[1], took
+    # How much faster two clusters are is measured by tests/bench/fanout.py (two_cluster_speedup).
