@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import Field
 
 from followups.models import ResolutionCode, RoutingRule, SlaPolicy
 from followups.team_forms import staff_users
@@ -100,3 +101,24 @@ class SurveyForm(forms.ModelForm):
             field: forms.Textarea(attrs={"rows": 2})
             for field in ("thank_you_promoter", "thank_you_passive", "thank_you_detractor")
         }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A required setting that has a default may be left empty: it keeps the default.
+        for name in self._defaulted():
+            self.fields[name].required = False
+
+    def _defaulted(self) -> dict[str, Field]:
+        fields = (Survey._meta.get_field(name) for name in self.fields)
+        return {
+            field.name: field
+            for field in fields
+            if isinstance(field, Field) and field.has_default() and not field.blank
+        }
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for name, field in self._defaulted().items():
+            if cleaned.get(name) in (None, ""):
+                cleaned[name] = field.get_default()
+        return cleaned

@@ -14,6 +14,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.http.request import RawPostDataException
 from django.utils import timezone
 from django_ratelimit.core import is_ratelimited
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -88,9 +89,13 @@ class HelpdeskWebhookApi(APIView):
         "200: the ticket was invited before, or the event is not a solved ticket.",
     )
     def post(self, request: Request) -> ApiResponse:
+        # The signature is over the raw body: read it before anything parses the request.
+        try:
+            body = request.body
+        except RawPostDataException as exc:
+            raise ApplicationError("Send the event as a JSON body.") from exc
         if is_ratelimited(request, group="helpdesk-webhook", key="ip", rate=EVENTS_PER_ADDRESS, increment=True):
             raise Throttled(wait=60)
-        body = request.body
         now = timezone.now()
         if not signature_valid(request.headers, body, secret=settings.HELPDESK_WEBHOOK_SECRET, now=now):
             # A 401 as API.md fixes it (DRF answers 403 for a failure without an authentication scheme).

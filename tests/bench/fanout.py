@@ -56,6 +56,7 @@ from django.utils import timezone
 from followups.models import CustomerUpdate, Improvement, RootCause
 from followups.services.delivery import customer_updates_deliver
 from followups.services.updates import customer_updates_record, improvement_ship
+from surveys.models import Survey
 from tests.followups import crash
 from tests.followups.smtp import free_port
 
@@ -115,16 +116,8 @@ def _world(token: str, count: int) -> RootCause:
     """``count`` customers with one coded detractor response each, written set-based."""
     category = RootCause.objects.create(slug=f"fanout-{token}", name=f"Fan-out {token}")
     cause = RootCause.objects.create(slug=f"fanout-{token}-vpn", name="VPN drops", parent=category)
+    survey_id = Survey.objects.create(slug=f"fanout-{token}", name=f"Fan-out {token}").pk
     with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO surveys_survey (slug, name, kind, question, quarantine_days, followup_passives,"
-            " hot_threshold, require_coding, active, thank_you_promoter, thank_you_passive,"
-            " thank_you_detractor, created_at)"
-            " VALUES (%s, %s, 'transactional', 'How likely?', 90, false, 3, false, true, '', '', '', now())"
-            " RETURNING id",
-            [f"fanout-{token}", f"Fan-out {token}"],
-        )
-        survey_id = cursor.fetchone()[0]
         cursor.execute(
             "INSERT INTO surveys_customer (external_id, email, name, phone, attributes, created_at, updated_at)"
             " SELECT 'fanout-' || %s || '-' || n, 'c' || n || '@' || %s || '.example.test', 'Customer ' || n,"

@@ -108,6 +108,7 @@ def test_the_customer_pages_fit_the_screen(screen: Page, live_server, improvemen
         expect(screen.locator("h1")).to_be_visible()
         assert screen.evaluate(PAGE_OVERFLOW) == 0, purpose
         _shot(screen, f"customer-{purpose}")
+    screen.goto(customer_url(customer.pk, Purpose.UNSUBSCRIBE).replace("http://127.0.0.1:8000", live_server.url))
     screen.get_by_role("button", name="Unsubscribe").click()
     expect(screen.get_by_role("heading", name="You are unsubscribed")).to_be_visible()
     customer.refresh_from_db()
