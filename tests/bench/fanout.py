@@ -224,6 +224,8 @@ def child(count: int, port: int, recording: Path, token: str) -> None:
         sql_s, rows = timed(_record_by_hand, twin)
         record_s, recorded = timed(customer_updates_record, improvement=product, now=timezone.now())
     same = _rows(product) == _rows(twin) and len(_rows(product)) == rows == recorded.queued + recorded.suppressed
+    # The twin's rows were the baseline's work only: the product delivers its own.
+    CustomerUpdate.objects.filter(improvement=twin).delete()
     with override_settings(
         EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend", EMAIL_HOST="127.0.0.1", EMAIL_PORT=port
     ):
