@@ -50,12 +50,17 @@ _REACHED = f"""
           FROM {RootCause._meta.db_table} cause
           JOIN {ImprovementRootCause._meta.db_table} link ON cause.parent_id = link.root_cause_id
          WHERE link.improvement_id = %(improvement)s
-    ), latest AS (
-        SELECT DISTINCT ON (response.customer_id) response.customer_id, response.id AS response_id
+    ), ranked AS (
+        SELECT response.customer_id, response.id AS response_id,
+               row_number() OVER (
+                   PARTITION BY response.customer_id ORDER BY response.submitted_at DESC, response.id DESC
+               ) AS rank
           FROM {Response._meta.db_table} response
-          JOIN {ResponseRootCause._meta.db_table} code ON code.response_id = response.id
-         WHERE code.root_cause_id IN (SELECT id FROM causes) AND response.submitted_at >= %(since)s
-         ORDER BY response.customer_id, response.submitted_at DESC, response.id DESC
+         WHERE response.submitted_at >= %(since)s
+           AND EXISTS (SELECT 1 FROM {ResponseRootCause._meta.db_table} code
+                        WHERE code.response_id = response.id AND code.root_cause_id IN (SELECT id FROM causes))
+    ), latest AS (
+        SELECT customer_id, response_id FROM ranked WHERE rank = 1
     ), reached AS (
         SELECT latest.customer_id, latest.response_id,
                CASE WHEN customer.erased_at IS NOT NULL THEN '{Reason.ERASED}'
@@ -123,12 +128,32 @@ def _params(improvement: Improvement, now: datetime) -> dict[str, Any]:
     return {"improvement": improvement.pk, "since": now - timedelta(days=improvement.lookback_days), "now": now}
 
 
+# SQLite (the embedded first run) has no INSERT inside a WITH: the same rows, then a count.
+_RECORD_EMBEDDED = f"""{_REACHED}
+    INSERT INTO {CustomerUpdate._meta.db_table}
+           (improvement_id, customer_id, response_id, status, suppressed_reason, attempts, last_error,
+            next_attempt_at, created_at, subject, body)
+    SELECT %(improvement)s, customer_id, response_id,
+           CASE WHEN reason = '' THEN '{CustomerUpdate.Status.PENDING}' ELSE '{CustomerUpdate.Status.SUPPRESSED}' END,
+           reason, 0, '', %(now)s, %(now)s, '', ''
+      FROM reached WHERE true
+    ON CONFLICT (improvement_id, customer_id) DO NOTHING
+"""
+
+
 def customer_updates_record(*, improvement: Improvement, now: datetime) -> Recorded:
     """Record one update per customer reached, in one statement; customers already recorded are skipped."""
     with connection.cursor() as cursor:
-        cursor.execute(_RECORD, _params(improvement, now))
-        queued, suppressed = cursor.fetchone()
-    return Recorded(queued=queued, suppressed=suppressed)
+        if connection.vendor == "postgresql":
+            cursor.execute(_RECORD, _params(improvement, now))
+            queued, suppressed = cursor.fetchone()
+            return Recorded(queued=queued, suppressed=suppressed)
+        cursor.execute(_RECORD_EMBEDDED, _params(improvement, now))
+    new = CustomerUpdate.objects.filter(improvement=improvement, created_at=now)
+    return Recorded(
+        queued=new.filter(status=CustomerUpdate.Status.PENDING).count(),
+        suppressed=new.filter(status=CustomerUpdate.Status.SUPPRESSED).count(),
+    )
 
 
 def improvement_reach(*, improvement: Improvement, now: datetime | None = None) -> tuple[Reach, int | None]:
