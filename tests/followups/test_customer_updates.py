@@ -27,7 +27,7 @@ from followups.models import (
     WebhookDelivery,
 )
 from followups.retries import EMAIL_RETRIES
-from followups.services.delivery import BATCH, customer_updates_deliver
+from followups.services.delivery import BATCH, CUSTOMER_UPDATES, customer_updates_deliver
 from followups.services.updates import customer_updates_record, improvement_preview, improvement_ship
 from followups.services.webhooks import webhook_endpoint_create
 from surveys.models import Customer, Response
@@ -292,3 +292,26 @@ def test_a_claim_of_only_opted_out_customers_does_not_end_the_run(survey, taxono
     statuses = CustomerUpdate.objects.filter(improvement=made).values_list("status", "suppressed_reason")
     assert sorted(set(statuses)) == [("sent", ""), ("suppressed", "unsubscribed")]
     assert len(mail.outbox) == 3
+
+
+def _synchronous_commit() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL setting")
+def test_marks_skip_the_disk_flush_only_while_a_batch_sends(world, maya, mailbox, monkeypatch):
+    made = improvement(world["vpn"], world["network"])
+    improvement_ship(improvement=made, actor=maya)
+    seen: list[str] = []
+    render = CUSTOMER_UPDATES.message
+
+    def observed(row, smtp, now):
+        seen.append(_synchronous_commit())
+        return render(row, smtp, now)
+
+    monkeypatch.setattr(CUSTOMER_UPDATES, "message", observed)
+    assert customer_updates_deliver() == 3
+    assert seen == ["off", "off", "off"]
+    assert _synchronous_commit() == "on"  # the connection's next work commits as usual
