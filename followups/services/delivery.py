@@ -68,9 +68,30 @@ class EmailOutbox:
         """The pending rows, with what rendering them reads."""
         raise NotImplementedError
 
+    def blocked(self, row: Any) -> str:
+        """Why ``row`` must not be sent now (its suppression reason), or empty."""
+        return ""
+
+    def suppress(self, rows: QuerySet[Any], reason: str) -> None:
+        """Record that ``rows`` will never be sent, and why."""
+        raise NotImplementedError
+
     def settle(self, rows: list[Any]) -> list[Any]:
-        """Of the rows being claimed, those to send; the claim's transaction settles the others."""
-        return rows
+        """Of the rows being claimed, those to send; the others are suppressed in the claim's transaction.
+
+        The claim reads each customer as they are now, so an opt-out counts until the moment of sending.
+        """
+        blocked: dict[str, list[int]] = defaultdict(list)
+        sendable = []
+        for row in rows:
+            reason = self.blocked(row)
+            if reason:
+                blocked[reason].append(row.pk)
+            else:
+                sendable.append(row)
+        for reason, ids in blocked.items():
+            self.suppress(self.model._default_manager.filter(pk__in=ids), reason)
+        return sendable
 
     def message(self, row: Any, connection: BaseEmailBackend, now: datetime) -> EmailMessage:
         """The message for ``row``, rendered now; sets the row's subject and body as the record."""
@@ -108,24 +129,12 @@ class CustomerUpdateOutbox(EmailOutbox):
             status=CustomerUpdate.Status.PENDING
         )
 
-    def settle(self, rows: list[CustomerUpdate]) -> list[CustomerUpdate]:
-        """Suppress the updates of customers who unsubscribed, lost their address or were erased since the ship.
+    def blocked(self, row: CustomerUpdate) -> str:
+        """Customers who unsubscribed, lost their address or were erased since the ship get no update."""
+        return not_to_be_emailed(row.customer)
 
-        The claim reads each customer as they are now, so an opt-out counts until the moment of sending.
-        """
-        blocked: dict[str, list[int]] = defaultdict(list)
-        sendable = []
-        for row in rows:
-            reason = not_to_be_emailed(row.customer)
-            if reason:
-                blocked[reason].append(row.pk)
-            else:
-                sendable.append(row)
-        for reason, ids in blocked.items():
-            CustomerUpdate.objects.filter(pk__in=ids).update(
-                status=CustomerUpdate.Status.SUPPRESSED, suppressed_reason=reason
-            )
-        return sendable
+    def suppress(self, rows: QuerySet[CustomerUpdate], reason: str) -> None:
+        rows.update(status=CustomerUpdate.Status.SUPPRESSED, suppressed_reason=reason)
 
     def message(self, row: CustomerUpdate, connection: BaseEmailBackend, now: datetime) -> EmailMessage:
         email = update_email(improvement=row.improvement, customer=row.customer, response=row.response)
@@ -157,20 +166,12 @@ class InvitationOutbox(EmailOutbox):
             status=Invitation.Status.SCHEDULED, channel=Channel.EMAIL
         )
 
-    def settle(self, rows: list[Invitation]) -> list[Invitation]:
-        """Suppress the invitations of customers who stopped surveys, lost their address or were erased
-        since they were scheduled: an opt-out counts until the moment of sending."""
-        blocked: dict[str, list[int]] = defaultdict(list)
-        sendable = []
-        for row in rows:
-            reason = not_to_be_surveyed(row.customer)
-            if reason:
-                blocked[reason].append(row.pk)
-            else:
-                sendable.append(row)
-        for reason, ids in blocked.items():
-            Invitation.objects.filter(pk__in=ids).update(status=Invitation.Status.SUPPRESSED, reason=reason)
-        return sendable
+    def blocked(self, row: Invitation) -> str:
+        """Customers who stopped surveys, lost their address or were erased since it was scheduled get none."""
+        return not_to_be_surveyed(row.customer)
+
+    def suppress(self, rows: QuerySet[Invitation], reason: str) -> None:
+        rows.update(status=Invitation.Status.SUPPRESSED, reason=reason)
 
     def message(self, row: Invitation, connection: BaseEmailBackend, now: datetime) -> EmailMessage:
         email = invitation_email(invitation=row)
