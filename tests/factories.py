@@ -61,3 +61,17 @@ def make_cause(slug: str, name: str, *, category: str = "general") -> Any:
     if not RootCause.objects.filter(slug=category).exists():
         root_cause_create(slug=category, name=category.title())
     return root_cause_create(slug=slug, name=name, parent=category)
+
+
+def make_improvement(title: str, *causes: Any, status: str = "in_progress", **fields: Any) -> Any:
+    """An improvement against ``causes``, put straight in ``status`` (the status workflow has tests of its own)."""
+    from django.utils import timezone
+
+    from followups.models import Improvement, ImprovementRootCause
+
+    now = timezone.now()
+    fields.setdefault("created_at", now)
+    fields.setdefault("updated_at", now)
+    made = Improvement.objects.create(title=title, status=status, **fields)
+    ImprovementRootCause.objects.bulk_create(ImprovementRootCause(improvement=made, root_cause=c) for c in causes)
+    return made

@@ -10,11 +10,11 @@ from django.core.cache import caches
 from django.test import Client
 from django.utils import timezone
 
-from followups.models import CustomerUpdate, Improvement
+from followups.models import CustomerUpdate
 from surveys.customer_links import CustomerLinkError, Purpose, customer_from_token, customer_token, customer_url
 from surveys.customer_views import CUSTOMER_PAGE_RATE
 from surveys.models import Customer
-from tests.factories import make_response
+from tests.factories import make_improvement, make_response
 
 
 @pytest.fixture
@@ -126,15 +126,10 @@ def test_the_preferences_page_stops_and_restarts_surveys_and_updates(pat):
 def test_the_updates_page_lists_what_was_sent_with_the_customer_words_escaped(pat, client, survey):
     response = make_response(3, customer="PAT", comment="VPN <script>x</script> keeps dropping")
     now = timezone.now()
-    shipped = Improvement.objects.create(
-        title="A new VPN gateway",
-        customer_message="Connections now hold all day.",
-        status="shipped",
-        shipped_at=now,
-        created_at=now,
-        updated_at=now,
+    shipped = make_improvement(
+        "A new VPN gateway", customer_message="Connections now hold all day.", status="shipped", shipped_at=now
     )
-    pending = Improvement.objects.create(title="Not sent yet", created_at=now, updated_at=now)
+    pending = make_improvement("Not sent yet", status="proposed")
     for made, status in ((shipped, "sent"), (pending, "pending")):
         CustomerUpdate.objects.create(
             improvement=made,

@@ -14,14 +14,14 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
-from followups.models import CustomerUpdate, Improvement, ImprovementRootCause, ResponseRootCause, RootCause
+from followups.models import CustomerUpdate, Improvement, ResponseRootCause, RootCause
 from followups.services.coding import root_cause_taxonomy_seed
 from followups.services.delivery import customer_updates_deliver
 from surveys.customer_links import Purpose, customer_url
 from surveys.models import Customer
 from tests.browser.conftest import LAPTOP, PHONE, sign_in
 from tests.browser.test_layout import PAGE_OVERFLOW
-from tests.factories import PASSWORD, make_response, make_user
+from tests.factories import PASSWORD, make_improvement, make_response, make_user
 
 LONG_COMMENT = (
     "The VPN drops every twenty minutes and nobody could tell me why, so I lost a morning of work "
@@ -52,16 +52,11 @@ def improvement(survey) -> Improvement:
             3, customer=who.external_id, comment=LONG_COMMENT, submitted_at=timezone.now() - timedelta(days=4)
         )
         ResponseRootCause.objects.create(response=response, root_cause=vpn)
-    now = timezone.now()
-    made = Improvement.objects.create(
-        title="VPN client rolled back and a second gateway added",
+    return make_improvement(
+        "VPN client rolled back and a second gateway added",
+        vpn,
         customer_message="We rolled the faulty client update back and added a second gateway.",
-        status="in_progress",
-        created_at=now,
-        updated_at=now,
     )
-    ImprovementRootCause.objects.create(improvement=made, root_cause=vpn)
-    return made
 
 
 def _shot(page: Page, name: str) -> None:

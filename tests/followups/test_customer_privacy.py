@@ -16,7 +16,6 @@ from followups.models import (
     CaseEvent,
     CustomerPrivacyRecord,
     CustomerUpdate,
-    Improvement,
     Notification,
     ResponseRootCause,
     WebhookDelivery,
@@ -26,7 +25,7 @@ from followups.services.outbox import webhook_events_queue
 from followups.services.privacy import REMOVED, customers_retention_sweep
 from followups.services.webhooks import webhook_endpoint_create
 from surveys.models import Customer, Response
-from tests.factories import make_response
+from tests.factories import make_improvement, make_response
 
 SECRET_WORDS = "my manager Jane Doe at 12 Elm Street"
 
@@ -44,7 +43,7 @@ def history(open_case, alice, taxonomy):
     case_transition(case=case, to_status="closed", actor=alice, reason=f"Moved away, says {SECRET_WORDS}")
     ResponseRootCause.objects.create(response=case.response, root_cause=taxonomy["vpn-access"])
     now = timezone.now()
-    improvement = Improvement.objects.create(title="VPN gateway", created_at=now, updated_at=now)
+    improvement = make_improvement("VPN gateway", status="proposed")
     CustomerUpdate.objects.create(
         improvement=improvement,
         customer_id=case.response.customer_id,

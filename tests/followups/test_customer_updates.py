@@ -21,7 +21,6 @@ from closedloop.lib.exceptions import ApplicationError
 from followups.models import (
     CustomerUpdate,
     Improvement,
-    ImprovementRootCause,
     ImprovementStatusChange,
     ResponseRootCause,
     WebhookDelivery,
@@ -31,7 +30,7 @@ from followups.services.delivery import BATCH, CUSTOMER_UPDATES, customer_update
 from followups.services.updates import customer_updates_record, improvement_preview, improvement_ship
 from followups.services.webhooks import webhook_endpoint_create
 from surveys.models import Customer, Response
-from tests.factories import make_response
+from tests.factories import make_improvement, make_response
 from tests.followups.smtp import Mailbox, smtp_server, smtp_server_down
 
 Status = CustomerUpdate.Status
@@ -58,14 +57,9 @@ def said(who: Customer, score: int, comment: str, *causes, days_ago: int = 10) -
     return response
 
 
-def improvement(*causes, status: str = "in_progress", **fields) -> Improvement:
-    now = timezone.now()
+def improvement(*causes, **fields) -> Improvement:
     fields.setdefault("customer_message", "We replaced the VPN gateway; connections now hold all day.")
-    made = Improvement.objects.create(
-        title=fields.pop("title", "A new VPN gateway"), status=status, created_at=now, updated_at=now, **fields
-    )
-    ImprovementRootCause.objects.bulk_create(ImprovementRootCause(improvement=made, root_cause=c) for c in causes)
-    return made
+    return make_improvement(fields.pop("title", "A new VPN gateway"), *causes, **fields)
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from followups.models import CustomerUpdate, Improvement, ImprovementRootCause, ResponseRootCause
+from followups.models import CustomerUpdate, Improvement, ResponseRootCause
 from surveys.models import Customer
-from tests.factories import make_response
+from tests.factories import make_improvement, make_response
 
 LOCMEM = override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend")
 
@@ -32,16 +32,9 @@ def vpn(survey, taxonomy):
 
 @pytest.fixture
 def made(vpn) -> Improvement:
-    now = timezone.now()
-    improvement = Improvement.objects.create(
-        title="A new VPN gateway",
-        status="planned",
-        customer_message="Connections now hold all day.",
-        created_at=now,
-        updated_at=now,
+    return make_improvement(
+        "A new VPN gateway", vpn, status="planned", customer_message="Connections now hold all day."
     )
-    ImprovementRootCause.objects.create(improvement=improvement, root_cause=vpn)
-    return improvement
 
 
 def api(made: Improvement, action: str) -> str:

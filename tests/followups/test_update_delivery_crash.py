@@ -15,14 +15,13 @@ from functools import partial
 import pytest
 from django.core.management import call_command
 from django.db import connection
-from django.utils import timezone
 from django_q.conf import Conf
 
 from followups.models import CustomerUpdate, Improvement, ResponseRootCause, RootCause
 from followups.services.updates import improvement_ship
 from surveys.models import Response
 from surveys.services import responses_ingest
-from tests.factories import make_survey, response_item
+from tests.factories import make_improvement, make_survey, response_item
 from tests.followups import crash
 
 WORKERS = 2
@@ -42,16 +41,7 @@ def _customers(count: int, cause: RootCause, prefix: str) -> set[str]:
 
 
 def _improvement(cause: RootCause, title: str) -> Improvement:
-    now = timezone.now()
-    improvement = Improvement.objects.create(
-        title=title,
-        customer_message="We replaced the VPN gateway.",
-        status="in_progress",
-        created_at=now,
-        updated_at=now,
-    )
-    improvement.root_causes.add(cause)
-    return improvement
+    return make_improvement(title, cause, customer_message="We replaced the VPN gateway.")
 
 
 def _all_sent(improvement: Improvement) -> bool:
