@@ -340,17 +340,20 @@ class CaseContactApi(APIView):
         return _detail(case_id)
 
 
+@extend_schema_serializer(component_name="RootCausesInput")
+class RootCausesInputSerializer(serializers.Serializer):
+    """The codes of a case's or any response's comment, replacing those it had."""
+
+    root_causes = serializers.ListField(child=serializers.SlugField(), max_length=50)
+
+
 class CaseRootCausesApi(APIView):
     permission_classes = [CanWorkCases]
 
-    @extend_schema_serializer(component_name="CaseRootCausesInput")
-    class InputSerializer(serializers.Serializer):
-        root_causes = serializers.ListField(child=serializers.SlugField(), max_length=50)
-
-    @extend_schema(request=InputSerializer, responses={200: CaseDetailSerializer})
+    @extend_schema(request=RootCausesInputSerializer, responses={200: CaseDetailSerializer})
     def put(self, request: Request, case_id: int) -> ApiResponse:
         case = get_object_or_404(Case, pk=case_id)
-        data = _valid(self.InputSerializer, request)
+        data = _valid(RootCausesInputSerializer, request)
         case_root_causes_set(case=case, actor=_actor(request), slugs=data["root_causes"])
         return _detail(case_id)
 

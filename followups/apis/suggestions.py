@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from closedloop.lib.openapi import CONFLICT
 from closedloop.lib.roles import IsManager
-from followups.apis.cases import CanWorkCases, RootCauseCodeSerializer, _actor, _valid
+from followups.apis.cases import CanWorkCases, RootCauseCodeSerializer, RootCausesInputSerializer, _actor, _valid
 from followups.models import ResponseRootCause, SuggestionDecision
 from followups.selectors import suggestion_model_current, suggestions_for
 from followups.services.cases import response_root_causes_set
@@ -47,14 +47,10 @@ class ResponseRootCausesApi(APIView):
 
     permission_classes = [CanWorkCases]
 
-    @extend_schema_serializer(component_name="ResponseRootCausesInput")
-    class InputSerializer(serializers.Serializer):
-        root_causes = serializers.ListField(child=serializers.SlugField(), max_length=50)
-
-    @extend_schema(request=InputSerializer, responses={200: ResponseCodesSerializer})
+    @extend_schema(request=RootCausesInputSerializer, responses={200: ResponseCodesSerializer})
     def put(self, request: Request, response_id: int) -> ApiResponse:
         response = get_object_or_404(Response, pk=response_id)
-        data = _valid(self.InputSerializer, request)
+        data = _valid(RootCausesInputSerializer, request)
         response_root_causes_set(response=response, actor=_actor(request), slugs=data["root_causes"])
         return _codes(response)
 
