@@ -234,8 +234,10 @@ Q_CLUSTER: dict[str, Any] = {
     "workers": envint("Q_WORKERS", 2),
     "timeout": envint("Q_TIMEOUT", 300),
     "retry": envint("Q_RETRY", 360),
-    "queue_limit": 50,
-    "bulk": 10,
+    # A cluster takes a task off the shared queue only when it can start it soon: tasks it took
+    # ahead of its busy workers would wait there while another cluster sits idle.
+    "queue_limit": envint("Q_WORKERS", 2),
+    "bulk": 1,
     "poll": 1,
     "catch_up": False,
     "save_limit": 1000,
@@ -272,6 +274,9 @@ RECOVERY_SURVEY = envstr("RECOVERY_SURVEY")
 # A large fan-out of customer updates is delivered by this many runs at once, which the workers
 # of every cluster share.
 DELIVERY_PARALLEL_RUNS = envint("DELIVERY_PARALLEL_RUNS", 4)
+# Each of those runs hands over to a successor on the task queue this often, so a cluster that
+# started late (or has free workers) takes its share.
+DELIVERY_RELAY_SECONDS = envint("DELIVERY_RELAY_SECONDS", 10)
 
 # Customers with no response and no change for this many months are anonymised by a daily
 # task, as an erasure request would (0: kept until erased on request).

@@ -18,9 +18,9 @@ def notifications_deliver() -> int:
 
 
 def customer_updates_deliver() -> int:
-    from followups.services.delivery import customer_updates_deliver as deliver
+    from followups.services.delivery import CUSTOMER_UPDATES, outbox_relay
 
-    return deliver()
+    return outbox_relay(CUSTOMER_UPDATES, "followups.tasks.customer_updates_deliver")
 
 
 def webhooks_deliver() -> int:
@@ -42,9 +42,9 @@ def customers_retention_sweep() -> int:
 
 
 def invitations_deliver() -> int:
-    from followups.services.delivery import invitations_deliver as deliver
+    from followups.services.delivery import INVITATIONS, outbox_relay
 
-    return deliver()
+    return outbox_relay(INVITATIONS, "followups.tasks.invitations_deliver")
 
 
 def invitations_remind() -> int:

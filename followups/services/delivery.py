@@ -279,14 +279,32 @@ def invitations_remind(*, now: datetime | None = None) -> int:
 
 def outbox_deliver(outbox: EmailOutbox, *, now: datetime | None = None, backend: str | None = None) -> int:
     """Deliver ``outbox``'s due rows batch after batch, for at most RUN_SECONDS; return how many were sent."""
+    return _deliver_for(outbox, RUN_SECONDS, now, backend)[0]
+
+
+def outbox_relay(outbox: EmailOutbox, task: str) -> int:
+    """Deliver for DELIVERY_RELAY_SECONDS, then hand what is left to a successor ``task`` on the task queue.
+
+    A cluster takes queued tasks in bulk, ahead of its free workers: runs that each went on until
+    the outbox was empty would stay with the cluster that took them, and a second cluster would sit
+    idle. A relay's successor goes back to the queue, where whichever cluster has a worker free
+    takes it, so every cluster's workers share a fan-out. Returns how many this leg sent.
+    """
+    sent, more = _deliver_for(outbox, settings.DELIVERY_RELAY_SECONDS, None, None)
+    if more:
+        async_task(task)
+    return sent
+
+
+def _deliver_for(outbox: EmailOutbox, seconds: float, now: datetime | None, backend: str | None) -> tuple[int, bool]:
+    """Deliver a batch, then more while ``seconds`` last; how many were sent, and whether more may be due."""
     started = time.monotonic()
     sent = 0
-    while time.monotonic() - started < RUN_SECONDS:
+    while True:
         delivered, more = _deliver_batch(outbox, now, backend)
         sent += delivered
-        if not more:
-            break
-    return sent
+        if not more or time.monotonic() - started >= seconds:
+            return sent, more
 
 
 def _deliver_batch(outbox: EmailOutbox, now: datetime | None, backend: str | None) -> tuple[int, bool]:

@@ -81,9 +81,17 @@ class SlowMailbox(Mailbox):
         # message per address.
         self.by_recipient = by_recipient
         self.arrivals = Arrivals()
+        # How many senders had a message in hand at once, at most (the server's loop counts).
+        self.sending = 0
+        self.most_sending = 0
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        await asyncio.sleep(self.delay)
+        self.sending += 1
+        self.most_sending = max(self.most_sending, self.sending)
+        try:
+            await asyncio.sleep(self.delay)
+        finally:
+            self.sending -= 1
         if self.by_recipient:
             message_id = envelope.rcpt_tos[0]
         else:

@@ -18,6 +18,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 
 from closedloop.lib.exceptions import ApplicationError
+from followups import tasks
 from followups.models import (
     CustomerUpdate,
     Improvement,
@@ -270,6 +271,18 @@ def test_delivery_claims_batches_and_sends_every_one(survey, taxonomy, maya):
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
         assert customer_updates_deliver() == BATCH + 5
     assert len({message.to[0] for message in mail.outbox}) == BATCH + 5
+
+
+@override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend", DELIVERY_RELAY_SECONDS=0)
+def test_a_delivery_task_hands_what_is_left_to_a_successor_after_each_leg(survey, taxonomy, maya):
+    vpn = taxonomy["vpn-access"]
+    for number in range(2 * BATCH + 5):
+        said(customer(f"N{number}"), 3, "VPN", vpn)
+    improvement_ship(improvement=improvement(vpn), actor=maya)
+    # Each leg sends one batch and enqueues the next (run at once here, the queue being synchronous).
+    assert tasks.customer_updates_deliver() == BATCH
+    assert len({message.to[0] for message in mail.outbox}) == 2 * BATCH + 5
+    assert tasks.customer_updates_deliver() == 0
 
 
 def test_a_claim_of_only_opted_out_customers_does_not_end_the_run(survey, taxonomy, maya):
