@@ -32,6 +32,7 @@ urlpatterns = [
     path("reports/accounts/", account_reports.account_report_list, name="account-report-list"),
     path("reports/accounts/<str:account>/", account_reports.account_report_page, name="account-report"),
     path("me/settings/", profiles.agent_settings, name="agent-settings"),
+    path("me/praise/", profiles.my_praise, name="my-praise"),
     # From the link in the managers' weekly digest (no login: the signed token is the proof).
     path("me/digest/stop/<str:token>/", profiles.manager_digest_stop_page, name="manager-digest-stop"),
     path("taxonomy/", taxonomy.taxonomy_page, name="taxonomy"),

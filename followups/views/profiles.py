@@ -1,5 +1,5 @@
 """The agent's own settings: who they are, away from routing, which emails they get, their API token;
-and the link in the managers' weekly digest that stops it.
+the praise promoters gave after their tickets; and the link in the managers' weekly digest that stops it.
 
 Two forms on one page, told apart by the ``section`` they post; the token's own page, which shows
 a new token once, is the project's (``closedloop.people.my_token``), beside the token API.
@@ -19,6 +19,7 @@ from closedloop.lib.requests import SignedInRequest
 from closedloop.lib.roles import is_manager
 from followups.forms import AgentDetailsForm, AgentSettingsForm
 from followups.models import AgentProfile
+from followups.praise import recent_praise
 from followups.services.profiles import agent_details_update, agent_profile_update, manager_digest_stop
 from followups.views.access import agent_page
 from followups.weekly_digest import user_from_stop_token
@@ -84,3 +85,13 @@ def manager_digest_stop_page(request: HttpRequest, token: str) -> HttpResponse:
     profile = getattr(user, "agent_profile", None)
     already = not done and profile is not None and not profile.manager_digest_emails
     return customer_page(request, "followups/digest_stop.html", {"done": done, "already": already})
+
+
+@agent_page
+def my_praise(request: SignedInRequest) -> HttpResponse:
+    """What promoters said after the agent's tickets, and their teams' (``followups.praise``)."""
+    user = request.user
+    teams = list(user.teams.order_by("name").values_list("slug", "name"))
+    praise = recent_praise(agents=[user.get_username()], teams=[slug for slug, _ in teams])
+    context = {"praise": praise, "teams": [name for _, name in teams]}
+    return render(request, "followups/my_praise.html", context)
