@@ -28,7 +28,7 @@ from surveys.nps import Category, NpsSummary
 
 TOP_THEMES = 5
 TREND_MONTHS = 12
-SPARK_WIDTH, SPARK_HEIGHT = 240, 48
+SPARK_WIDTH, SPARK_HEIGHT = 600, 80
 
 
 def key_contact_condition(prefix: str = "") -> Q:
