@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 from followups.models import Case
 from followups.quarters import Quarter
 from followups.services import team_create
-from surveys.models import Account, Customer, Invitation
+from surveys.models import Account, Customer, Invitation, Response
 from tests.browser.axe import serious_violations
 from tests.browser.conftest import PAGE_OVERFLOW, sign_in
 from tests.factories import PASSWORD, make_response, make_user
@@ -32,7 +32,7 @@ def _in(quarter: Quarter) -> datetime:
     return datetime.combine(quarter.first_day + timedelta(days=20), time(10), tzinfo=UTC)
 
 
-def _answer(account: Account, score: int, at: datetime, **fields) -> None:
+def _answer(account: Account, score: int, at: datetime, **fields) -> Response:
     response = make_response(score, submitted_at=at, **fields)
     Customer.objects.filter(pk=response.customer_id).update(account=account)
     return response
