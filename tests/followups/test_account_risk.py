@@ -66,6 +66,7 @@ def _change(difference: float, p_value: float | None) -> NpsComparison:
         (None, 0),
         (_change(12.0, 0.001), 0),  # a significant rise is no risk
         (_change(0.0, 1.0), 0),
+        (_change(0.0, 0.01), 0),  # no fall, whatever the test says
         (_change(-5.0, 0.4), 0),  # a small fall within the noise
         (_change(-9.9, 0.2), 0),
         (_change(-10.0, 0.2), 2),  # noticeable from ten points

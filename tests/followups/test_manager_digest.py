@@ -78,6 +78,7 @@ def test_new_themes_were_not_raised_the_week_before_and_rising_ones_more_often()
         _row("Steady", 3, 3),
         _row("Falling", 1, 4),
         _row("Gone", 0, 5),
+        _row("Never", 0, 0),
         _row("New small", 1, 0),
         _row("New big", 4, 0),
         _row("Up one", 3, 2),
