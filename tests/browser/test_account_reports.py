@@ -1,6 +1,7 @@
 """A manager opens the accounts ranked by risk, then one account's quarterly review, and prints it:
 the print media hides the navigation, the filters and the buttons. On a laptop and on a phone,
-every page fits the screen and has no serious accessibility violation; the screenshots are kept
+every page fits the screen, runs under the Content-Security-Policy (its print button comes from a
+static script) and has no serious accessibility violation; the screenshots are kept
 under tests/browser/artifacts/.
 """
 
@@ -19,6 +20,7 @@ from followups.services import team_create
 from surveys.models import Account, Customer, Invitation, Response
 from tests.browser.axe import serious_violations
 from tests.browser.conftest import PAGE_OVERFLOW, sign_in
+from tests.browser.test_content_security_policy import RECORD_VIOLATIONS, violations
 from tests.factories import PASSWORD, make_response, make_user
 
 SHOTS = Path(__file__).parent / "artifacts"
@@ -72,11 +74,13 @@ def _look(page: Page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"accounts-{name}.png"), full_page=True)
     assert page.evaluate(PAGE_OVERFLOW) == 0, f"{name}: the page is wider than the screen"
     assert serious_violations(page) == [], name
+    assert violations(page) == [], f"{name}: the Content-Security-Policy refused something"
 
 
 def test_a_manager_ranks_the_accounts_opens_one_and_prints_its_review(screen: Page, live_server, survey):
     size = "phone" if screen.viewport_size and screen.viewport_size["width"] < 500 else "laptop"
     _world(survey)
+    screen.add_init_script(RECORD_VIOLATIONS)
     sign_in(screen, live_server, "helen", PASSWORD)
     screen.goto(live_server.url + reverse("account-report-list"))
     expect(screen.get_by_role("heading", level=1)).to_have_text(f"Accounts by risk, {LAST.label}")
