@@ -23,7 +23,7 @@ from followups.models import Case, ResponseRootCause
 from followups.models.cases import OPEN
 from followups.quarters import Quarter
 from followups.themes import EMPTY, ThemeCounts, Totals, share, theme_rows
-from surveys.models import Account, Customer, Invitation, Response
+from surveys.models import Account, Invitation, Response
 from surveys.nps import Category, NpsSummary
 
 TOP_THEMES = 5
@@ -31,12 +31,11 @@ TREND_MONTHS = 12
 SPARK_WIDTH, SPARK_HEIGHT = 600, 80
 
 
-def key_contact_condition(prefix: str = "") -> Q:
-    """Customers (reached through ``prefix``) whose ``key_contact`` attribute reads yes, as
-    ``account_risk.is_key_contact`` reads it: JSON true reads "true" as text."""
-    value = Lower(Trim(KeyTextTransform(KEY_CONTACT_ATTRIBUTE, "attributes")))
-    key_contacts = Customer.objects.alias(flag=value).filter(flag__in=sorted(KEY_CONTACT_VALUES)).values("pk")
-    return Q(**{f"{prefix}pk__in": key_contacts})
+def only_key_contacts(queryset: QuerySet[Any], prefix: str = "") -> QuerySet[Any]:
+    """The rows of ``queryset`` whose customer (reached through ``prefix``) is a key contact, as
+    ``account_risk.is_key_contact`` reads the attribute: JSON true reads "true" as text."""
+    flag = Lower(Trim(KeyTextTransform(KEY_CONTACT_ATTRIBUTE, f"{prefix}attributes")))
+    return queryset.alias(key_contact_flag=flag).filter(key_contact_flag__in=sorted(KEY_CONTACT_VALUES))
 
 
 def _category_counts(prefix: str, within: Q, name: str) -> dict[str, Count]:
@@ -71,9 +70,8 @@ def _delivered_in(quarter: Quarter) -> Q:
 
 def _silent_key_contacts(quarter: Quarter) -> QuerySet[Invitation]:
     """Invitations to key contacts delivered in the quarter and still unanswered."""
-    return Invitation.objects.filter(
-        _delivered_in(quarter), key_contact_condition("customer__"), status=Invitation.Status.SENT
-    )
+    delivered = Invitation.objects.filter(_delivered_in(quarter), status=Invitation.Status.SENT)
+    return only_key_contacts(delivered, "customer__")
 
 
 def account_risk_signals(*, quarter: Quarter, now: datetime) -> list[AccountSignals]:

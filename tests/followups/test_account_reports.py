@@ -244,3 +244,18 @@ def test_the_pages_take_a_fixed_number_of_queries(world, manager, taxonomy, name
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
     assert counts[0] <= (9 if name == "account-report-list" else 12), counts
+
+
+@pytest.mark.parametrize(
+    ("value", "key"), [(True, True), ("Yes ", True), ("1", True), (1, True), ("no", False), (False, False), ("", False)]
+)
+def test_the_database_reads_key_contacts_as_the_rule_does(desk, acme, value, key, time_machine):
+    from followups.account_risk import is_key_contact
+    from followups.account_selectors import account_risk_signals
+    from followups.quarters import Quarter
+
+    time_machine.move_to(NOW)
+    invitation = invite(acme, "K-1", answered=False)
+    Customer.objects.filter(pk=invitation.customer_id).update(attributes={"key_contact": value})
+    [signals] = account_risk_signals(quarter=Quarter(2026, 3), now=NOW)
+    assert signals.silent_key_contacts == int(key) == int(is_key_contact({"key_contact": value}))
