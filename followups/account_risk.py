@@ -123,7 +123,8 @@ def explain(signals: AccountSignals, change: NpsComparison | None, points: int) 
         reasons.append(f"{_plural(signals.overdue_cases, 'case is', 'cases are')} overdue")
     level = risk_level(points).value.capitalize()
     if not reasons:
-        return f"{level} risk: NPS did not fall, every key contact answered and no case is overdue."
+        nps = "NPS did not fall" if change is not None else "no NPS of both quarters to compare"
+        return f"{level} risk: {nps}, every key contact answered and no case is overdue."
     listed = reasons[0] if len(reasons) == 1 else "; ".join(reasons[:-1]) + "; and " + reasons[-1]
     return f"{level} risk ({_plural(points, 'point', 'points')}): {listed}."
 

@@ -126,7 +126,13 @@ TEN_AFTER_12 = NpsSummary(4, 3, 3)  # +10 -> a fall of 20
             signals(),
             0,
             RiskLevel.LOW,
-            "Low risk: NPS did not fall, every key contact answered and no case is overdue.",
+            "Low risk: no NPS of both quarters to compare, every key contact answered and no case is overdue.",
+        ),
+        (
+            signals(current=GOOD),
+            0,
+            RiskLevel.LOW,
+            "Low risk: no NPS of both quarters to compare, every key contact answered and no case is overdue.",
         ),
         (
             signals(current=BAD, previous=GOOD),
