@@ -15,7 +15,10 @@ moment), so cases were opened, worked, breached, escalated, resolved and closed;
 the last days' detractors are caught, right now, in every open state (at risk, overdue,
 unowned, waiting on the customer). So does the outer loop: improvements against the worst
 themes, owned, with target dates and histories over the past months, one per status short of
-shipped, one with a manager's own priority.
+shipped, one with a manager's own priority. The accounts have key contacts and invitations behind
+the answers name the agent and team that handled each ticket, so the account reports rank real
+risks (some key contacts left last quarter's survey unanswered) and promoters' praise reaches
+the agents they thank.
 """
 
 from __future__ import annotations
@@ -37,10 +40,12 @@ from django.utils import timezone
 
 from closedloop.lib.roles import AGENT, INTEGRATION, MANAGER
 from closedloop.users import user_create
+from followups.account_risk import KEY_CONTACT_ATTRIBUTE
 from followups.business_time import WorkingCalendar, add_business_time
 from followups.improvement_status import ImprovementStatus
 from followups.models import Case, Notification, ResponseRootCause, RootCause, Team
 from followups.models.rules import Priority
+from followups.quarters import Quarter
 from followups.services import team_create
 from followups.services.cases import case_assign, case_contact_log, case_note_add, case_transition
 from followups.services.coding import resolution_code_create, root_cause_taxonomy_seed
@@ -53,7 +58,7 @@ from followups.services.suggestions import suggestion_model_train
 from followups.services.updates import improvement_ship
 from followups.sla import AT_RISK_SHARE, DEFAULT_TARGETS, team_calendar
 from followups.workflow import CaseStatus
-from surveys.models import Account, Channel, Customer, Survey
+from surveys.models import Account, Channel, Customer, Invitation, Survey
 from surveys.services import responses_ingest, survey_create
 
 DEFAULT_PASSWORD = "demo-closedloop-2026"
@@ -66,6 +71,12 @@ WAVE_SIZE = 100
 WAVES_DAYS_AGO = (345, 255, 165, 75)
 TICKET_QUARANTINE_DAYS = 14
 BATCH = 500
+# The first customers of each account are the ones its account manager talks to.
+KEY_CONTACTS = 2
+# Every third answered ticket survey had an unanswered one before it (the ticket just before);
+# in every fourth account a key contact left last quarter's relationship survey unanswered.
+UNANSWERED_EVERY = 3
+SILENT_ACCOUNT_EVERY = 4
 # Responses this recent are left uncoded: their cases are still being worked.
 UNCODED_DAYS = 7
 # Of the coded comments, the tenths the manager coded from the review page; agents coded the rest.
@@ -488,9 +499,11 @@ def _accounts(rng: random.Random) -> list[DemoAccount]:
 
 
 def _customers(rng: random.Random, accounts: list[DemoAccount]) -> list[DemoCustomer]:
-    """About 40 % of customers work for an account and share its plan, region and mail domain."""
+    """About 40 % of customers work for an account and share its plan, region and mail domain; the
+    first KEY_CONTACTS of each account are its key contacts (``key_contact: yes``)."""
     customers: list[DemoCustomer] = []
     emails: set[str] = set()
+    members: dict[str, int] = defaultdict(int)
     for number in range(CUSTOMERS):
         account = rng.choice(accounts) if rng.random() < 0.4 else None
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
@@ -507,6 +520,10 @@ def _customers(rng: random.Random, accounts: list[DemoAccount]) -> list[DemoCust
             "customer_type": "new" if rng.random() < 0.35 else "returning",
             "department": rng.choice(DEPARTMENTS),
         }
+        if account:
+            members[account.external_id] += 1
+            if members[account.external_id] <= KEY_CONTACTS:
+                attributes[KEY_CONTACT_ATTRIBUTE] = "yes"
         customers.append(DemoCustomer(f"C-{10001 + number}", f"{first} {last}", email, account, attributes))
     return customers
 
@@ -727,6 +744,7 @@ def demo_seed(*, password: str, seed: int = DEFAULT_SEED, now: datetime | None =
     _create_sla_policies()
     response_ids = _ingest(plan.responses, now)
     _create_accounts(plan)
+    _create_invitations(plan, response_ids, now)
     _create_routing_rules()
     codes = _code_root_causes(plan.responses, response_ids, root_causes, now)
     cases = _replay_the_loop(plan.responses, response_ids, now, random.Random(seed))
@@ -890,6 +908,73 @@ def _create_accounts(plan: DemoPlan) -> None:
             members[customer.account.external_id].append(customer.external_id)
     for account in accounts:
         Customer.objects.filter(external_id__in=members[account.external_id]).update(account=account)
+
+
+def _create_invitations(plan: DemoPlan, response_ids: list[int], now: datetime) -> None:
+    """The invitations behind the answers, naming who handled each ticket (so praise reaches them),
+    some that went unanswered (response rates below 100 %), and silent key contacts."""
+    surveys = dict(Survey.objects.values_list("slug", "pk"))
+    customers = dict(Customer.objects.values_list("external_id", "pk"))
+    used = set(_ticket_numbers(plan.responses))
+    invitations, answered = [], set()
+    for index, (response, response_id) in enumerate(zip(plan.responses, response_ids, strict=True)):
+        if response_id in answered:  # a duplicate the ingestion recognised: one invitation per response
+            continue
+        answered.add(response_id)
+        item, at = response.item, response.submitted_at
+        customer = customers[item["customer"]["external_id"]]
+        ticket = item.get("ticket_ref", "")
+        # Only the help desk's tickets name who handled them (the web form and the waves do not).
+        agent, team = _handled_by(response, ticket) if ticket else ("", "")
+        invitations.append(
+            _invitation(surveys[item["survey"]], customer, at - timedelta(hours=1), ticket, agent, team, answered=at)
+        )
+        invitations[-1].response_id = response_id
+        number = int(ticket.removeprefix("INC-")) if ticket else 0
+        if ticket and index % UNANSWERED_EVERY == 0 and number - 1 not in used:
+            earlier = at - timedelta(days=2)
+            invitations.append(_invitation(surveys[TICKET_SURVEY], customer, earlier, f"INC-{number - 1}", agent, team))
+    invitations.extend(_silent_key_contacts(plan, surveys[RELATIONSHIP_SURVEY], customers, now))
+    Invitation.objects.bulk_create(invitations, batch_size=BATCH)
+
+
+def _handled_by(response: DemoResponse, ticket: str) -> tuple[str, str]:
+    """The agent a praise names, else one of the region's team by ticket number; and their team."""
+    team = TEAM_OF_REGION[response.item["customer"]["attributes"]["region"]]
+    agents = [user.username for user in USERS if user.team == team]
+    named = [username for username in agents if username.title() in response.item["comment"]]
+    return (named or [agents[int(ticket.removeprefix("INC-")) % len(agents)]])[0], team
+
+
+def _invitation(
+    survey: int, customer: int, sent: datetime, ticket: str, agent: str, team: str, *, answered: datetime | None = None
+) -> Invitation:
+    return Invitation(
+        survey_id=survey,
+        customer_id=customer,
+        channel=Channel.EMAIL,
+        status=Invitation.Status.ANSWERED if answered else Invitation.Status.SENT,
+        ticket_ref=ticket,
+        agent=agent,
+        team=team,
+        send_at=sent,
+        sent_at=sent,
+        answered_at=answered,
+        next_attempt_at=sent,
+        created_at=sent,
+    )
+
+
+def _silent_key_contacts(plan: DemoPlan, survey: int, customers: dict[str, int], now: datetime) -> list[Invitation]:
+    """A key contact of every fourth account asked in the middle of the last complete quarter, silent since."""
+    quarter = Quarter.containing(timezone.localdate(now)).previous()
+    sent = datetime.combine(quarter.first_day + timedelta(days=45), time(9), tzinfo=UTC)
+    silent = {account.external_id for account in plan.accounts[::SILENT_ACCOUNT_EVERY]}
+    firsts: dict[str, str] = {}
+    for customer in plan.customers:
+        if customer.account and customer.account.external_id in silent:
+            firsts.setdefault(customer.account.external_id, customer.external_id)
+    return [_invitation(survey, customers[external_id], sent, "", "", "") for external_id in firsts.values()]
 
 
 def _code_root_causes(

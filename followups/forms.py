@@ -197,8 +197,16 @@ class AgentSettingsForm(forms.Form):
     )
     assignment_emails = forms.BooleanField(required=False, label="Email me when a case is assigned to me")
     digest_emails = forms.BooleanField(required=False, label="Send me a daily digest of my open cases")
+    manager_digest_emails = forms.BooleanField(
+        required=False,
+        label="Send me the weekly digest",
+        help_text="For managers: NPS and its change, new and rising themes, overdue cases, improvements shipped.",
+    )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, managers_digest: bool = False, **kwargs: Any) -> None:
         # A label after its box reads as a sentence, without the colon of labels above fields.
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+        if not managers_digest:
+            # Only managers get the weekly digest; to others the box would promise nothing.
+            del self.fields["manager_digest_emails"]

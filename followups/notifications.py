@@ -2,23 +2,29 @@
 
 Builders return unsaved outbox rows (``Notification``) that name the message type, recipient,
 case and the little extra context the template needs; ``render`` turns a row into its subject
-and body when it is delivered. These are plain-text emails: nothing is rendered as HTML, and
-customer text in them is shortened and kept out of the subject's line structure.
+and body when it is delivered. Most are plain-text emails; the managers' weekly digest also has an
+HTML part (autoescaped). Customer text in them is shortened and kept out of the subject's line
+structure.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.template.loader import render_to_string
+from django.urls import reverse
 
+from followups.digest_selectors import manager_digest
 from followups.models import Case, Notification
 from followups.selectors import case_list
+from followups.weekly_digest import DigestWeek, stop_token
 
 SUBJECT_MAX = 300
+# The kinds with an HTML part beside the text (a template ``<kind>.html``).
+HTML_KINDS = frozenset({Notification.Kind.MANAGER_DIGEST})
 
 
 def _notification(kind: str, user: User, case: Case | None, key: str, context: dict, now: datetime) -> Notification:
@@ -65,8 +71,19 @@ def digest_email(user: User, day: str, now: datetime) -> Notification:
     return _notification("digest", user, None, f"digest:{user.pk}:{day}", {"day": day}, now)
 
 
-def render(notification: Notification, now: datetime) -> tuple[str, str]:
-    """The subject and body of an outbox row, from its template and the current data."""
+def manager_digest_email(user: User, week: DigestWeek, now: datetime) -> Notification:
+    """A manager's weekly digest of the last complete week; once per manager and week."""
+    context = {"week": week.label, "week_start": week.start.isoformat()}
+    return _notification("manager_digest", user, None, f"manager-digest:{user.pk}:{week.label}", context, now)
+
+
+def manager_digest_stop_url(user_id: int) -> str:
+    """The link in a manager's digest that turns it off without signing in."""
+    return settings.SITE_URL + reverse("manager-digest-stop", kwargs={"token": stop_token(user_id)})
+
+
+def render(notification: Notification, now: datetime) -> tuple[str, str, str | None]:
+    """The subject, text and (for HTML_KINDS) HTML of an outbox row, from its templates and the current data."""
     context: dict[str, Any] = {
         **notification.context,
         "user": notification.recipient,
@@ -80,5 +97,13 @@ def render(notification: Notification, now: datetime) -> tuple[str, str]:
     if notification.kind == Notification.Kind.DIGEST:
         cases = list(case_list(filters={"owner": "me", "open": "true"}, user=notification.recipient))
         context.update(cases=cases, overdue=[case for case in cases if case.is_overdue(now)])
+    if notification.kind == Notification.Kind.MANAGER_DIGEST:
+        week = DigestWeek(date.fromisoformat(notification.context["week_start"]))
+        context.update(
+            digest=manager_digest(week=week, now=now), stop_url=manager_digest_stop_url(notification.recipient_id or 0)
+        )
     subject, _, body = render_to_string(f"followups/email/{notification.kind}.txt", context).strip().partition("\n")
-    return " ".join(subject.split())[:SUBJECT_MAX], body.strip()
+    html = None
+    if notification.kind in HTML_KINDS:
+        html = render_to_string(f"followups/email/{notification.kind}.html", context)
+    return " ".join(subject.split())[:SUBJECT_MAX], body.strip(), html

@@ -35,6 +35,12 @@ def digests_send() -> int:
     return send()
 
 
+def manager_digests_send() -> int:
+    from followups.services.manager_digests import manager_digests_send as send
+
+    return send()
+
+
 def customers_retention_sweep() -> int:
     from followups.services.privacy import customers_retention_sweep as sweep
 

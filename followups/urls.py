@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.urls import path
 
 from followups.views import (
+    account_reports,
     cases,
     customer_updates,
     improvements,
@@ -28,7 +29,12 @@ urlpatterns = [
     path("cases/<int:pk>/contacts/", cases.case_contact_view, name="case-contact"),
     path("cases/<int:pk>/root-causes/", cases.case_root_causes_view, name="case-root-causes"),
     path("cases/<int:pk>/owner/", cases.case_assign_view, name="case-assign"),
+    path("reports/accounts/", account_reports.account_report_list, name="account-report-list"),
+    path("reports/accounts/<str:account>/", account_reports.account_report_page, name="account-report"),
     path("me/settings/", profiles.agent_settings, name="agent-settings"),
+    path("me/praise/", profiles.my_praise, name="my-praise"),
+    # From the link in the managers' weekly digest (no login: the signed token is the proof).
+    path("me/digest/stop/<str:token>/", profiles.manager_digest_stop_page, name="manager-digest-stop"),
     path("taxonomy/", taxonomy.taxonomy_page, name="taxonomy"),
     path("taxonomy/<slug:slug>/", taxonomy.root_cause_edit, name="root-cause-edit"),
     path("taxonomy/<slug:slug>/active/", taxonomy.root_cause_active, name="root-cause-active"),

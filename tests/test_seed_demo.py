@@ -37,7 +37,7 @@ from followups.models.rules import Priority
 from followups.selectors import improvement_board
 from followups.sla import AT_RISK_SHARE, DEFAULT_TARGETS, team_calendar
 from followups.workflow import OPEN_STATUSES, CaseStatus
-from surveys.models import Account, Customer, Response, Survey
+from surveys.models import Account, Customer, Invitation, Response, Survey
 from surveys.selectors import group_expression, nps_breakdown
 
 User = get_user_model()
@@ -208,6 +208,30 @@ class TestSeededDemo:
             if user.role == AGENT:
                 name = user.username.title()
                 assert Response.objects.filter(category="promoter", comment__contains=name).exists(), name
+
+    def test_accounts_have_key_contacts_and_the_risk_ranking_has_signs_to_explain(self):
+        from followups.account_risk import is_key_contact, rank_accounts
+        from followups.account_selectors import account_risk_signals
+        from followups.quarters import Quarter
+
+        for account in Account.objects.all():
+            assert [c for c in account.customers.all() if is_key_contact(c.attributes)], account
+        ranked = rank_accounts(account_risk_signals(quarter=Quarter(2026, 3), now=SEEDED_AT))
+        assert len(ranked) == Account.objects.count()
+        assert sum(risk.signals.silent_key_contacts for risk in ranked) >= 3
+        assert ranked[0].points > 0 and ranked[0].explanation.startswith(("High", "Medium"))
+        assert all(risk.signals.current.responses for risk in ranked)
+
+    def test_invitations_name_who_handled_each_ticket_so_praise_reaches_the_agents_it_thanks(self):
+        from followups.praise import recent_praise
+
+        answered = Invitation.objects.filter(status="answered").exclude(ticket_ref="")
+        assert answered.exists() and not answered.filter(agent="").exists()
+        assert Invitation.objects.filter(status="sent", response__isnull=True).exists()  # not everyone answers
+        for user in USERS:
+            if user.role == AGENT:
+                praise = recent_praise(agents=[user.username], now=SEEDED_AT, limit=100)
+                assert any(user.username.title() in r.comment for r in praise), user.username
 
     def test_the_detractors_of_the_last_months_have_cases_opened_when_they_answered(self):
         cases = Case.objects.select_related("response__customer", "team")

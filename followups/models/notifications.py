@@ -20,6 +20,7 @@ class Notification(models.Model):
         BREACHED = "breached"
         ESCALATED = "escalated"
         DIGEST = "digest"
+        MANAGER_DIGEST = "manager_digest"
 
     class Status(models.TextChoices):
         PENDING = "pending"

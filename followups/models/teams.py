@@ -73,6 +73,10 @@ class AgentProfile(models.Model):
     time_zone = models.CharField(max_length=64, blank=True, help_text="Empty: the team's time zone.")
     assignment_emails = models.BooleanField(default=True, help_text="Email me when a case is assigned to me.")
     digest_emails = models.BooleanField(default=True, help_text="Send me a daily digest of my open cases.")
+    # Read for managers only: the weekly digest goes to the manager role.
+    manager_digest_emails = models.BooleanField(
+        default=True, help_text="Send me the weekly digest of NPS, themes, overdue cases and improvements shipped."
+    )
 
     def __str__(self) -> str:
         return f"profile of {self.user_id}"

@@ -34,7 +34,7 @@ from django_q.tasks import async_task
 
 from followups.customer_emails import invitation_email, invitation_sender, update_email
 from followups.models import CustomerUpdate, Notification
-from followups.notifications import render
+from followups.notifications import manager_digest_stop_url, render
 from followups.retries import EMAIL_RETRIES
 from followups.services.outbox import RUN_SECONDS, Lease, webhook_events_queue, webhooks_subscribed
 from surveys.models import Channel, Customer, Invitation, Survey
@@ -110,15 +110,18 @@ class NotificationOutbox(EmailOutbox):
         ).filter(status=Status.PENDING)
 
     def message(self, row: Notification, connection: BaseEmailBackend, now: datetime) -> EmailMessage:
-        row.subject, row.body = render(row, now)
-        return EmailMessage(
-            row.subject,
-            row.body,
-            settings.DEFAULT_FROM_EMAIL,
-            [row.email],
-            connection=connection,
-            headers={"Message-ID": notification_message_id(row)},
+        row.subject, row.body, html = render(row, now)
+        headers = {"Message-ID": notification_message_id(row)}
+        if row.kind == Notification.Kind.MANAGER_DIGEST:
+            # RFC 8058 one-click unsubscribe: the mail client posts to the signed stop link.
+            headers["List-Unsubscribe"] = f"<{manager_digest_stop_url(row.recipient_id or 0)}>"
+            headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        message = EmailMultiAlternatives(
+            row.subject, row.body, settings.DEFAULT_FROM_EMAIL, [row.email], connection=connection, headers=headers
         )
+        if html is not None:
+            message.attach_alternative(html, "text/html")
+        return message
 
 
 class CustomerUpdateOutbox(EmailOutbox):

@@ -34,7 +34,8 @@ def recovery_check_schedule(*, case: Case, now: datetime) -> Made | None:
     return invitation_create(
         survey=_survey(case),
         customer={"external_id": response.customer.external_id},
-        ticket_ref=response.ticket_ref,
+        # No ticket: the ticket's own invitation already holds (survey, ticket), once per ticket,
+        # and ``recovers`` ties the check-in to its response.
         send_at=now + timedelta(days=settings.RECOVERY_CHECK_DAYS),
         now=now,
         recovers=response,

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
 from closedloop.lib.roles import is_manager
-from followups.permissions import can_read_cases
+from followups.permissions import can_read_cases, can_see_team_queue
 
 View = Callable[..., HttpResponse]
 
@@ -35,6 +35,19 @@ def manager_page(view: View) -> View:
     @wraps(view)
     def checked(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not is_manager(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return checked
+
+
+def lead_page(view: View) -> View:
+    """Anonymous visitors go to sign in; anyone but a manager or the lead of a team gets 403."""
+
+    @login_required
+    @wraps(view)
+    def checked(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not can_see_team_queue(request.user):
             raise PermissionDenied
         return view(request, *args, **kwargs)
 

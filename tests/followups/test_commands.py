@@ -50,6 +50,7 @@ def test_setup_schedules_is_idempotent(db):
         "customer retention",
         "survey invitation delivery",
         "survey reminders",
+        "weekly manager digest",
     }
     digest = Schedule.objects.get(name="daily digest")
     assert digest.schedule_type == Schedule.DAILY

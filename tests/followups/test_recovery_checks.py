@@ -31,6 +31,26 @@ def test_resolving_a_case_invites_its_customer_to_a_check_in_despite_the_quarant
     assert check_in.send_at == now + timedelta(days=settings.RECOVERY_CHECK_DAYS)
 
 
+def test_a_ticket_whose_invitation_was_answered_still_gets_its_check_in(open_case, maya):
+    case = open_case(2, customer="C-1", ticket_ref="INC-9")
+    at = case.response.submitted_at
+    Invitation.objects.create(
+        survey=case.response.survey,
+        customer=case.response.customer,
+        status=Invitation.Status.ANSWERED,
+        ticket_ref="INC-9",
+        response=case.response,
+        send_at=at,
+        sent_at=at,
+        answered_at=at,
+        next_attempt_at=at,
+        created_at=at,
+    )
+    resolve(case, maya)
+    check_in = Invitation.objects.get(recovers=case.response)
+    assert check_in.survey == case.response.survey and check_in.ticket_ref == ""
+
+
 def test_a_case_resolved_again_keeps_its_one_check_in(open_case, maya):
     case = open_case(2, customer="C-1")
     resolve(case, maya)

@@ -25,6 +25,8 @@ SCHEDULES = {
     "survey invitation delivery": ("followups.tasks.invitations_deliver", Schedule.MINUTES, 1),
     "survey reminders": ("followups.tasks.invitations_remind", Schedule.HOURLY, None),
     "daily digest": ("followups.tasks.digests_send", Schedule.DAILY, None),
+    # Monday mornings: the week before, for every manager (once per week, whatever reruns).
+    "weekly manager digest": ("followups.tasks.manager_digests_send", Schedule.WEEKLY, None),
     "customer retention": ("followups.tasks.customers_retention_sweep", Schedule.DAILY, None),
     # The day's new codes teach the classifier by the next morning.
     "suggestion training": ("followups.tasks.suggestions_train", Schedule.DAILY, None),
@@ -35,6 +37,10 @@ SCHEDULES = {
 
 def _first_run(schedule_type: str) -> datetime:
     now = timezone.localtime()
+    if schedule_type == Schedule.WEEKLY:
+        monday = now.date() - timedelta(days=now.weekday())
+        at = timezone.make_aware(datetime.combine(monday, DIGEST_AT))
+        return at if at > now else at + timedelta(days=7)
     if schedule_type != Schedule.DAILY:
         return now
     at = timezone.make_aware(datetime.combine(now.date(), DIGEST_AT))
@@ -43,7 +49,8 @@ def _first_run(schedule_type: str) -> datetime:
 
 class Command(BaseCommand):
     help = (
-        "Create or update the periodic tasks (escalation sweep, deliveries, daily digest, suggestion training, "
+        "Create or update the periodic tasks (escalation sweep, deliveries, daily and weekly digests, "
+        "suggestion training, "
         "cluster heartbeat)."
     )
 
