@@ -127,10 +127,11 @@ def test_the_digest_says_the_weeks_nps_change_themes_overdue_cases_and_shipped_i
     text = _text(mail)
     assert f"NPS {current.nps:.1f} ± {current.margin_of_error:.1f} from 7 responses (2 promoters, 1 passive" in text
     verdict = "a significant change" if change.significant else "within the noise (not significant)"
-    assert f"({previous.nps:.1f}, 6 responses): {change.difference:.1f} points, {verdict}." in text
+    margin = f"{previous.margin_of_error:.1f}"
+    assert f"({previous.nps:.1f} ± {margin}, 6 responses): {change.difference:.1f} points, {verdict}." in text
     new = text[text.index("New themes") : text.index("Rising themes")]
     rising = text[text.index("Rising themes") : text.index("Overdue cases")]
-    assert "- VPN and remote access: 1 response, NPS -100" in new
+    assert "- VPN and remote access: 1 response, NPS -100 ± 0" in new
     assert "Slow first response: 2 responses, up from 1" in rising
     assert f"Case {week_of_data.pk}: score 1" in text
     assert "Faster <VPN> client" in text
