@@ -216,3 +216,13 @@ def test_the_sign_in_password_is_not_needed_for_the_stop_link(mia):
     client.post(reverse("manager-digest-stop", args=[stop_token(mia.pk)]))
     assert AgentProfile.objects.get(user=mia).manager_digest_emails is False
     assert not AgentProfile.objects.filter(user=other, manager_digest_emails=False).exists()
+
+
+def test_the_scheduled_task_queues_and_delivers_through_the_task_cluster(mailbox, mia, time_machine):
+    from django_q.tasks import async_task
+
+    time_machine.move_to(SEND)
+    async_task("followups.tasks.manager_digests_send")  # the schedule's call, run inline (sync)
+    assert Notification.objects.filter(kind="manager_digest", recipient=mia).count() == 1
+    async_task("followups.tasks.notifications_deliver")
+    assert [mail.subject.strip()[:14] for mail in mailbox.to("mia@example.com")] == ["Week 2026-W48:"]
