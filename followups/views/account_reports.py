@@ -17,6 +17,7 @@ from followups.account_risk import KEY_CONTACT_ATTRIBUTE, rank_accounts
 from followups.account_selectors import (
     SPARK_HEIGHT,
     SPARK_WIDTH,
+    AccountReport,
     account_for_report,
     account_report,
     account_risk_signals,
@@ -106,7 +107,7 @@ def account_report_page(request: SignedInRequest, account: str) -> HttpResponse:
     return render(request, "followups/accounts/report.html", context)
 
 
-def _trend_text(report: Any) -> str:
+def _trend_text(report: AccountReport) -> str:
     """What the NPS line shows, for a screen reader: each month with responses and its NPS."""
     parts = [f"{m.month:%b %Y} {m.summary.nps:+.0f}" for m in report.months if m.summary.nps is not None]
     return "NPS by month: " + ", ".join(parts) if parts else "No responses in these twelve months"

@@ -229,6 +229,10 @@ def test_accounts_rank_by_points_then_overdue_then_silent_contacts_then_name():
     ]
 
 
+def test_names_tie_in_lower_case_order():
+    assert [risk.signals.name for risk in rank_accounts([signals("aab"), signals("A_B")])] == ["A_B", "aab"]
+
+
 def test_silent_key_contacts_break_ties_of_points_and_overdue_cases():
     fewer = signals("A", current=TEN_AFTER_12, previous=TEN_BEFORE, silent=0, overdue=1)  # 2 + 2
     more = signals("B", silent=2, overdue=1)  # 2 + 2

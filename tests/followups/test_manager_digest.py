@@ -127,10 +127,11 @@ def test_the_digest_says_the_weeks_nps_change_themes_overdue_cases_and_shipped_i
     text = _text(mail)
     assert f"NPS {current.nps:.1f} ± {current.margin_of_error:.1f} from 7 responses (2 promoters, 1 passive" in text
     verdict = "a significant change" if change.significant else "within the noise (not significant)"
-    assert f"({previous.nps:.1f}, 6 responses): {change.difference:.1f} points, {verdict}." in text
+    margin = f"{previous.margin_of_error:.1f}"
+    assert f"({previous.nps:.1f} ± {margin}, 6 responses): {change.difference:.1f} points, {verdict}." in text
     new = text[text.index("New themes") : text.index("Rising themes")]
     rising = text[text.index("Rising themes") : text.index("Overdue cases")]
-    assert "- VPN and remote access: 1 response, NPS -100" in new
+    assert "- VPN and remote access: 1 response, NPS -100 ± 0" in new
     assert "Slow first response: 2 responses, up from 1" in rising
     assert f"Case {week_of_data.pk}: score 1" in text
     assert "Faster <VPN> client" in text
@@ -215,3 +216,13 @@ def test_the_sign_in_password_is_not_needed_for_the_stop_link(mia):
     client.post(reverse("manager-digest-stop", args=[stop_token(mia.pk)]))
     assert AgentProfile.objects.get(user=mia).manager_digest_emails is False
     assert not AgentProfile.objects.filter(user=other, manager_digest_emails=False).exists()
+
+
+def test_the_scheduled_task_queues_and_delivers_through_the_task_cluster(mailbox, mia, time_machine):
+    from django_q.tasks import async_task
+
+    time_machine.move_to(SEND)
+    async_task("followups.tasks.manager_digests_send")  # the schedule's call, run inline (sync)
+    assert Notification.objects.filter(kind="manager_digest", recipient=mia).count() == 1
+    async_task("followups.tasks.notifications_deliver")
+    assert [mail.subject.strip()[:14] for mail in mailbox.to("mia@example.com")] == ["Week 2026-W48:"]

@@ -25,7 +25,7 @@ def test_a_day_is_in_its_quarter(day, label):
 
 @pytest.mark.parametrize("label", ["2026-Q5", "2026-Q0", "26-Q1", "2026Q1", "", "2026-q1 x"])
 def test_only_quarter_labels_parse(label):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="a quarter reads like 2026-Q3, not"):
         Quarter.parse(label)
 
 

@@ -3,7 +3,8 @@ themes, and its stop link's token. No database."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -58,3 +59,9 @@ def test_stop_tokens_name_their_user_and_nothing_else():
     assert user_from_stop_token(stop_token(42)) == 42
     assert user_from_stop_token(stop_token(42) + "x") is None
     assert user_from_stop_token("42") is None
+
+
+def test_a_week_runs_from_monday_midnight_to_the_next_in_the_zone():
+    start, end = DigestWeek(date(2026, 11, 23)).bounds(ZoneInfo("Europe/Berlin"))
+    assert start == datetime(2026, 11, 22, 23, tzinfo=UTC)
+    assert end == datetime(2026, 11, 29, 23, tzinfo=UTC)
