@@ -131,7 +131,8 @@ class ContactForm(CaseForm):
 
 class RootCauseChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: RootCause) -> str:
-        label = f"{obj.name} ({obj.parent.name})" if obj.parent else obj.name
+        # The picker groups causes under their category, so the label is the cause's own name.
+        label = obj.name
         usable = obj.active and (obj.parent is None or obj.parent.active)
         return label if usable else f"{label}, retired: untick to remove"
 
@@ -159,6 +160,14 @@ class RootCausesForm(CaseForm):
 
     def slugs(self) -> list[str]:
         return [root_cause.slug for root_cause in self.cleaned_data["root_causes"]]
+
+    def groups(self) -> list[tuple[str, list[Any]]]:
+        """The checkboxes under the name of their category, categories in the picker's order."""
+        grouped: dict[str, list[Any]] = {}
+        for checkbox in self["root_causes"].subwidgets:
+            cause = checkbox.data["value"].instance
+            grouped.setdefault(cause.parent.name if cause.parent else "Other", []).append(checkbox)
+        return list(grouped.items())
 
 
 class AssignForm(CaseForm):

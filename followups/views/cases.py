@@ -22,16 +22,19 @@ from django.views.decorators.http import require_POST
 
 from closedloop.lib.exceptions import ApplicationError, ConflictError
 from closedloop.lib.requests import SignedInRequest
+from followups.case_facts import closure, hot_reasons, next_deadline
 from followups.forms import REFUSED, AssignForm, CaseForm, ContactForm, NoteForm, RootCausesForm, TransitionForm
 from followups.models import Case
 from followups.permissions import can_assign_case, can_work_case, case_owners, may_own_case
 from followups.selectors import (
     case_detail,
+    case_event_names,
     case_events,
     case_list,
     case_pauses,
     coded_root_causes,
     customer_history,
+    queue_neighbours,
 )
 from followups.services.cases import (
     case_assign,
@@ -42,6 +45,14 @@ from followups.services.cases import (
 )
 from followups.views.access import agent_page
 from followups.views.queues import assignees
+from followups.workflow import CaseStatus, needs_close_reason
+
+# The actions that change the status without asking anything, by the status they move to.
+QUICK_TRANSITIONS = {
+    CaseStatus.CONTACTED: "Mark contacted",
+    CaseStatus.IN_PROGRESS: "Start work",
+    CaseStatus.WAITING_ON_CUSTOMER: "Wait on customer",
+}
 
 
 def _load(pk: int) -> Case:
@@ -57,10 +68,16 @@ def _work_context(request: SignedInRequest, case: Case, forms: dict[str, CaseFor
     can_work = can_work_case(user, case)
     can_reassign = can_assign_case(user, case, None)
     owners = list(case_owners(case.team)) if can_reassign else []
+    now = timezone.now()
+    events = list(case_events(case=case))
     context = {
         "case": case,
-        "now": timezone.now(),
-        "events": case_events(case=case),
+        "now": now,
+        "events": events,
+        "names": case_event_names(events),
+        "hot": hot_reasons(case),
+        "deadline": next_deadline(case, now),
+        "closure": closure(case, events),
         "pauses": case_pauses(case=case),
         "root_cause_codes": coded_root_causes(case),
         "can_work": can_work,
@@ -73,8 +90,37 @@ def _work_context(request: SignedInRequest, case: Case, forms: dict[str, CaseFor
         context["note_form"] = NoteForm(case=case)
         context["contact_form"] = ContactForm(case=case)
         context["root_causes_form"] = RootCausesForm(case=case)
+        context.update(_actions(case))
     context.update(forms)
+    context["open_action"] = _open_action(forms)
     return context
+
+
+def _actions(case: Case) -> dict[str, Any]:
+    """The status actions the workflow allows now, each with only the fields it needs."""
+    allowed = case.allowed_next_statuses()
+    reopen = not case.is_open and CaseStatus.IN_PROGRESS in allowed
+    return {
+        "quick_transitions": [
+            (status.value, label)
+            for status, label in QUICK_TRANSITIONS.items()
+            if status in allowed and not (reopen and status == CaseStatus.IN_PROGRESS)
+        ],
+        "can_resolve": CaseStatus.RESOLVED in allowed,
+        "can_close": CaseStatus.CLOSED in allowed,
+        "close_needs_reason": needs_close_reason(case.status, CaseStatus.CLOSED),
+        "can_reopen": reopen,
+    }
+
+
+def _open_action(forms: dict[str, CaseForm]) -> str:
+    """Which of the panel's folded actions to show unfolded: the one whose form has errors."""
+    for name, form in forms.items():
+        if name == "transition_form":
+            wanted = form.data.get("status-to", "")
+            return {"resolved": "resolve", "closed": "close"}.get(wanted, "")
+        return name.removesuffix("_form").replace("_", "-")
+    return ""
 
 
 @agent_page
@@ -102,6 +148,7 @@ def _render(
     if partial:
         return render(request, "followups/partials/case_work.html", context)
     context["history"] = customer_history(case=case)
+    context["neighbours"] = queue_neighbours(case=case, user=request.user)
     return render(request, "followups/case_detail.html", context, status=status)
 
 
