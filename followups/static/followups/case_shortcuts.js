@@ -1,6 +1,8 @@
 // Keyboard shortcuts of the case page. Each target carries data-shortcut="<key>": a link is
 // followed, a folded action (<summary>) is opened and its first field focused, a button pressed.
-// "?" lists them. Keys typed into a field are left alone. The page works without this script.
+// "?" lists them. Keys typed into a field are left alone. After htmx swaps in the working area,
+// the newest timeline entry (the action's result) is scrolled into view if it is off-screen.
+// The page works without this script.
 (() => {
   const dialog = () => document.getElementById("shortcuts");
   const typing = (target) => target.closest("input, textarea, select, [contenteditable]");
@@ -30,6 +32,14 @@
       event.preventDefault();
       run(target);
     }
+  });
+
+  // With an outerHTML swap the event's target is the old, detached area: look up the new one.
+  document.addEventListener("htmx:afterSettle", () => {
+    const newest = document.querySelector("#case-timeline .event");
+    if (!newest) return;
+    const box = newest.getBoundingClientRect();
+    if (box.top < 0 || box.bottom > window.innerHeight) newest.scrollIntoView({ block: "center" });
   });
 
   document.addEventListener("DOMContentLoaded", () => {
