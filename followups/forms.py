@@ -129,6 +129,15 @@ class ContactForm(CaseForm):
     note = forms.CharField(required=False, max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class CaseMessageForm(CaseForm):
+    """An email to the case's customer, started from a manager's template and edited by the agent."""
+
+    prefix = "msg"
+
+    subject = forms.CharField(max_length=200)
+    body = forms.CharField(label="Message", max_length=5000, widget=forms.Textarea(attrs={"rows": 6}))
+
+
 class RootCauseChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: RootCause) -> str:
         # The picker groups causes under their category, so the label is the cause's own name.

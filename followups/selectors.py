@@ -29,6 +29,7 @@ from followups.models import (
     Case,
     CaseEvent,
     CasePause,
+    CustomerMessageTemplate,
     CustomerUpdate,
     Improvement,
     ImprovementRootCause,
@@ -307,6 +308,11 @@ def customer_history(*, case: Case) -> QuerySet[Response]:
         .select_related("survey", "case")
         .order_by("-submitted_at")
     )
+
+
+def message_template_list(*, active_only: bool = True) -> QuerySet[CustomerMessageTemplate]:
+    templates = CustomerMessageTemplate.objects.order_by("name")
+    return templates.filter(active=True) if active_only else templates
 
 
 def resolution_code_list() -> QuerySet[ResolutionCode]:

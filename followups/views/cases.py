@@ -23,7 +23,17 @@ from django.views.decorators.http import require_POST
 from closedloop.lib.exceptions import ApplicationError, ConflictError
 from closedloop.lib.requests import SignedInRequest
 from followups.case_facts import closure, hot_reasons, next_deadline
-from followups.forms import REFUSED, AssignForm, CaseForm, ContactForm, NoteForm, RootCausesForm, TransitionForm
+from followups.customer_emails import message_draft
+from followups.forms import (
+    REFUSED,
+    AssignForm,
+    CaseForm,
+    CaseMessageForm,
+    ContactForm,
+    NoteForm,
+    RootCausesForm,
+    TransitionForm,
+)
 from followups.models import Case
 from followups.permissions import can_assign_case, can_work_case, case_owners, may_own_case
 from followups.selectors import (
@@ -34,6 +44,7 @@ from followups.selectors import (
     case_pauses,
     coded_root_causes,
     customer_history,
+    message_template_list,
     queue_neighbours,
 )
 from followups.services.cases import (
@@ -43,6 +54,7 @@ from followups.services.cases import (
     case_root_causes_set,
     case_transition,
 )
+from followups.services.messages import case_message_send
 from followups.views.access import agent_page
 from followups.views.queues import assignees
 from followups.workflow import CaseStatus, needs_close_reason
@@ -91,8 +103,9 @@ def _work_context(request: SignedInRequest, case: Case, forms: dict[str, CaseFor
         context["contact_form"] = ContactForm(case=case)
         context["root_causes_form"] = RootCausesForm(case=case)
         context.update(_actions(case))
+        context.update(_composer(request, case))
     context.update(forms)
-    context["open_action"] = _open_action(forms)
+    context["open_action"] = _open_action(forms) or ("message" if context.get("picked_template") else "")
     return context
 
 
@@ -110,6 +123,20 @@ def _actions(case: Case) -> dict[str, Any]:
         "can_close": CaseStatus.CLOSED in allowed,
         "close_needs_reason": needs_close_reason(case.status, CaseStatus.CLOSED),
         "can_reopen": reopen,
+    }
+
+
+def _composer(request: SignedInRequest, case: Case) -> dict[str, Any]:
+    """The message templates, and the message form filled in from the one picked (``?template=``)."""
+    templates = list(message_template_list())
+    picked = next((t for t in templates if str(t.pk) == request.GET.get("template")), None)
+    initial = {}
+    if picked is not None:
+        initial["subject"], initial["body"] = message_draft(picked, case)
+    return {
+        "message_templates": templates,
+        "picked_template": picked,
+        "message_form": CaseMessageForm(case=case, initial=initial),
     }
 
 
@@ -229,6 +256,16 @@ def case_root_causes_view(request: SignedInRequest, pk: int) -> HttpResponse:
         case_root_causes_set(case=case, actor=request.user, slugs=form.slugs())
 
     return _act(request, pk, "root_causes_form", RootCausesForm, perform, "Root causes saved.")
+
+
+@agent_page
+@require_POST
+def case_message_view(request: SignedInRequest, pk: int) -> HttpResponse:
+    def perform(case: Case, form: CaseMessageForm) -> None:
+        data = form.cleaned_data
+        case_message_send(case=case, actor=request.user, subject=data["subject"], body=data["body"])
+
+    return _act(request, pk, "message_form", CaseMessageForm, perform, "Email sent to the customer.")
 
 
 def _assign(request: SignedInRequest) -> Perform:
