@@ -18,6 +18,7 @@ from playwright.sync_api import Page, expect
 from followups.models import Case
 from followups.services import team_create
 from followups.services.coding import resolution_code_create
+from followups.services.messages import message_template_create
 from tests.browser.axe import serious_violations
 from tests.browser.conftest import PAGE_OVERFLOW, sign_in
 from tests.factories import PASSWORD, make_response, make_user
@@ -103,6 +104,37 @@ def test_an_agent_works_the_top_case_of_the_queue_to_closed(screen: Page, live_s
     assert closed.status == "closed"
     assert closed.resolution_code is not None and closed.resolution_code.slug == "fixed"
     assert closed.first_contacted_at is not None
+
+
+def test_an_agent_writes_to_the_customer_from_a_template(screen: Page, live_server, routed_case):
+    page = screen
+    customer = routed_case.response.customer
+    customer.name, customer.email = "Ana Ruiz", "ana@example.com"
+    customer.save()
+    message_template_create(name="Sorry", subject="About case {case_number}", body="Hello {customer_name},\n\nSorry.")
+    sign_in(page, live_server, "alice", PASSWORD)
+    page.goto(live_server.url + reverse("case-detail", args=[routed_case.pk]))
+
+    page.locator(".case-actions summary").get_by_text("Write to the customer", exact=True).click()
+    page.get_by_label("Start from").select_option(label="Sorry")
+    page.get_by_role("button", name="Use template").click()
+    expect(page.get_by_label("Subject")).to_have_value(f"About case {routed_case.pk}")
+    message = page.get_by_label("Message")
+    expect(message).to_have_value("Hello Ana Ruiz,\n\nSorry.")
+    message.fill("Hello Ana Ruiz,\n\nSorry about the VPN: it is fixed.")
+    _look(page, "case-compose")
+    page.evaluate("window.stillTheSamePage = true")
+    page.get_by_role("button", name="Send email").click()
+
+    expect(page.locator("#case-work").get_by_role("status")).to_have_text("Email sent to the customer.")
+    _result_on_screen(page, "Channel: Email. Outcome: Email sent.")
+    expect(page.locator("#case-status")).to_contain_text("Contacted")  # an email is a first contact
+    assert page.evaluate("window.stillTheSamePage") is True
+    sent = routed_case.messages.get()
+    assert (sent.subject, sent.body) == (
+        f"About case {routed_case.pk}",
+        "Hello Ana Ruiz,\n\nSorry about the VPN: it is fixed.",
+    )
 
 
 def test_a_refused_change_is_shown_in_place(page: Page, live_server, routed_case):
