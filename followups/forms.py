@@ -138,6 +138,16 @@ class CaseMessageForm(CaseForm):
     body = forms.CharField(label="Message", max_length=5000, widget=forms.Textarea(attrs={"rows": 6}))
 
 
+class SuggestionForm(CaseForm):
+    """Accepting one of the outer loop's root-cause suggestions for the case's response."""
+
+    prefix = "sug"
+
+    root_cause = forms.CharField(max_length=100)
+    source = forms.CharField(max_length=20)
+    model_version = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+
+
 class RootCauseChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: RootCause) -> str:
         # The picker groups causes under their category, so the label is the cause's own name.

@@ -27,6 +27,7 @@ urlpatterns = [
     path("cases/<int:pk>/notes/", cases.case_note_view, name="case-note"),
     path("cases/<int:pk>/contacts/", cases.case_contact_view, name="case-contact"),
     path("cases/<int:pk>/messages/", cases.case_message_view, name="case-message"),
+    path("cases/<int:pk>/suggestions/", cases.case_suggestion_accept_view, name="case-suggestion-accept"),
     path("cases/<int:pk>/root-causes/", cases.case_root_causes_view, name="case-root-causes"),
     path("cases/<int:pk>/owner/", cases.case_assign_view, name="case-assign"),
     path("me/settings/", profiles.agent_settings, name="agent-settings"),

@@ -32,6 +32,7 @@ from followups.forms import (
     ContactForm,
     NoteForm,
     RootCausesForm,
+    SuggestionForm,
     TransitionForm,
 )
 from followups.models import Case
@@ -46,6 +47,7 @@ from followups.selectors import (
     customer_history,
     message_template_list,
     queue_neighbours,
+    suggestions_for,
 )
 from followups.services.cases import (
     case_assign,
@@ -55,6 +57,7 @@ from followups.services.cases import (
     case_transition,
 )
 from followups.services.messages import case_message_send
+from followups.services.suggestions import suggestion_decide
 from followups.views.access import agent_page
 from followups.views.queues import assignees
 from followups.workflow import CaseStatus, needs_close_reason
@@ -104,6 +107,10 @@ def _work_context(request: SignedInRequest, case: Case, forms: dict[str, CaseFor
         context["root_causes_form"] = RootCausesForm(case=case)
         context.update(_actions(case))
         context.update(_composer(request, case))
+        if case.is_open:
+            suggested = suggestions_for([case.response])
+            context["suggestions"] = suggested.by_response.get(case.response_id, [])
+            context["suggestion_model_version"] = suggested.model_version
     context.update(forms)
     context["open_action"] = _open_action(forms) or ("message" if context.get("picked_template") else "")
     return context
@@ -146,7 +153,8 @@ def _open_action(forms: dict[str, CaseForm]) -> str:
         if name == "transition_form":
             wanted = form.data.get("status-to", "")
             return {"resolved": "resolve", "closed": "close"}.get(wanted, "")
-        return name.removesuffix("_form").replace("_", "-")
+        action = name.removesuffix("_form").replace("_", "-")
+        return "root-causes" if action == "suggestion" else action
     return ""
 
 
@@ -266,6 +274,25 @@ def case_message_view(request: SignedInRequest, pk: int) -> HttpResponse:
         case_message_send(case=case, actor=request.user, subject=data["subject"], body=data["body"])
 
     return _act(request, pk, "message_form", CaseMessageForm, perform, "Email sent to the customer.")
+
+
+@agent_page
+@require_POST
+def case_suggestion_accept_view(request: SignedInRequest, pk: int) -> HttpResponse:
+    """Accept a suggested root cause: codes the case's response with it (source ``suggestion``)."""
+
+    def perform(case: Case, form: SuggestionForm) -> None:
+        data = form.cleaned_data
+        suggestion_decide(
+            response=case.response,
+            root_cause=data["root_cause"],
+            source=data["source"],
+            accepted=True,
+            actor=request.user,
+            model_version=data["model_version"],
+        )
+
+    return _act(request, pk, "suggestion_form", SuggestionForm, perform, "Suggested root cause accepted.")
 
 
 def _assign(request: SignedInRequest) -> Perform:

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
-from followups.models import Case
+from followups.models import Case, ResponseRootCause
 from followups.services.cases import case_assign, case_contact_log, case_note_add, case_transition
 
 pytestmark = pytest.mark.django_db
@@ -123,3 +123,36 @@ def test_the_case_page_has_a_fixed_number_of_queries(owned, alice):
         counts.append(len(queries))
 
     assert counts[0] == counts[1]
+
+
+def test_the_outer_loops_suggestion_is_offered_and_accepting_it_codes_the_case(owned, alice, taxonomy):
+    case = owned(2, comment="The VPN keeps dropping.")
+
+    html = _page(alice, case).content.decode()
+
+    assert 'name="sug-root_cause" value="vpn-access"' in html
+    assert "Root causes (1 suggested)" in html
+    client = Client()
+    client.force_login(alice)
+    data = {"sug-root_cause": "vpn-access", "sug-source": "keyword"}
+    response = client.post(reverse("case-suggestion-accept", args=[case.pk]), data, headers={"HX-Request": "true"})
+
+    html = response.content.decode()
+    assert "Suggested root cause accepted." in html
+    assert 'name="sug-root_cause" value="vpn-access"' not in html  # coded now, so no longer suggested
+    assert ResponseRootCause.objects.get(response_id=case.response_id).root_cause.slug == "vpn-access"
+
+
+def test_a_suggestion_for_an_unknown_cause_is_refused_in_place(owned, alice, taxonomy):
+    case = owned(2, comment="The VPN keeps dropping.")
+    client = Client()
+    client.force_login(alice)
+
+    response = client.post(
+        reverse("case-suggestion-accept", args=[case.pk]),
+        {"sug-root_cause": "nope", "sug-source": "keyword"},
+        headers={"HX-Request": "true"},
+    )
+
+    assert "No root cause" in response.content.decode()
+    assert not ResponseRootCause.objects.filter(response_id=case.response_id).exists()
