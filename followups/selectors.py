@@ -231,7 +231,12 @@ def case_detail(*, case_id: int) -> Case:
 
 
 def case_events(*, case: Case) -> QuerySet[CaseEvent]:
-    """The case's history, newest first: the result of the last action is on top."""
+    """The case's history, oldest first (as the API lists it)."""
+    return case.events.select_related("actor").order_by("at", "pk")
+
+
+def case_timeline(*, case: Case) -> QuerySet[CaseEvent]:
+    """The case's history newest first, as the case page shows it: the last action's result on top."""
     return case.events.select_related("actor").order_by("-at", "-pk")
 
 

@@ -40,9 +40,9 @@ from followups.permissions import can_assign_case, can_work_case, case_owners, m
 from followups.selectors import (
     case_detail,
     case_event_names,
-    case_events,
     case_list,
     case_pauses,
+    case_timeline,
     coded_root_causes,
     customer_history,
     message_template_list,
@@ -84,7 +84,7 @@ def _work_context(request: SignedInRequest, case: Case, forms: dict[str, CaseFor
     can_reassign = can_assign_case(user, case, None)
     owners = list(case_owners(case.team)) if can_reassign else []
     now = timezone.now()
-    events = list(case_events(case=case))
+    events = list(case_timeline(case=case))
     context = {
         "case": case,
         "now": now,
