@@ -52,6 +52,7 @@ from followups.services.coding import resolution_code_create, root_cause_taxonom
 from followups.services.delivery import customer_updates_deliver
 from followups.services.escalation import escalation_sweep
 from followups.services.improvements import improvement_create, improvement_move, improvement_priority_override
+from followups.services.messages import message_template_create
 from followups.services.opening import cases_open_for_responses
 from followups.services.rules import routing_rule_create, sla_policy_create
 from followups.services.suggestions import suggestion_model_train
@@ -404,6 +405,27 @@ RESOLUTION_CODES = (
     ("explained", "Explained, no fault found"),
     ("apology", "Apologised, process improved"),
 )
+# What agents start from when they write to a customer from a case (placeholders filled in on the case page).
+MESSAGE_TEMPLATES = (
+    (
+        "Sorry, and what happens next",
+        "Your feedback on case {case_number}",
+        "Hello {customer_name},\n\nThank you for answering our {survey} survey. I am sorry we let you down. "
+        "I am looking into what happened and will come back to you within two working days.\n\nBest regards,",
+    ),
+    (
+        "Could not reach you by phone",
+        "We tried to call you about case {case_number}",
+        "Hello {customer_name},\n\nI tried to call you about your answer to our {survey} survey. "
+        "Reply to this email with a good time to call, or tell me here what went wrong.\n\nBest regards,",
+    ),
+    (
+        "Fixed: checking in",
+        "Case {case_number} is resolved",
+        "Hello {customer_name},\n\nThe problem you told us about in our {survey} survey is fixed. "
+        "If anything is still not right, reply to this email and I will pick it up.\n\nBest regards,",
+    ),
+)
 CODES_OF_THEME = {
     "slow-response": ("apology",),
     "repeat-contact": ("fixed", "workaround"),
@@ -741,6 +763,7 @@ def demo_seed(*, password: str, seed: int = DEFAULT_SEED, now: datetime | None =
     _create_surveys()
     root_causes = _create_root_causes()
     _create_resolution_codes()
+    _create_message_templates()
     _create_sla_policies()
     response_ids = _ingest(plan.responses, now)
     _create_accounts(plan)
@@ -868,6 +891,11 @@ def _ingest(responses: Sequence[DemoResponse], now: datetime) -> list[int]:
 def _create_resolution_codes() -> None:
     for position, (slug, name) in enumerate(RESOLUTION_CODES, start=1):
         resolution_code_create(slug=slug, name=name, position=position * 10)
+
+
+def _create_message_templates() -> None:
+    for name, subject, body in MESSAGE_TEMPLATES:
+        message_template_create(name=name, subject=subject, body=body)
 
 
 def _create_sla_policies() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.db.models import Field
 
-from followups.models import ResolutionCode, RoutingRule, SlaPolicy
+from followups.models import CustomerMessageTemplate, ResolutionCode, RoutingRule, SlaPolicy
 from followups.team_forms import staff_users
 from surveys.models import Survey
 from surveys.services.surveys import EDITABLE_FIELDS as SURVEY_FIELDS
@@ -82,6 +82,18 @@ class SlaPolicyForm(forms.ModelForm):
             "first_contact_hours": "Business hours to first contact",
             "resolution_hours": "Business hours to resolve",
             "reassign_after_hours": "Hours after a missed deadline before the lead takes the case",
+        }
+
+
+class MessageTemplateForm(forms.ModelForm):
+    class Meta:
+        model = CustomerMessageTemplate
+        fields = ["name", "subject", "body", "active"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 8})}
+        help_texts = {
+            "subject": "May use {customer_name}, {case_number} and {survey}.",
+            "body": "May use {customer_name}, {case_number} and {survey}; the agent edits the text before sending.",
+            "active": "Offered to agents.",
         }
 
 

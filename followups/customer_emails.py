@@ -1,4 +1,5 @@
-"""Emails to customers: the "you said, we did" update, and the survey invitation.
+"""Emails to customers: the "you said, we did" update, the survey invitation, and an agent's message
+written on a case (from a manager's template, with its placeholders filled in).
 
 One function renders each for delivery and for the manager's preview alike, so the preview is
 the exact email. It is multipart (plain text and HTML, customer text escaped in the HTML and kept
@@ -14,7 +15,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 
 from closedloop.lib.text import shorten
-from followups.models import Improvement
+from followups.models import Case, CaseMessage, CustomerMessageTemplate, Improvement
 from surveys.customer_links import Purpose, customer_url
 from surveys.models import Customer, Invitation, Response, Survey
 from surveys.services.invitations import score_urls
@@ -49,6 +50,52 @@ def update_email(*, improvement: Improvement, customer: Customer, response: Resp
         subject=subject,
         text=render_to_string("followups/email/customer_update.txt", context).strip() + "\n",
         html=render_to_string("followups/email/customer_update.html", context),
+        headers=headers,
+    )
+
+
+# The placeholders a message template may use. Plain substitution of these names only: a manager's
+# text is never rendered as a template, so it cannot reach anything else.
+PLACEHOLDERS = ("customer_name", "case_number", "survey")
+
+
+def fill_placeholders(text: str, case: Case) -> str:
+    """``text`` with {customer_name}, {case_number} and {survey} replaced by the case's values."""
+    customer = case.response.customer
+    values = {
+        "customer_name": " ".join(customer.name.split()) or "there",
+        "case_number": str(case.pk),
+        "survey": case.response.survey.name,
+    }
+    for name in PLACEHOLDERS:
+        text = text.replace("{" + name + "}", values[name])
+    return text
+
+
+def message_draft(template: CustomerMessageTemplate, case: Case) -> tuple[str, str]:
+    """The subject and body an agent starts from: the template filled in for the case."""
+    return fill_placeholders(template.subject, case), fill_placeholders(template.body, case)
+
+
+def case_message_email(*, message: CaseMessage) -> CustomerEmail:
+    """The agent's message as sent: their text, signed, with the opt-out links and headers."""
+    customer = message.customer
+    unsubscribe_url = customer_url(customer.pk, Purpose.UNSUBSCRIBE)
+    author = message.author
+    context = {
+        "subject": message.subject,
+        "body": message.body,
+        "sender": (author.get_full_name() or author.get_username()) if author else "",
+        "preferences_url": customer_url(customer.pk, Purpose.PREFERENCES),
+        "unsubscribe_url": unsubscribe_url,
+    }
+    headers = unsubscribe_headers(unsubscribe_url)
+    if message.reply_to:
+        headers["Reply-To"] = message.reply_to
+    return CustomerEmail(
+        subject=" ".join(message.subject.split())[:SUBJECT_MAX],
+        text=render_to_string("followups/email/case_message.txt", context).strip() + "\n",
+        html=render_to_string("followups/email/case_message.html", context),
         headers=headers,
     )
 

@@ -129,9 +129,29 @@ class ContactForm(CaseForm):
     note = forms.CharField(required=False, max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class CaseMessageForm(CaseForm):
+    """An email to the case's customer, started from a manager's template and edited by the agent."""
+
+    prefix = "msg"
+
+    subject = forms.CharField(max_length=200)
+    body = forms.CharField(label="Message", max_length=5000, widget=forms.Textarea(attrs={"rows": 6}))
+
+
+class SuggestionForm(CaseForm):
+    """Accepting one of the outer loop's root-cause suggestions for the case's response."""
+
+    prefix = "sug"
+
+    root_cause = forms.CharField(max_length=100)
+    source = forms.CharField(max_length=20)
+    model_version = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+
+
 class RootCauseChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: RootCause) -> str:
-        label = f"{obj.name} ({obj.parent.name})" if obj.parent else obj.name
+        # The picker groups causes under their category, so the label is the cause's own name.
+        label = obj.name
         usable = obj.active and (obj.parent is None or obj.parent.active)
         return label if usable else f"{label}, retired: untick to remove"
 
@@ -159,6 +179,14 @@ class RootCausesForm(CaseForm):
 
     def slugs(self) -> list[str]:
         return [root_cause.slug for root_cause in self.cleaned_data["root_causes"]]
+
+    def groups(self) -> list[tuple[str, list[Any]]]:
+        """The checkboxes under the name of their category, categories in the picker's order."""
+        grouped: dict[str, list[Any]] = {}
+        for checkbox in self["root_causes"].subwidgets:
+            cause = checkbox.data["value"].instance
+            grouped.setdefault(cause.parent.name if cause.parent else "Other", []).append(checkbox)
+        return list(grouped.items())
 
 
 class AssignForm(CaseForm):

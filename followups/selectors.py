@@ -29,6 +29,7 @@ from followups.models import (
     Case,
     CaseEvent,
     CasePause,
+    CustomerMessageTemplate,
     CustomerUpdate,
     Improvement,
     ImprovementRootCause,
@@ -223,13 +224,85 @@ def case_pauses(*, case: Case) -> QuerySet[CasePause]:
 def case_detail(*, case_id: int) -> Case:
     """One case with everything its page and API detail show, in a fixed number of queries."""
     return _with_root_causes(
-        Case.objects.select_related("response__survey", "response__customer", "team__lead", "owner", "resolution_code")
+        Case.objects.select_related(
+            "response__survey", "response__customer__account", "team__lead", "owner", "resolution_code"
+        )
     ).get(pk=case_id)
 
 
 def case_events(*, case: Case) -> QuerySet[CaseEvent]:
-    """The case's history, oldest first."""
+    """The case's history, oldest first (as the API lists it)."""
     return case.events.select_related("actor").order_by("at", "pk")
+
+
+def case_timeline(*, case: Case) -> QuerySet[CaseEvent]:
+    """The case's history newest first, as the case page shows it: the last action's result on top."""
+    return case.events.select_related("actor").order_by("-at", "-pk")
+
+
+@dataclass(frozen=True)
+class EventNames:
+    """Display names of the slugs and usernames events store in their details, by kind of thing."""
+
+    teams: dict[str, str]
+    root_causes: dict[str, str]
+    users: dict[str, str]
+    resolution_codes: dict[str, str]
+
+
+# The detail keys that hold a username, whatever the kind of event.
+_USERNAME_KEYS = ("owner", "from", "to")
+
+
+def case_event_names(events: Iterable[CaseEvent]) -> EventNames:
+    """The names of everything ``events`` mention by slug or username, in four queries at most."""
+    teams: set[str] = set()
+    causes: set[str] = set()
+    users: set[str] = set()
+    codes: set[str] = set()
+    for event in events:
+        details = event.details or {}
+        if isinstance(details.get("team"), str):
+            teams.add(details["team"])
+        for key in ("added", "removed"):
+            causes.update(slug for slug in details.get(key) or () if isinstance(slug, str))
+        if event.kind in (CaseEvent.Kind.ASSIGNED, CaseEvent.Kind.ESCALATED):
+            users.update(details[key] for key in _USERNAME_KEYS if isinstance(details.get(key), str))
+        for key in ("resolution_code", "code"):
+            if isinstance(details.get(key), str):
+                codes.add(details[key])
+    return EventNames(
+        teams=dict(Team.objects.filter(slug__in=teams).values_list("slug", "name")) if teams else {},
+        root_causes=dict(RootCause.objects.filter(slug__in=causes).values_list("slug", "name")) if causes else {},
+        users={user.username: user.get_full_name() or user.username for user in User.objects.filter(username__in=users)}
+        if users
+        else {},
+        resolution_codes=dict(ResolutionCode.objects.filter(slug__in=codes).values_list("slug", "name"))
+        if codes
+        else {},
+    )
+
+
+@dataclass(frozen=True)
+class QueueNeighbours:
+    previous_id: int | None
+    next_id: int | None
+    position: int  # 1-based; 0 when the case is not in the queue
+    total: int
+
+
+def queue_neighbours(*, case: Case, user: User) -> QueueNeighbours:
+    """The cases before and after ``case`` in the user's own queue, in the queue's order (one query)."""
+    ids = list(case_list(filters={"owner": "me", "open": "true"}, user=user).values_list("pk", flat=True))
+    if case.pk not in ids:
+        return QueueNeighbours(None, ids[0] if ids else None, 0, len(ids))
+    index = ids.index(case.pk)
+    return QueueNeighbours(
+        ids[index - 1] if index > 0 else None,
+        ids[index + 1] if index + 1 < len(ids) else None,
+        index + 1,
+        len(ids),
+    )
 
 
 def customer_history(*, case: Case) -> QuerySet[Response]:
@@ -240,6 +313,11 @@ def customer_history(*, case: Case) -> QuerySet[Response]:
         .select_related("survey", "case")
         .order_by("-submitted_at")
     )
+
+
+def message_template_list(*, active_only: bool = True) -> QuerySet[CustomerMessageTemplate]:
+    templates = CustomerMessageTemplate.objects.order_by("name")
+    return templates.filter(active=True) if active_only else templates
 
 
 def resolution_code_list() -> QuerySet[ResolutionCode]:

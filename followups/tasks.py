@@ -23,6 +23,12 @@ def customer_updates_deliver() -> int:
     return outbox_relay(CUSTOMER_UPDATES, "followups.tasks.customer_updates_deliver")
 
 
+def case_messages_deliver() -> int:
+    from followups.services.delivery import CASE_MESSAGES, outbox_relay
+
+    return outbox_relay(CASE_MESSAGES, "followups.tasks.case_messages_deliver")
+
+
 def webhooks_deliver() -> int:
     from followups.services.webhooks import webhooks_deliver as deliver
 

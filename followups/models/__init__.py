@@ -5,6 +5,7 @@ the notification outbox, outgoing webhooks, and the record of customers' data ex
 from followups.models.cases import Case, CaseEvent, CasePause, ResolutionCode
 from followups.models.coding import ResponseRootCause, RootCause, RootCauseMerge
 from followups.models.improvements import CustomerUpdate, Improvement, ImprovementRootCause, ImprovementStatusChange
+from followups.models.messages import CaseMessage, CustomerMessageTemplate
 from followups.models.notifications import Notification
 from followups.models.privacy import CustomerPrivacyRecord
 from followups.models.rules import RoutingRule, SlaPolicy
@@ -16,7 +17,9 @@ __all__ = [
     "AgentProfile",
     "Case",
     "CaseEvent",
+    "CaseMessage",
     "CasePause",
+    "CustomerMessageTemplate",
     "CustomerPrivacyRecord",
     "CustomerUpdate",
     "Improvement",

@@ -32,8 +32,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from followups.customer_emails import invitation_email, invitation_sender, update_email
-from followups.models import CustomerUpdate, Notification
+from followups.customer_emails import case_message_email, invitation_email, invitation_sender, update_email
+from followups.models import CaseMessage, CustomerUpdate, Notification
 from followups.notifications import manager_digest_stop_url, render
 from followups.retries import EMAIL_RETRIES
 from followups.services.outbox import RUN_SECONDS, Lease, webhook_events_queue, webhooks_subscribed
@@ -191,6 +191,34 @@ class InvitationOutbox(EmailOutbox):
         return message
 
 
+class CaseMessageOutbox(EmailOutbox):
+    """Emails agents wrote to a case's customer; opt-outs are read again at the moment of sending."""
+
+    model = CaseMessage
+
+    def due(self) -> QuerySet[CaseMessage]:
+        return CaseMessage.objects.select_related("customer", "author").filter(status=CaseMessage.Status.PENDING)
+
+    def blocked(self, row: CaseMessage) -> str:
+        return not_to_be_emailed(row.customer)
+
+    def suppress(self, rows: QuerySet[CaseMessage], reason: str) -> None:
+        rows.update(status=CaseMessage.Status.SUPPRESSED, suppressed_reason=reason)
+
+    def message(self, row: CaseMessage, connection: BaseEmailBackend, now: datetime) -> EmailMessage:
+        email = case_message_email(message=row)
+        message = EmailMultiAlternatives(
+            email.subject,
+            email.text,
+            settings.DEFAULT_FROM_EMAIL,
+            [row.customer.email],
+            connection=connection,
+            headers={**email.headers, "Message-ID": _message_id("case-message", row.pk, row.created_at)},
+        )
+        message.attach_alternative(email.html, "text/html")
+        return message
+
+
 def not_to_be_surveyed(customer: Customer) -> str:
     """Why an invitation must not go to ``customer`` now (a suppression reason), or empty."""
     Reason = Invitation.Reason
@@ -237,6 +265,7 @@ def customer_update_payload(update: CustomerUpdate) -> dict[str, Any]:
 NOTIFICATIONS = NotificationOutbox()
 CUSTOMER_UPDATES = CustomerUpdateOutbox()
 INVITATIONS = InvitationOutbox()
+CASE_MESSAGES = CaseMessageOutbox()
 
 
 def notifications_deliver(*, now: datetime | None = None) -> int:

@@ -57,6 +57,18 @@ def deadline_state(case: Case, now: datetime) -> DeadlineState:
 
 
 @register.filter
+def name_of(names: dict[str, str], key: object) -> object:
+    """The display name of a slug or username from ``case_event_names``; the key itself when unknown."""
+    return names.get(key, key) if isinstance(key, str) else key
+
+
+@register.filter
+def names_of(names: dict[str, str], keys: object) -> str:
+    """``name_of`` each of a list of slugs, joined with commas."""
+    return ", ".join(str(name_of(names, key)) for key in keys) if isinstance(keys, list) else ""
+
+
+@register.filter
 def status_label(value: str) -> str:
     """A status value as its display name ("in_progress" -> "In progress")."""
     try:

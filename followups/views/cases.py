@@ -22,16 +22,32 @@ from django.views.decorators.http import require_POST
 
 from closedloop.lib.exceptions import ApplicationError, ConflictError
 from closedloop.lib.requests import SignedInRequest
-from followups.forms import REFUSED, AssignForm, CaseForm, ContactForm, NoteForm, RootCausesForm, TransitionForm
+from followups.case_facts import closure, hot_reasons, next_deadline
+from followups.customer_emails import message_draft
+from followups.forms import (
+    REFUSED,
+    AssignForm,
+    CaseForm,
+    CaseMessageForm,
+    ContactForm,
+    NoteForm,
+    RootCausesForm,
+    SuggestionForm,
+    TransitionForm,
+)
 from followups.models import Case
 from followups.permissions import can_assign_case, can_work_case, case_owners, may_own_case
 from followups.selectors import (
     case_detail,
-    case_events,
+    case_event_names,
     case_list,
     case_pauses,
+    case_timeline,
     coded_root_causes,
     customer_history,
+    message_template_list,
+    queue_neighbours,
+    suggestions_for,
 )
 from followups.services.cases import (
     case_assign,
@@ -40,8 +56,18 @@ from followups.services.cases import (
     case_root_causes_set,
     case_transition,
 )
+from followups.services.messages import case_message_send
+from followups.services.suggestions import suggestion_decide
 from followups.views.access import agent_page
 from followups.views.queues import assignees
+from followups.workflow import CaseStatus, needs_close_reason
+
+# The actions that change the status without asking anything, by the status they move to.
+QUICK_TRANSITIONS = {
+    CaseStatus.CONTACTED: "Mark contacted",
+    CaseStatus.IN_PROGRESS: "Start work",
+    CaseStatus.WAITING_ON_CUSTOMER: "Wait on customer",
+}
 
 
 def _load(pk: int) -> Case:
@@ -57,10 +83,16 @@ def _work_context(request: SignedInRequest, case: Case, forms: dict[str, CaseFor
     can_work = can_work_case(user, case)
     can_reassign = can_assign_case(user, case, None)
     owners = list(case_owners(case.team)) if can_reassign else []
+    now = timezone.now()
+    events = list(case_timeline(case=case))
     context = {
         "case": case,
-        "now": timezone.now(),
-        "events": case_events(case=case),
+        "now": now,
+        "events": events,
+        "names": case_event_names(events),
+        "hot": hot_reasons(case),
+        "deadline": next_deadline(case, now),
+        "closure": closure(case, events),
         "pauses": case_pauses(case=case),
         "root_cause_codes": coded_root_causes(case),
         "can_work": can_work,
@@ -73,8 +105,57 @@ def _work_context(request: SignedInRequest, case: Case, forms: dict[str, CaseFor
         context["note_form"] = NoteForm(case=case)
         context["contact_form"] = ContactForm(case=case)
         context["root_causes_form"] = RootCausesForm(case=case)
+        context.update(_actions(case))
+        context.update(_composer(request, case))
+        if case.is_open:
+            suggested = suggestions_for([case.response])
+            context["suggestions"] = suggested.by_response.get(case.response_id, [])
+            context["suggestion_model_version"] = suggested.model_version
     context.update(forms)
+    context["open_action"] = _open_action(forms) or ("message" if context.get("picked_template") else "")
     return context
+
+
+def _actions(case: Case) -> dict[str, Any]:
+    """The status actions the workflow allows now, each with only the fields it needs."""
+    allowed = case.allowed_next_statuses()
+    reopen = not case.is_open and CaseStatus.IN_PROGRESS in allowed
+    return {
+        "quick_transitions": [
+            (status.value, label)
+            for status, label in QUICK_TRANSITIONS.items()
+            if status in allowed and not (reopen and status == CaseStatus.IN_PROGRESS)
+        ],
+        "can_resolve": CaseStatus.RESOLVED in allowed,
+        "can_close": CaseStatus.CLOSED in allowed,
+        "close_needs_reason": needs_close_reason(case.status, CaseStatus.CLOSED),
+        "can_reopen": reopen,
+    }
+
+
+def _composer(request: SignedInRequest, case: Case) -> dict[str, Any]:
+    """The message templates, and the message form filled in from the one picked (``?template=``)."""
+    templates = list(message_template_list())
+    picked = next((t for t in templates if str(t.pk) == request.GET.get("template")), None)
+    initial = {}
+    if picked is not None:
+        initial["subject"], initial["body"] = message_draft(picked, case)
+    return {
+        "message_templates": templates,
+        "picked_template": picked,
+        "message_form": CaseMessageForm(case=case, initial=initial),
+    }
+
+
+def _open_action(forms: dict[str, CaseForm]) -> str:
+    """Which of the panel's folded actions to show unfolded: the one whose form has errors."""
+    for name, form in forms.items():
+        if name == "transition_form":
+            wanted = form.data.get("status-to", "")
+            return {"resolved": "resolve", "closed": "close"}.get(wanted, "")
+        action = name.removesuffix("_form").replace("_", "-")
+        return "root-causes" if action == "suggestion" else action
+    return ""
 
 
 @agent_page
@@ -102,6 +183,7 @@ def _render(
     if partial:
         return render(request, "followups/partials/case_work.html", context)
     context["history"] = customer_history(case=case)
+    context["neighbours"] = queue_neighbours(case=case, user=request.user)
     return render(request, "followups/case_detail.html", context, status=status)
 
 
@@ -182,6 +264,35 @@ def case_root_causes_view(request: SignedInRequest, pk: int) -> HttpResponse:
         case_root_causes_set(case=case, actor=request.user, slugs=form.slugs())
 
     return _act(request, pk, "root_causes_form", RootCausesForm, perform, "Root causes saved.")
+
+
+@agent_page
+@require_POST
+def case_message_view(request: SignedInRequest, pk: int) -> HttpResponse:
+    def perform(case: Case, form: CaseMessageForm) -> None:
+        data = form.cleaned_data
+        case_message_send(case=case, actor=request.user, subject=data["subject"], body=data["body"])
+
+    return _act(request, pk, "message_form", CaseMessageForm, perform, "Email sent to the customer.")
+
+
+@agent_page
+@require_POST
+def case_suggestion_accept_view(request: SignedInRequest, pk: int) -> HttpResponse:
+    """Accept a suggested root cause: codes the case's response with it (source ``suggestion``)."""
+
+    def perform(case: Case, form: SuggestionForm) -> None:
+        data = form.cleaned_data
+        suggestion_decide(
+            response=case.response,
+            root_cause=data["root_cause"],
+            source=data["source"],
+            accepted=True,
+            actor=request.user,
+            model_version=data["model_version"],
+        )
+
+    return _act(request, pk, "suggestion_form", SuggestionForm, perform, "Suggested root cause accepted.")
 
 
 def _assign(request: SignedInRequest) -> Perform:

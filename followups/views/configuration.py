@@ -1,4 +1,5 @@
-"""The manager's configuration pages: routing rules, SLA policies, resolution codes and surveys.
+"""The manager's configuration pages: routing rules, SLA policies, resolution codes, message templates
+and surveys.
 
 Each kind is a ``Section``: its form, the services that write it and the columns of its list.
 One list page (with the form that adds one) and one edit page serve them all; the forms check
@@ -20,9 +21,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path
 
-from followups.config_forms import ResolutionCodeForm, RoutingRuleForm, SlaPolicyForm, SurveyForm
-from followups.models import ResolutionCode, RoutingRule, SlaPolicy
+from followups.config_forms import MessageTemplateForm, ResolutionCodeForm, RoutingRuleForm, SlaPolicyForm, SurveyForm
+from followups.models import CustomerMessageTemplate, ResolutionCode, RoutingRule, SlaPolicy
 from followups.services.coding import resolution_code_create, resolution_code_update
+from followups.services.messages import message_template_create, message_template_update
 from followups.services.rules import routing_rule_create, routing_rule_update, sla_policy_create, sla_policy_update
 from followups.views.access import manager_page
 from surveys.models import Survey
@@ -129,6 +131,19 @@ SECTIONS = (
         update=lambda record, slug, **fields: resolution_code_update(code=record, **fields),
         columns=(("Order", lambda c: c.position), ("Slug", lambda c: c.slug), ("State", _active)),
         fixed_on_edit=("slug",),
+    ),
+    Section(
+        url="message-templates",
+        name="message-template",
+        title="Message templates",
+        singular="message template",
+        intro="What agents start from when they write to a customer from a case. {customer_name}, "
+        "{case_number} and {survey} are filled in; the agent reads and edits the text before sending.",
+        form=MessageTemplateForm,
+        queryset=lambda: CustomerMessageTemplate.objects.order_by("name"),
+        create=message_template_create,
+        update=lambda record, **fields: message_template_update(template=record, **fields),
+        columns=(("Subject", lambda t: t.subject), ("State", _active)),
     ),
     Section(
         url="surveys",

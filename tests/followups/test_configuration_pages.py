@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from followups.models import ResolutionCode, RoutingRule, SlaPolicy
+from followups.models import CustomerMessageTemplate, ResolutionCode, RoutingRule, SlaPolicy
 from followups.services.coding import resolution_code_create
+from followups.services.messages import message_template_create
 from followups.services.rules import routing_rule_create, sla_policy_create
 from followups.views.configuration import SECTIONS
 from surveys.models import Survey
@@ -94,6 +95,24 @@ def test_resolution_codes_are_added_renamed_reordered_and_deactivated(manager):
     assert (code.slug, code.name, code.position, code.active) == ("fixed", "Fixed for good", 7, False)
 
 
+def test_a_manager_adds_and_changes_a_message_template(manager):
+    data = {"name": "Sorry", "subject": "About case {case_number}", "body": "Hello {customer_name}", "active": "on"}
+    assert manager.post("/manage/message-templates/", data).status_code == 302
+    template = CustomerMessageTemplate.objects.get()
+    assert (template.subject, template.body, template.active) == (
+        "About case {case_number}",
+        "Hello {customer_name}",
+        True,
+    )
+
+    data = {"name": "Sorry", "subject": "Case {case_number}", "body": "Hi {customer_name}"}
+    assert manager.post(f"/manage/message-templates/{template.pk}/", data).status_code == 302
+    template.refresh_from_db()
+    assert (template.subject, template.active) == ("Case {case_number}", False)
+    reply = manager.post("/manage/message-templates/", {"name": "Sorry", "subject": "", "body": ""})
+    assert reply.status_code == 200 and CustomerMessageTemplate.objects.count() == 1
+
+
 def test_a_duplicate_code_is_a_form_error(manager):
     resolution_code_create(slug="fixed", name="Fixed")
     reply = manager.post("/manage/resolution-codes/", {"slug": "fixed", "name": "Again", "position": "1"})
@@ -150,7 +169,7 @@ def test_only_managers_open_the_configuration_pages(url, alice, client):
 
 
 @pytest.mark.parametrize(
-    ("section", "queries"), list(zip(SECTIONS, [8, 5, 4, 4], strict=True)), ids=lambda s: getattr(s, "url", "")
+    ("section", "queries"), list(zip(SECTIONS, [8, 5, 4, 4, 4], strict=True)), ids=lambda s: getattr(s, "url", "")
 )
 def test_each_page_reads_a_fixed_number_of_queries(section, queries, manager, desk, django_assert_num_queries):
     with django_assert_num_queries(queries) as small:
@@ -160,6 +179,7 @@ def test_each_page_reads_a_fixed_number_of_queries(section, queries, manager, de
         routing_rule_create(name=f"Rule {n}", team=desk, survey=survey, owner=desk.lead, keywords=["a"])
         sla_policy_create(name=f"Policy {n}", priority="hot", survey=survey, first_contact_hours=1, resolution_hours=2)
         resolution_code_create(slug=f"code-{n}", name=f"Code {n}")
+        message_template_create(name=f"Template {n}", subject="About case {case_number}", body="Hello")
     with django_assert_num_queries(len(small.captured_queries)):
         manager.get(f"/manage/{section.url}/")
 
