@@ -26,6 +26,7 @@ from followups.selectors import (
     improvement_board,
     improvement_delivery_counts,
     improvement_detail,
+    improvement_impact,
     improvement_priorities,
     root_cause_choices,
 )
@@ -155,12 +156,15 @@ def _detail_context(
         "lookback_days": improvement.lookback_days,
     }
     priority = improvement_priorities([improvement], now=timezone.now())[improvement.pk]
+    impact = improvement_impact(improvement=improvement)
     return {
         "improvement": improvement,
         "root_causes": linked,
         "history": list(improvement.status_changes.all()),
         "priority": priority,
         "deliveries": improvement_delivery_counts(ids=[improvement.pk])[improvement.pk],
+        "impact": impact,
+        "impact_samples": [("Before", impact.before), ("After", impact.after)] if impact else [],
         "moves": [
             status for status in allowed_next_statuses(improvement.status) if status != ImprovementStatus.SHIPPED
         ],
