@@ -9,11 +9,12 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from closedloop.lib.exceptions import ConflictError
 from followups.models import CustomerUpdate, Improvement
 from followups.selectors import improvement_impact
-from followups.services.improvements import improvement_create
+from followups.services.improvements import improvement_checkin_schedule, improvement_checkins_send, improvement_create
 from followups.services.updates import improvement_ship
-from surveys.models import Customer
+from surveys.models import Customer, Invitation
 from surveys.nps import NpsSummary, compare
 from tests.factories import make_response
 
@@ -36,6 +37,9 @@ def shipped(survey, taxonomy, maya) -> Improvement:
         title="Faster VPN", actor=maya, root_causes=[taxonomy["vpn-access"]], customer_message="Fixed."
     )
     _detractors(improvement, 6)
+    for customer in Customer.objects.all():
+        customer.email = f"{customer.external_id.lower()}@example.com"
+        customer.save(update_fields=["email"])
     improvement_ship(improvement=improvement, actor=maya, now=timezone.now() - timedelta(days=SHIPPED_DAYS_AGO))
     CustomerUpdate.objects.filter(improvement=improvement).exclude(customer__external_id="C-5").update(
         status=CustomerUpdate.Status.SENT, suppressed_reason=""
@@ -92,3 +96,67 @@ def test_the_page_shows_both_sides_with_margins_and_significance_in_fixed_querie
     with django_assert_num_queries(len(few.captured_queries)):
         html = client.get(url).content.decode()
     assert "25 answers" in html and "not significant" not in html
+
+
+def test_a_check_in_goes_to_the_notified_customers_once_when_due_with_fatigue_applied(shipped, survey, maya, settings):
+    settings.SURVEY_MINIMUM_QUARANTINE_DAYS = 0
+    improvement_checkin_schedule(improvement=shipped, days=7, actor=maya)
+    Customer.objects.filter(external_id="C-1").update(surveys_unsubscribed_at=timezone.now())
+    survey.quarantine_days = 0
+    survey.save()
+
+    assert improvement_checkins_send(now=shipped.shipped_at + timedelta(days=6)) == 0
+    assert improvement_checkins_send() == 4, list(Invitation.objects.values_list("status", "reason"))
+    invited = dict(Invitation.objects.values_list("customer__external_id", "status"))
+    # C-5's update never went out; C-1 stopped surveys: suppressed with the reason.
+    assert invited == {
+        "C-0": "scheduled",
+        "C-1": "suppressed",
+        "C-2": "scheduled",
+        "C-3": "scheduled",
+        "C-4": "scheduled",
+    }
+    assert Invitation.objects.get(customer__external_id="C-1").reason == "unsubscribed"
+    assert improvement_checkins_send() == 0
+    assert Invitation.objects.count() == 5
+    with pytest.raises(ConflictError):
+        improvement_checkin_schedule(improvement=Improvement.objects.get(pk=shipped.pk), days=3, actor=maya)
+
+
+def test_the_quarantine_holds_a_check_in_back(shipped, maya):
+    improvement_checkin_schedule(improvement=shipped, days=7, actor=maya)
+    assert improvement_checkins_send() == 0
+    assert set(Invitation.objects.values_list("status", "reason")) == {("suppressed", "quarantine")}
+
+
+def test_managers_schedule_the_check_in_from_the_page_and_bad_input_stores_nothing(shipped, maya, alice):
+    client = Client()
+    client.force_login(maya)
+    url = f"/improvements/{shipped.pk}/checkin/"
+    assert client.post(url, {"checkin_days": "0"}).status_code == 400
+    assert client.post(url, {"checkin_days": "abc"}).status_code == 400
+    assert Improvement.objects.get(pk=shipped.pk).checkin_days is None
+    assert client.post(url, {"checkin_days": "14"}).status_code == 302
+    assert Improvement.objects.get(pk=shipped.pk).checkin_days == 14
+    agent = Client()
+    agent.force_login(alice)
+    assert agent.post(url, {"checkin_days": "3"}).status_code in {302, 403}
+    assert Improvement.objects.get(pk=shipped.pk).checkin_days == 14
+
+
+def test_the_api_sets_the_check_in_and_answers_the_impact(shipped, maya, survey, taxonomy):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(maya)
+    url = f"/api/v1/improvements/{shipped.pk}/"
+    assert api.patch(url, {"checkin_days": 400}, format="json").status_code == 400
+    assert Improvement.objects.get(pk=shipped.pk).checkin_days is None
+    reply = api.patch(url, {"checkin_days": 30}, format="json")
+    assert reply.status_code == 200 and reply.json()["checkin_days"] == 30
+    impact = api.get(url + "impact/").json()
+    assert impact["before"] == {"responses": 5, "nps": -100.0, "margin_of_error": 0.0}
+    assert impact["after"]["nps"] == 100.0 and impact["difference"] == 200.0 and impact["significant"] is True
+    later = improvement_create(title="Later", actor=maya, root_causes=[taxonomy["vpn-access"]])
+    assert api.get(f"/api/v1/improvements/{later.pk}/impact/").status_code == 409
+    assert api.get("/api/v1/improvements/999999/impact/").status_code == 404
