@@ -162,6 +162,7 @@ class ResponseOutputSerializer(serializers.Serializer):
     received_at = serializers.DateTimeField()
     external_id = serializers.CharField(allow_null=True)
     ticket_ref = serializers.CharField()
+    contact_preference = serializers.CharField(help_text="contact | no_contact | empty: what the customer asked.")
     case = serializers.IntegerField(source="case_id", allow_null=True, default=None)
 
     @extend_schema_field(ResponseCustomerSerializer)

@@ -15,6 +15,7 @@ urlpatterns = [
     path("themes/", themes.ThemeListApi.as_view(), name="api-themes"),
     path("improvements/", improvements.ImprovementListCreateApi.as_view(), name="api-improvements"),
     path("improvements/<int:pk>/", improvements.ImprovementDetailApi.as_view(), name="api-improvement"),
+    path("improvements/<int:pk>/impact/", improvements.ImprovementImpactApi.as_view(), name="api-improvement-impact"),
     path("improvements/<int:pk>/ship/", updates.ImprovementShipApi.as_view(), name="api-improvement-ship"),
     path("improvements/<int:pk>/updates/", updates.ImprovementUpdateListApi.as_view(), name="api-improvement-updates"),
     path("improvements/<int:pk>/preview/", updates.ImprovementPreviewApi.as_view(), name="api-improvement-preview"),

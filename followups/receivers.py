@@ -1,11 +1,11 @@
-"""The follow-up app's listener on the intake app's one extension point."""
+"""The follow-up app's listeners on the intake app's extension points."""
 
 from __future__ import annotations
 
 import logging
 
 from followups.payloads import response_received_events
-from followups.services.coding import responses_code_from_tags
+from followups.services.coding import response_customer_code, responses_code_from_tags, root_cause_categories_offered
 from followups.services.opening import cases_open_for_responses
 from followups.services.outbox import webhook_events_queue
 
@@ -32,3 +32,13 @@ def code_imported_tags(sender, response_tags: dict[int, tuple[str, ...]], **kwar
     exactly once, and an import resumed after a crash codes nothing twice.
     """
     responses_code_from_tags(response_tags=response_tags)
+
+
+def offer_root_cause_categories(sender, response_id: int | None = None, **kwargs) -> list[tuple[str, str, bool]]:
+    """The survey page's "what was this about?" choices: the active root-cause categories."""
+    return root_cause_categories_offered(response_id=response_id)
+
+
+def code_customer_topic(sender, response_id: int, topic: str, **kwargs) -> None:
+    """The category the customer chose, stored in the transaction of their answer."""
+    response_customer_code(response_id=response_id, topic=topic)

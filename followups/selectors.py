@@ -50,7 +50,7 @@ from followups.suggestions import CauseChoice, Suggestion, suggest
 from followups.themes import EMPTY, Level, Segment, ThemeCounts, Totals, previous_period, theme_rows
 from followups.workflow import CaseStatus
 from surveys.models import Response
-from surveys.nps import Category, NpsSummary, rounded
+from surveys.nps import Category, NpsComparison, NpsSummary, compare, rounded
 from surveys.selectors import NpsRow, nps_breakdown
 
 
@@ -912,3 +912,38 @@ def improvement_delivery_counts(*, ids: Iterable[int]) -> dict[int, dict[str, in
     for improvement_id, update_status, n in rows:
         counts[improvement_id][update_status] = n
     return counts
+
+
+@dataclass(frozen=True)
+class ImprovementImpact:
+    """The NPS of the customers an improvement's update reached, before and after it shipped."""
+
+    before: NpsSummary
+    after: NpsSummary
+    change: NpsComparison | None
+
+
+def improvement_impact(*, improvement: Improvement) -> ImprovementImpact | None:
+    """Did it work: the notified customers' responses before shipping against those after.
+
+    Only customers whose update was sent count; None until the improvement has shipped. One
+    aggregate query whatever the number of customers or responses.
+    """
+    shipped_at = improvement.shipped_at
+    if shipped_at is None:
+        return None
+    notified = CustomerUpdate.objects.filter(
+        improvement=improvement, status=CustomerUpdate.Status.SENT, customer_id=OuterRef("customer_id")
+    )
+    counts = {
+        f"{when}_{category}": Count("pk", filter=Q(category=category, **{f"submitted_at__{op}": shipped_at}))
+        for when, op in (("before", "lt"), ("after", "gte"))
+        for category in (Category.PROMOTER, Category.PASSIVE, Category.DETRACTOR)
+    }
+    row = Response.objects.filter(Exists(notified)).aggregate(**counts)
+
+    def summary(when: str) -> NpsSummary:
+        return NpsSummary(row[f"{when}_promoter"], row[f"{when}_passive"], row[f"{when}_detractor"])
+
+    before, after = summary("before"), summary("after")
+    return ImprovementImpact(before=before, after=after, change=compare(after, before))

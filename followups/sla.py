@@ -38,6 +38,7 @@ class Deadlines:
     first_contact_due: datetime
     resolution_due: datetime
     first_contact_at_risk_from: datetime
+    resolution_at_risk_from: datetime
 
 
 def deadlines(start: datetime, targets: SlaTargets, calendar: WorkingCalendar) -> Deadlines:
@@ -46,6 +47,7 @@ def deadlines(start: datetime, targets: SlaTargets, calendar: WorkingCalendar) -
         first_contact_due=add_business_time(start, targets.first_contact, calendar),
         resolution_due=add_business_time(start, targets.resolution, calendar),
         first_contact_at_risk_from=add_business_time(start, targets.first_contact * (1 - AT_RISK_SHARE), calendar),
+        resolution_at_risk_from=add_business_time(start, targets.resolution * (1 - AT_RISK_SHARE), calendar),
     )
 
 

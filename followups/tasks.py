@@ -59,6 +59,12 @@ def invitations_deliver() -> int:
     return outbox_relay(INVITATIONS, "followups.tasks.invitations_deliver")
 
 
+def improvement_checkins_send() -> int:
+    from followups.services.improvements import improvement_checkins_send as send
+
+    return send()
+
+
 def invitations_remind() -> int:
     from followups.services.delivery import invitations_remind as remind
 

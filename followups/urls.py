@@ -53,6 +53,7 @@ urlpatterns = [
     path("improvements/<int:pk>/", improvements.improvement_detail_page, name="improvement_detail"),
     path("improvements/<int:pk>/status/", improvements.improvement_move_view, name="improvement_move"),
     path("improvements/<int:pk>/priority/", improvements.improvement_priority_view, name="improvement_priority"),
+    path("improvements/<int:pk>/checkin/", improvements.improvement_checkin_view, name="improvement_checkin"),
     path("improvements/<int:pk>/ship/", shipping.improvement_ship_page, name="improvement_ship"),
     path("improvements/<int:pk>/ship/email/", shipping.improvement_ship_email, name="improvement_ship_email"),
     # The customer's own page, from the signed link in their update emails (no login).

@@ -116,6 +116,13 @@ class Channel(models.TextChoices):
     IMPORT = "import", "Import"
 
 
+class ContactPreference(models.TextChoices):
+    """What the customer said about being contacted about their answer; empty: they did not say."""
+
+    CONTACT = "contact", "Please contact me"
+    NO_CONTACT = "no_contact", "Do not contact me"
+
+
 class Response(models.Model):
     """One answer to the NPS question. The category is stored so aggregates need no CASE."""
 
@@ -129,6 +136,7 @@ class Response(models.Model):
     submitted_at = models.DateTimeField()
     received_at = models.DateTimeField(auto_now_add=True)
     ticket_ref = models.CharField(max_length=100, blank=True)
+    contact_preference = models.CharField(max_length=10, choices=ContactPreference.choices, blank=True)
     # Idempotency key from the sending system; unique per survey when given.
     external_id = models.CharField(max_length=200, null=True, blank=True)
 

@@ -17,3 +17,14 @@ responses_ingested = Signal()
 # tags the old tool had put on each response the chunk created ({response id: (tag, ...)}),
 # for the follow-up app to turn those naming a root cause into codes.
 responses_tagged = Signal()
+
+# Sent by the public survey page with ``survey`` and ``response_id`` (None before an answer):
+# each receiver answers with the topics [(slug, name, chosen), ...] a customer may say their
+# answer was about, ``chosen`` marking the one they chose for that response (the follow-up app
+# offers its active root-cause categories), so this app knows no taxonomy.
+survey_topics = Signal()
+
+# Sent inside the transaction that stores a public survey answer, with ``response_id`` and
+# ``topic``: the slug the customer chose among ``survey_topics`` ("" when they chose none), for
+# the follow-up app to keep as the customer's own coding.
+response_topic_chosen = Signal()

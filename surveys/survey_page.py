@@ -17,9 +17,15 @@ from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import is_ratelimited
 
 from closedloop.lib.exceptions import ApplicationError
-from surveys.models import Invitation
+from surveys.models import ContactPreference, Invitation
 from surveys.nps import Category, classify
-from surveys.services.invitations import SCORES, can_change_answer, invitation_answer, invitation_from_token
+from surveys.services.invitations import (
+    SCORES,
+    answer_topics,
+    can_change_answer,
+    invitation_answer,
+    invitation_from_token,
+)
 
 # A person answers once and may change it a few times; more is someone hammering the survey.
 ANSWERS_PER_LINK = "10/h"
@@ -95,10 +101,20 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
     errors: dict[str, list[str]] = {}
     score = _chosen(request.GET.get("score")) if response is None else response.score
     comment = response.comment if response is not None else ""
+    contact_preference = response.contact_preference if response is not None else ""
+    topics = answer_topics(invitation.survey, response_id=response.pk if response is not None else None)
+    topic = next((slug for slug, _name, chosen in topics if chosen), "")
     if request.method == "POST":
         score, comment = _chosen(request.POST.get("score")), request.POST.get("comment", "")
+        contact_preference, topic = request.POST.get("contact_preference", ""), request.POST.get("topic", "")
         try:
-            invitation_answer(invitation=invitation, score=score if score is not None else -1, comment=comment)
+            invitation_answer(
+                invitation=invitation,
+                score=score if score is not None else -1,
+                comment=comment,
+                contact_preference=contact_preference,
+                topic=topic,
+            )
         except ApplicationError as exc:
             errors = exc.errors or {"form": [exc.message]}
         else:
@@ -112,6 +128,10 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
         "comment": comment,
         "question": questions[classify(score)] if score is not None else GENERAL_QUESTION,
         "questions": questions,
+        "topics": [(slug, name) for slug, name, _chosen in topics],
+        "topic": topic,
+        "contact_choices": ContactPreference.choices,
+        "contact_preference": contact_preference,
         "answered": response is not None,
         "changeable": changeable,
         "errors": errors,

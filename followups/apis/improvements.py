@@ -21,7 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
-from closedloop.lib.exceptions import ApplicationError
+from closedloop.lib.exceptions import ApplicationError, ConflictError
 from closedloop.lib.openapi import CONFLICT
 from closedloop.lib.pagination import StandardPagination, paginated
 from closedloop.lib.roles import IsManager
@@ -32,15 +32,19 @@ from followups.selectors import (
     improvement_board,
     improvement_delivery_counts,
     improvement_detail,
+    improvement_impact,
     improvement_priorities,
 )
 from followups.services.improvements import (
+    CHECKIN_DAYS_MAX,
     LOOKBACK_DAYS_MAX,
+    improvement_checkin_schedule,
     improvement_create,
     improvement_move,
     improvement_priority_override,
     improvement_update,
 )
+from surveys.nps import NpsSummary, rounded
 
 ROOT_CAUSES_MAX = 50
 
@@ -91,6 +95,10 @@ class ImprovementOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     shipped_at = serializers.DateTimeField(allow_null=True)
+    checkin_days = serializers.IntegerField(
+        allow_null=True, help_text="Days after shipping the notified customers are asked again; null: never."
+    )
+    checkins_sent_at = serializers.DateTimeField(allow_null=True)
     status_history = StatusChangeSerializer(source="status_changes.all", many=True)
     deliveries = DeliveriesSerializer(help_text="Its customer updates by status.")
 
@@ -120,6 +128,13 @@ class ImprovementInputSerializer(serializers.Serializer):
     target_date = serializers.DateField(required=False, allow_null=True)
     customer_message = serializers.CharField(required=False, allow_blank=True, max_length=5000)
     lookback_days = serializers.IntegerField(required=False, min_value=1, max_value=LOOKBACK_DAYS_MAX)
+    checkin_days = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=CHECKIN_DAYS_MAX,
+        help_text="Ask the notified customers again this many days after shipping (null: never); 409 once sent.",
+    )
     priority = PriorityOverrideSerializer(required=False, help_text="A manager's own score with its reason.")
 
 
@@ -176,7 +191,7 @@ def _owner(username: str | None) -> User | None:
 
 def _fields(data: dict[str, Any]) -> dict[str, Any]:
     """The service's keyword arguments from the validated body: slugs and usernames resolved."""
-    fields = {k: v for k, v in data.items() if k not in {"status", "priority", "root_causes", "owner"}}
+    fields = {k: v for k, v in data.items() if k not in {"status", "priority", "root_causes", "owner", "checkin_days"}}
     if "root_causes" in data:
         fields["root_causes"] = _root_causes(data["root_causes"])
     if "owner" in data:
@@ -187,6 +202,8 @@ def _fields(data: dict[str, Any]) -> dict[str, Any]:
 def _apply_status_and_priority(improvement: Improvement, data: dict[str, Any], actor: User) -> None:
     if "status" in data:
         improvement_move(improvement=improvement, to_status=data["status"], actor=actor)
+    if "checkin_days" in data:
+        improvement_checkin_schedule(improvement=improvement, days=data["checkin_days"], actor=actor)
     if "priority" in data:
         override = data["priority"]
         improvement_priority_override(
@@ -242,3 +259,47 @@ class ImprovementDetailApi(ManagersWrite):
                 improvement_update(improvement=improvement, **fields)
             _apply_status_and_priority(improvement, data, actor)
         return ApiResponse(_output(pk))
+
+
+class NpsSampleSerializer(serializers.Serializer):
+    responses = serializers.IntegerField()
+    nps = serializers.FloatField(allow_null=True)
+    margin_of_error = serializers.FloatField(allow_null=True, help_text="95 % half-width, in points.")
+
+
+class ImpactSerializer(serializers.Serializer):
+    before = NpsSampleSerializer(help_text="The notified customers' answers before shipping.")
+    after = NpsSampleSerializer(help_text="Their answers since.")
+    difference = serializers.FloatField(allow_null=True, help_text="after minus before, in points.")
+    p_value = serializers.FloatField(allow_null=True)
+    significant = serializers.BooleanField(help_text="At the 5 % level.")
+
+
+def _sample(summary: NpsSummary) -> dict[str, Any]:
+    return {
+        "responses": summary.responses,
+        "nps": rounded(summary.nps),
+        "margin_of_error": rounded(summary.margin_of_error),
+    }
+
+
+class ImprovementImpactApi(ManagersWrite):
+    @extend_schema(
+        responses={200: ImpactSerializer, 409: CONFLICT},
+        description="Did it work: the NPS of the customers its update reached, before and after shipping; "
+        "409 before it has shipped.",
+    )
+    def get(self, request: Request, pk: int) -> ApiResponse:
+        impact = improvement_impact(improvement=get_object_or_404(Improvement, pk=pk))
+        if impact is None:
+            raise ConflictError("The improvement has not shipped yet.")
+        change = impact.change
+        return ApiResponse(
+            {
+                "before": _sample(impact.before),
+                "after": _sample(impact.after),
+                "difference": rounded(change.difference) if change else None,
+                "p_value": change.p_value if change else None,
+                "significant": bool(change and change.significant),
+            }
+        )

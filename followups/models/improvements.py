@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -37,6 +38,12 @@ class Improvement(models.Model):
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     shipped_at = models.DateTimeField(null=True, blank=True)
+    # "Did it work": the customers its update reached are asked again this many days after
+    # shipping (empty: never); checkins_sent_at records that they were, so it happens once.
+    checkin_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(365)]
+    )
+    checkins_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

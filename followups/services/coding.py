@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Value
 from django.utils.text import slugify
 
 from closedloop.lib.exceptions import ConflictError, save_unique
@@ -294,3 +295,36 @@ def responses_code_from_tags(*, response_tags: Mapping[int, Sequence[str]]) -> i
         ignore_conflicts=True,
     )
     return len(new)
+
+
+def root_cause_categories_offered(*, response_id: int | None) -> list[tuple[str, str, bool]]:
+    """The active categories (slug, name, chosen) a customer may say their answer was about.
+
+    ``chosen`` marks the one the customer coded ``response_id`` with. One query.
+    """
+    categories = RootCause.objects.filter(active=True, parent__isnull=True)
+    if response_id is None:
+        categories = categories.annotate(chosen=Value(False))
+    else:
+        chosen = ResponseRootCause.objects.filter(
+            response_id=response_id, root_cause=OuterRef("pk"), source=ResponseRootCause.Source.CUSTOMER
+        )
+        categories = categories.annotate(chosen=Exists(chosen))
+    return list(categories.order_by("name").values_list("slug", "name", "chosen"))
+
+
+@transaction.atomic
+def response_customer_code(*, response_id: int, topic: str) -> ResponseRootCause | None:
+    """Keep the category a customer said their answer was about as their own code, beside the agents'.
+
+    A customer holds one such code: choosing again replaces it, choosing none removes it. A code
+    an agent already put on the same category stays theirs.
+    """
+    ResponseRootCause.objects.filter(response_id=response_id, source=ResponseRootCause.Source.CUSTOMER).delete()
+    category = RootCause.objects.filter(active=True, parent__isnull=True, slug=topic).first() if topic else None
+    if category is None:
+        return None
+    code, _created = ResponseRootCause.objects.get_or_create(
+        response_id=response_id, root_cause=category, defaults={"source": ResponseRootCause.Source.CUSTOMER}
+    )
+    return code

@@ -26,6 +26,7 @@ from followups.payloads import case_payload
 from followups.services.opening import cases_open_missing
 from followups.services.outbox import events_record, notifications_queue, webhook_events_queue, webhooks_subscribed
 from followups.workflow import CaseStatus
+from surveys.models import ContactPreference
 
 UserModel = get_user_model()
 BATCH = 2000
@@ -86,8 +87,11 @@ def _loaded(ids: list[int], *, for_webhooks: bool) -> list[Case]:
 
 def _breach_step(deadline: str, now: datetime) -> int:
     if deadline == "first_contact":
-        due = OPEN & Q(
-            first_contacted_at__isnull=True, first_contact_breached_at__isnull=True, first_contact_due__lt=now
+        # A customer who asked not to be contacted is never contacted late.
+        due = (
+            OPEN
+            & Q(first_contacted_at__isnull=True, first_contact_breached_at__isnull=True, first_contact_due__lt=now)
+            & ~Q(response__contact_preference=ContactPreference.NO_CONTACT)
         )
         due_field = "first_contact_due"
     else:

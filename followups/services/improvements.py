@@ -10,23 +10,27 @@ only code that enters ``shipped``.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Final
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from closedloop.lib.exceptions import ApplicationError, ConflictError
 from closedloop.lib.updates import model_update
 from followups.improvement_status import ImprovementStatus, allowed_next_statuses, can_move
-from followups.models import Improvement, ImprovementRootCause, ImprovementStatusChange, RootCause
+from followups.models import CustomerUpdate, Improvement, ImprovementRootCause, ImprovementStatusChange, RootCause
 from followups.permissions import may_own_improvement
 from followups.services.coding import root_causes_hold
+from surveys.models import Invitation
+from surveys.services.invitations import invitation_create
 
 S = ImprovementStatus
 LOOKBACK_DAYS_MAX = 3650
+CHECKIN_DAYS_MAX = 365
 SHIP_ENDPOINT = "POST /api/v1/improvements/{id}/ship/"
 
 
@@ -235,3 +239,49 @@ def improvement_priority_override(
     if model_update(improvement, changes):
         model_update(improvement, {"updated_at": now or timezone.now()})
     return improvement
+
+
+@transaction.atomic
+def improvement_checkin_schedule(*, improvement: Improvement, days: int | None, actor: User | None) -> Improvement:
+    """Ask the customers the improvement's update reached again ``days`` after shipping (None: never).
+
+    Once the check-ins went out the setting stays as it was: they are not sent twice.
+    """
+    if improvement.checkins_sent_at is not None:
+        raise ConflictError("The check-ins were already sent.")
+    improvement.checkin_days = days
+    improvement.updated_at = timezone.now()
+    improvement.full_clean()
+    improvement.save(update_fields=["checkin_days", "updated_at"])
+    return improvement
+
+
+def improvement_checkins_send(*, now: datetime | None = None) -> int:
+    """Invite, on the survey they last answered, the notified customers of every improvement whose
+    check-in is due; fatigue rules apply (a suppressed invitation records why). Returns how many
+    invitations were scheduled. Each improvement is claimed first, so a rerun sends nothing twice.
+    """
+    now = now or timezone.now()
+    due = Improvement.objects.filter(
+        status=ImprovementStatus.SHIPPED, checkin_days__isnull=False, checkins_sent_at__isnull=True
+    ).filter(shipped_at__lte=now - F("checkin_days") * timedelta(days=1))
+    scheduled = 0
+    for improvement_id in list(due.values_list("pk", flat=True)):
+        with transaction.atomic():
+            claimed = due.filter(pk=improvement_id).select_for_update(skip_locked=True).first()
+            if claimed is None:
+                continue
+            Improvement.objects.filter(pk=claimed.pk).update(checkins_sent_at=now)
+            updates = (
+                CustomerUpdate.objects.filter(improvement=claimed, status=CustomerUpdate.Status.SENT)
+                .select_related("customer", "response__survey")
+                .order_by("pk")
+            )
+            for update in updates.iterator(chunk_size=500):
+                if update.response is None:
+                    continue
+                made = invitation_create(
+                    survey=update.response.survey, customer={"external_id": update.customer.external_id}, now=now
+                )
+                scheduled += made.invitation.status == Invitation.Status.SCHEDULED
+    return scheduled

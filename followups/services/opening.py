@@ -33,7 +33,7 @@ from followups.routing import LoadBalancer, ResponseFacts, first_matching_rule, 
 from followups.services.outbox import events_record, notifications_queue, webhook_events_queue, webhooks_subscribed
 from followups.sla import choose_targets, deadlines, team_calendar
 from followups.workflow import OPEN_STATUSES
-from surveys.models import Response
+from surveys.models import ContactPreference, Response
 from surveys.nps import Category
 
 UserModel = get_user_model()
@@ -180,6 +180,9 @@ def _insert(plans: list[_Plan], now: datetime) -> list[Case]:
         if (plan.team.pk, targets) not in due_by:
             due_by[plan.team.pk, targets] = deadlines(now, targets, team_calendar(plan.team))
         due = due_by[plan.team.pk, targets]
+        # A customer who asked not to be contacted has no first contact to wait for: the case
+        # counts down to its resolution from the start.
+        waits_for_contact = response.contact_preference != ContactPreference.NO_CONTACT
         case = Case(
             response=response,
             team=plan.team,
@@ -190,8 +193,8 @@ def _insert(plans: list[_Plan], now: datetime) -> list[Case]:
             assigned_at=now if plan.owner_id else None,
             first_contact_due=due.first_contact_due,
             resolution_due=due.resolution_due,
-            next_due=due.first_contact_due,
-            at_risk_from=due.first_contact_at_risk_from,
+            next_due=due.first_contact_due if waits_for_contact else due.resolution_due,
+            at_risk_from=due.first_contact_at_risk_from if waits_for_contact else due.resolution_at_risk_from,
             reassign_after=targets.reassign_after,
         )
         cases.append(case)

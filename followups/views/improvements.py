@@ -26,11 +26,14 @@ from followups.selectors import (
     improvement_board,
     improvement_delivery_counts,
     improvement_detail,
+    improvement_impact,
     improvement_priorities,
     root_cause_choices,
 )
 from followups.services.improvements import (
+    CHECKIN_DAYS_MAX,
     LOOKBACK_DAYS_MAX,
+    improvement_checkin_schedule,
     improvement_create,
     improvement_move,
     improvement_priority_override,
@@ -94,6 +97,17 @@ class PriorityOverrideForm(ServiceErrorForm):
     reason = forms.CharField(max_length=500, help_text="Shown with the score to everyone who reads the board.")
 
 
+class CheckinForm(ServiceErrorForm):
+    checkin_days = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=CHECKIN_DAYS_MAX,
+        label="Check-in after (days)",
+        help_text="The customers the update reached are asked again this many days after shipping, on the "
+        "survey they last answered (fatigue rules apply). Empty: no check-in.",
+    )
+
+
 def _status_groups(board: list[Improvement]) -> list[dict[str, Any]]:
     """The board by status, in lifecycle order, every status present even when empty."""
     return [
@@ -142,7 +156,11 @@ def improvement_create_page(request: SignedInRequest) -> HttpResponse:
 
 
 def _detail_context(
-    improvement: Improvement, *, form: ImprovementForm | None = None, override_form: PriorityOverrideForm | None = None
+    improvement: Improvement,
+    *,
+    form: ImprovementForm | None = None,
+    override_form: PriorityOverrideForm | None = None,
+    checkin_form: CheckinForm | None = None,
 ) -> dict[str, Any]:
     linked = list(improvement.root_causes.all())
     initial = {
@@ -155,12 +173,16 @@ def _detail_context(
         "lookback_days": improvement.lookback_days,
     }
     priority = improvement_priorities([improvement], now=timezone.now())[improvement.pk]
+    impact = improvement_impact(improvement=improvement)
     return {
+        "checkin_form": checkin_form or CheckinForm(initial={"checkin_days": improvement.checkin_days}),
         "improvement": improvement,
         "root_causes": linked,
         "history": list(improvement.status_changes.all()),
         "priority": priority,
         "deliveries": improvement_delivery_counts(ids=[improvement.pk])[improvement.pk],
+        "impact": impact,
+        "impact_samples": [("Before", impact.before), ("After", impact.after)] if impact else [],
         "moves": [
             status for status in allowed_next_statuses(improvement.status) if status != ImprovementStatus.SHIPPED
         ],
@@ -232,4 +254,24 @@ def improvement_priority_view(request: SignedInRequest, pk: int) -> HttpResponse
             messages.success(request, "Score set.")
             return redirect("improvement_detail", pk=pk)
     context = _detail_context(_loaded(pk), override_form=form)
+    return render(request, "followups/improvements/detail.html", context, status=400)
+
+
+@manager_page
+@require_POST
+def improvement_checkin_view(request: SignedInRequest, pk: int) -> HttpResponse:
+    """Schedule (or cancel, left empty) the check-in of the customers the improvement's update reached."""
+    improvement = get_object_or_404(Improvement, pk=pk)
+    form = CheckinForm(request.POST)
+    if form.is_valid():
+        try:
+            improvement_checkin_schedule(
+                improvement=improvement, days=form.cleaned_data["checkin_days"], actor=request.user
+            )
+        except (ValidationError, ApplicationError) as error:
+            form.add_service_error(error)
+        else:
+            messages.success(request, "Check-in saved.")
+            return redirect("improvement_detail", pk=pk)
+    context = _detail_context(_loaded(pk), checkin_form=form)
     return render(request, "followups/improvements/detail.html", context, status=400)

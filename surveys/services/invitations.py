@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -29,9 +29,9 @@ from django.utils import timezone
 from closedloop.lib.exceptions import ApplicationError
 from surveys import fatigue
 from surveys.intake import parse_customer
-from surveys.models import Channel, Customer, Invitation, Response, Survey
+from surveys.models import Channel, ContactPreference, Customer, Invitation, Response, Survey
 from surveys.services.ingestion import customers_upsert, responses_ingest
-from surveys.signals import responses_ingested
+from surveys.signals import response_topic_chosen, responses_ingested, survey_topics
 
 # The channels an invitation may go out on: email is sent here, the others by the caller.
 INVITATION_CHANNELS = (Channel.EMAIL, Channel.SMS, Channel.WEB, Channel.IN_APP, Channel.PHONE)
@@ -231,30 +231,59 @@ def can_change_answer(invitation: Invitation, now: datetime) -> bool:
     return answered_at is None or now < answered_at + timedelta(hours=invitation.survey.edit_window_hours)
 
 
-def _answer_errors(score: Any, comment: str) -> dict[str, list[str]]:
+def answer_topics(survey: Survey, *, response_id: int | None = None) -> list[tuple[str, str, bool]]:
+    """The (slug, name, chosen) topics a customer may say their answer was about, from whoever offers them.
+
+    ``chosen`` marks the one the customer chose for the response ``response_id``, if any.
+    """
+    sent = survey_topics.send(sender=Survey, survey=survey, response_id=response_id)
+    offered: list[tuple[str, str, bool]] = []
+    for _receiver, topics in sent:
+        # A receiver's answer is whatever it returned: the signal's contract says topics.
+        offered.extend(cast(list[tuple[str, str, bool]], topics or []))
+    return offered
+
+
+def _answer_errors(
+    score: Any, comment: str, contact_preference: str, topic: str, survey: Survey
+) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if not isinstance(score, int) or isinstance(score, bool) or score not in SCORES:
         errors["score"] = ["Choose a score from 0 to 10."]
     if len(comment) > Response._meta.get_field("comment").max_length:  # type: ignore[operator]
         errors["comment"] = ["At most 5,000 characters, please."]
+    if contact_preference and contact_preference not in ContactPreference.values:
+        errors["contact_preference"] = ["Choose whether we may contact you, or leave it unanswered."]
+    if topic and topic not in {slug for slug, _name, _chosen in answer_topics(survey)}:
+        errors["topic"] = ["Choose one of the topics listed, or leave it unanswered."]
     return errors
 
 
 @transaction.atomic
 def invitation_answer(
-    *, invitation: Invitation, score: int, comment: str = "", now: datetime | None = None
+    *,
+    invitation: Invitation,
+    score: int,
+    comment: str = "",
+    contact_preference: str = "",
+    topic: str = "",
+    now: datetime | None = None,
 ) -> Response:
-    """Store the customer's answer as a response on the invited channel, or change it within the window."""
+    """Store the customer's answer as a response on the invited channel, or change it within the window.
+
+    ``contact_preference`` is whether they want to be contacted (a ``ContactPreference`` or empty);
+    ``topic`` the slug of what they said it was about (one of ``answer_topics``, or empty).
+    """
     now = now or timezone.now()
     comment = comment.strip()
-    errors = _answer_errors(score, comment)
+    errors = _answer_errors(score, comment, contact_preference, topic, invitation.survey)
     if errors:
         raise ApplicationError("Invalid answer.", errors=errors)
     invitation = Invitation.objects.select_for_update().select_related("survey", "customer").get(pk=invitation.pk)
     if invitation.status == Invitation.Status.SUPPRESSED:
         raise ApplicationError("This survey link is not valid any more.")
     if invitation.response_id is not None:
-        return _change_answer(invitation, invitation.response_id, score, comment, now)
+        return _change_answer(invitation, invitation.response_id, score, comment, contact_preference, topic, now)
     item = {
         "survey": invitation.survey.slug,
         "customer": {"external_id": invitation.customer.external_id},
@@ -271,15 +300,27 @@ def invitation_answer(
     Invitation.objects.filter(pk=invitation.pk).update(
         response_id=outcome.response_id, status=Invitation.Status.ANSWERED, answered_at=now
     )
+    # Stored before the batch commits, so the case the follow-up app opens already knows them.
+    Response.objects.filter(pk=outcome.response_id).update(contact_preference=contact_preference)
+    response_topic_chosen.send(sender=Response, response_id=outcome.response_id, topic=topic)
     return Response.objects.get(pk=outcome.response_id)
 
 
-def _change_answer(invitation: Invitation, response_id: int, score: int, comment: str, now: datetime) -> Response:
+def _change_answer(
+    invitation: Invitation,
+    response_id: int,
+    score: int,
+    comment: str,
+    contact_preference: str,
+    topic: str,
+    now: datetime,
+) -> Response:
     if not can_change_answer(invitation, now):
         raise ApplicationError("The time to change this answer has passed.")
     response = Response.objects.select_for_update().get(pk=response_id)
-    response.score, response.comment = score, comment
-    response.save(update_fields=["score", "category", "comment"])
+    response.score, response.comment, response.contact_preference = score, comment, contact_preference
+    response.save(update_fields=["score", "category", "comment", "contact_preference"])
+    response_topic_chosen.send(sender=Response, response_id=response.pk, topic=topic)
     # A changed answer may be a detractor's now: the follow-up app opens what it lacks.
     transaction.on_commit(lambda: responses_ingested.send(sender=Response, response_ids=[response.pk]))
     return response

@@ -12,6 +12,7 @@ from followups.models import Case
 from followups.services import team_create
 from surveys.models import Response
 from surveys.services.invitations import invitation_create, score_urls
+from tests.browser.axe import serious_violations
 from tests.browser.conftest import PHONE
 from tests.browser.test_layout import PAGE_OVERFLOW
 
@@ -42,6 +43,22 @@ def test_a_customer_answers_from_a_score_link_on_a_phone_with_the_keyboard(page:
     page.keyboard.press("Tab")
     expect(page.get_by_label("What went wrong?")).to_be_focused()
     page.keyboard.type("Nobody called me back about the VPN.")
+    # What it was about, then whether to be contacted: each a group of radios, chosen by arrows.
+    topics = page.get_by_role("group", name="What was this about?")
+    expect(topics).to_be_visible()
+    page.keyboard.press("Tab")
+    expect(topics.get_by_role("radio").first).to_be_focused()
+    topics.get_by_role("radio", name="Technology").focus()
+    page.keyboard.press("Space")
+    expect(topics.get_by_role("radio", name="Technology")).to_be_checked()
+    page.keyboard.press("Tab")
+    contact = page.get_by_role("group", name="May we contact you about your answer?")
+    expect(contact.get_by_role("radio", name="Please contact me")).to_be_focused()
+    page.keyboard.press("Space")
+    expect(contact.get_by_role("radio", name="Please contact me")).to_be_checked()
+    assert page.evaluate(PAGE_OVERFLOW) == 0
+    assert serious_violations(page) == []
+    page.screenshot(path=str(SHOTS / "survey-answer-phone-choices.png"), full_page=True)
     page.keyboard.press("Tab")
     expect(page.get_by_role("button", name="Send")).to_be_focused()
     page.keyboard.press("Enter")
@@ -50,6 +67,8 @@ def test_a_customer_answers_from_a_score_link_on_a_phone_with_the_keyboard(page:
     expect(page.get_by_text("Someone from our team will contact you shortly.")).to_be_visible()
     response = Response.objects.get()
     assert (response.score, response.channel, response.comment) == (2, "email", "Nobody called me back about the VPN.")
+    assert response.contact_preference == "contact"
+    assert set(response.root_cause_codes.values_list("root_cause__slug", "source")) == {("technology", "customer")}
     assert Case.objects.filter(response=response).exists()
 
 

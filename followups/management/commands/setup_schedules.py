@@ -24,6 +24,7 @@ SCHEDULES = {
     "webhook delivery": ("followups.tasks.webhooks_deliver", Schedule.MINUTES, 1),
     "survey invitation delivery": ("followups.tasks.invitations_deliver", Schedule.MINUTES, 1),
     "survey reminders": ("followups.tasks.invitations_remind", Schedule.HOURLY, None),
+    "improvement check-ins": ("followups.tasks.improvement_checkins_send", Schedule.HOURLY, None),
     "daily digest": ("followups.tasks.digests_send", Schedule.DAILY, None),
     # Monday mornings: the week before, for every manager (once per week, whatever reruns).
     "weekly manager digest": ("followups.tasks.manager_digests_send", Schedule.WEEKLY, None),
