@@ -50,8 +50,15 @@ class Made:
 
 
 def invitation_token(invitation: Invitation) -> str:
-    """The unguessable part of the invitation's links: its id, signed with a salt of its own."""
-    return signing.dumps(invitation.pk, salt=TOKEN_SALT)
+    """The unguessable part of the invitation's links: its id, signed with a salt of its own.
+
+    Made once per loaded invitation: the signature carries the time it was made, and every link
+    of one email or one API answer must name the same token.
+    """
+    token: str | None = invitation.__dict__.get("_link_token")
+    if token is None:
+        token = invitation.__dict__["_link_token"] = signing.dumps(invitation.pk, salt=TOKEN_SALT)
+    return token
 
 
 def invitation_from_token(token: str) -> Invitation:

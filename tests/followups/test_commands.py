@@ -51,6 +51,7 @@ def test_setup_schedules_is_idempotent(db):
         "survey invitation delivery",
         "survey reminders",
         "weekly manager digest",
+        "improvement check-ins",
     }
     digest = Schedule.objects.get(name="daily digest")
     assert digest.schedule_type == Schedule.DAILY
