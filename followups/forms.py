@@ -16,9 +16,10 @@ from django.db.models import Q
 from closedloop.lib.exceptions import ApplicationError
 from followups.models import Case, RootCause, Team
 from followups.models.rules import Priority
-from followups.selectors import coded_root_causes, resolution_code_list, root_cause_choices
+from followups.selectors import QUEUE_SORTS, coded_root_causes, resolution_code_list, root_cause_choices
 from followups.services.cases import CONTACT_CHANNELS, CONTACT_OUTCOMES, TEXT_MAX
 from followups.workflow import OPEN_STATUSES, CaseStatus
+from surveys.models import COMMENT_MAX_LENGTH, Channel, Customer, Survey
 
 UserModel = get_user_model()
 
@@ -37,9 +38,27 @@ CHANNEL_CHOICES = _choices(CONTACT_CHANNELS, CHANNEL_LABELS)
 OUTCOME_CHOICES = _choices(CONTACT_OUTCOMES, OUTCOME_LABELS)
 
 
-class QueueFilterForm(forms.Form):
-    """The filters of "My queue", as GET parameters of the selector ``case_list``."""
+# What a queue can be sorted by, as the column headers offer it.
+SORT_CHOICES = [("", "Next deadline"), *((key, key) for key in QUEUE_SORTS), *((f"-{key}", key) for key in QUEUE_SORTS)]
+SEARCH_MAX = 200
 
+
+class QueueFilterForm(forms.Form):
+    """The filters of "My queue", as GET parameters: the selector ``case_list``'s, the search and the order.
+
+    A filtered queue is a URL, so a saved filter is a bookmark.
+    """
+
+    # Names the selector's filters take; the others (search, order, at risk) are the queue's own.
+    CASE_FILTERS = ("status", "priority", "overdue", "team", "owner")
+
+    q = forms.CharField(
+        required=False,
+        max_length=SEARCH_MAX,
+        label="Search",
+        help_text="Customer name, email or id, ticket, case number or words of the comment.",
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
     status = forms.ChoiceField(
         required=False,
         choices=[("", "Any open status"), *((s.value, s.label) for s in CaseStatus if s in OPEN_STATUSES)],
@@ -48,12 +67,40 @@ class QueueFilterForm(forms.Form):
     overdue = forms.ChoiceField(
         required=False, label="Deadline", choices=[("", "Any"), ("true", "Overdue"), ("false", "Not overdue")]
     )
+    at_risk = forms.ChoiceField(required=False, label="At risk", choices=[("", "Any"), ("true", "At risk only")])
+    sort = forms.ChoiceField(required=False, choices=SORT_CHOICES, widget=forms.HiddenInput)
 
     def filters(self) -> dict[str, str]:
         """The chosen filters in the selector's terms; none when the input was invalid."""
         if not self.is_valid():
             return {}
-        return {name: value for name, value in self.cleaned_data.items() if value}
+        return {name: value for name, value in self.cleaned_data.items() if value and name in self.CASE_FILTERS}
+
+    def chosen(self, name: str) -> str:
+        """A queue parameter (``q``, ``sort``, ``at_risk``) as valid input gives it; empty otherwise."""
+        return self.cleaned_data.get(name, "") if self.is_valid() else ""
+
+    def narrows(self) -> bool:
+        """Whether any filter or search leaves cases out (the order does not)."""
+        return bool(self.filters() or self.chosen("q") or self.chosen("at_risk"))
+
+
+class DoneFilterForm(QueueFilterForm):
+    """The agent's resolved and closed cases: the same search and order, their own statuses."""
+
+    status = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("", "Resolved or closed"),
+            (CaseStatus.RESOLVED.value, "Resolved"),
+            (CaseStatus.CLOSED.value, "Closed"),
+        ],
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for deadline_only in ("overdue", "at_risk"):
+            del self.fields[deadline_only]
 
 
 class TeamQueueFilterForm(QueueFilterForm):
@@ -62,12 +109,25 @@ class TeamQueueFilterForm(QueueFilterForm):
     team = forms.ChoiceField(required=False)
     owner = forms.ChoiceField(required=False, choices=[("", "Anyone"), ("none", "Unassigned")])
 
-    field_order = ["team", "owner", "status", "priority", "overdue"]
+    field_order = ["q", "team", "owner", "status", "priority", "overdue", "at_risk"]
 
     def __init__(self, *args: Any, teams: list[Team], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         team_field = cast(forms.ChoiceField, self.fields["team"])
         team_field.choices = [("", "All teams"), *((team.slug, team.name) for team in teams)]
+
+
+class BulkActionForm(forms.Form):
+    """A lead's action on the cases ticked in the team queue: give them all to one owner."""
+
+    cases = forms.TypedMultipleChoiceField(coerce=int, label="Cases")
+    owner = forms.ChoiceField(label="Assign to")
+
+    def __init__(self, *args: Any, case_ids: list[int], owners: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["cases"]).choices = [(pk, pk) for pk in case_ids]
+        people = [(str(person.pk), person.get_username()) for person in owners]
+        cast(forms.ChoiceField, self.fields["owner"]).choices = [("", "Choose…"), ("none", "Unassigned"), *people]
 
 
 class CaseForm(forms.Form):
@@ -238,3 +298,41 @@ class AgentSettingsForm(forms.Form):
         if not managers_digest:
             # Only managers get the weekly digest; to others the box would promise nothing.
             del self.fields["manager_digest_emails"]
+
+
+class PhoneAnswerForm(forms.Form):
+    """An answer the customer gave on the phone, as an agent types it on the customer's page."""
+
+    prefix = "phone"
+
+    survey = forms.ChoiceField(label="Survey")
+    score = forms.TypedChoiceField(
+        label="Score (0 to 10)", coerce=int, choices=[("", "Choose…"), *((n, str(n)) for n in range(11))]
+    )
+    comment = forms.CharField(
+        required=False,
+        max_length=COMMENT_MAX_LENGTH,
+        label="What they said",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, surveys: list[Survey], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["survey"]).choices = [(s.slug, s.name) for s in surveys]
+
+    def item(self, customer: Customer) -> dict[str, Any]:
+        """The answer as an ingestion item (API.md's shape), for ``responses_ingest``."""
+        data = self.cleaned_data
+        return {
+            "survey": data["survey"],
+            "customer": {"external_id": customer.external_id},
+            "score": data["score"],
+            "comment": data["comment"],
+            "channel": Channel.PHONE,
+        }
+
+    def add_ingestion_errors(self, errors: dict[str, Any]) -> None:
+        """The ingestion's field messages on their fields; the rest (the customer's) on top."""
+        for field, messages in errors.items():
+            for message in messages if isinstance(messages, list) else [str(messages)]:
+                self.add_error(field if field in self.fields else None, str(message))

@@ -203,6 +203,55 @@ def case_as_row(case: Case) -> dict[str, Any]:
     return row
 
 
+# The queues' sortable columns: the key in the URL (``?sort=score``, ``?sort=-score``) to its fields.
+QUEUE_SORTS = {
+    "case": ("pk",),
+    "score": ("response__score",),
+    "customer": ("response__customer__name", "response__customer__external_id"),
+    "age": ("created_at",),
+    "deadline": ("next_due",),
+    "priority": ("priority",),
+    "status": ("status",),
+    "team": ("team__name",),
+    "owner": ("owner__username",),
+}
+
+
+def case_search(cases: QuerySet[Case], text: str) -> QuerySet[Case]:
+    """The cases whose customer (name, email, external id), ticket reference or comment holds ``text``.
+
+    A number (``1234`` or ``#1234``) also finds the case of that number. One condition in the
+    same query: icontains (ILIKE on PostgreSQL, LIKE on SQLite) over the joined rows.
+    """
+    text = text.strip()
+    if not text:
+        return cases
+    found = (
+        Q(response__customer__name__icontains=text)
+        | Q(response__customer__email__icontains=text)
+        | Q(response__customer__external_id__icontains=text)
+        | Q(response__ticket_ref__icontains=text)
+        | Q(response__comment__icontains=text)
+    )
+    number = text.removeprefix("#")
+    if number.isdigit() and len(number) < 10:
+        found |= Q(pk=int(number))
+    return cases.filter(found)
+
+
+def case_sorted(cases: QuerySet[Case], sort: str) -> QuerySet[Case]:
+    """``cases`` ordered by a column of QUEUE_SORTS (``-`` first: descending), then by case number.
+
+    Empty values (no deadline, no owner) come last either way; an unknown key keeps the order.
+    """
+    fields = QUEUE_SORTS.get(sort.removeprefix("-"))
+    if fields is None:
+        return cases
+    descending = sort.startswith("-")
+    ordering = [F(name).desc(nulls_last=True) if descending else F(name).asc(nulls_last=True) for name in fields]
+    return cases.order_by(*ordering, "-pk" if descending else "pk")
+
+
 def case_counts(*, cases: QuerySet[Case], now: datetime) -> dict[str, int]:
     """Open, overdue, at-risk and hot cases among ``cases`` (open ones), in one aggregate query.
 

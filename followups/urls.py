@@ -1,6 +1,6 @@
-"""Pages of the loops: the queues, the case page and its actions, the agent's settings, the root-cause
-taxonomy and its suggestions, the review of uncoded comments, themes, improvements and
-shipping them, the customer's updates, webhooks."""
+"""Pages of the loops: the queues, the customer and account pages, the case page and its actions, the
+agent's settings, the root-cause taxonomy and its suggestions, the review of uncoded comments, themes,
+improvements and shipping them, the customer's updates, webhooks."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from followups.views import (
     account_reports,
     cases,
     customer_updates,
+    customers,
     improvements,
     profiles,
     queues,
@@ -22,7 +23,11 @@ from followups.views import (
 
 urlpatterns = [
     path("queue/", queues.my_queue, name="queue"),
+    path("queue/done/", queues.my_done_cases, name="queue-done"),
     path("queue/team/", queues.team_queue, name="team-queue"),
+    path("queue/team/assign/", queues.team_queue_bulk, name="team-queue-bulk"),
+    path("customers/<path:external_id>/", customers.customer_page, name="customer-detail"),
+    path("accounts/<path:external_id>/", customers.account_page, name="account-detail"),
     path("cases/<int:pk>/", cases.case_page, name="case-detail"),
     path("cases/<int:pk>/status/", cases.case_transition_view, name="case-transition"),
     path("cases/<int:pk>/notes/", cases.case_note_view, name="case-note"),

@@ -187,8 +187,8 @@ WHERE status IN ('new', 'contacted', 'in_progress', 'waiting_on_customer')
 # Every third open case is coded with a root cause, every sixth with a second one, so the queue
 # shows root causes as a coded desk's does.
 CODES_SQL = """
-INSERT INTO followups_responserootcause (response_id, root_cause_id, coded_at)
-SELECT response_id, rc.id, created_at
+INSERT INTO followups_responserootcause (response_id, root_cause_id, coded_at, source)
+SELECT response_id, rc.id, created_at, 'agent'
 FROM {map}
 JOIN followups_rootcause rc ON rc.slug = %(prefix)s || '-vpn' OR (rc.slug = %(prefix)s || '-callback' AND mod(n, 6) = 0)
 WHERE kind <> 'done' AND mod(n, 3) = 0

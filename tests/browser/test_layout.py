@@ -108,7 +108,8 @@ def test_the_team_queue_shows_every_column_and_the_reassign_button(screen: Page,
     screen.goto(live_server.url + reverse("team-queue"))
     row = screen.locator("table.queue tbody tr").first
     cells = row.locator("th, td").all()
-    assert len(cells) == len(screen.locator("table.queue thead th").all()) == 10
+    # The box to tick for the bulk form, then the ten columns.
+    assert len(cells) == len(screen.locator("table.queue thead th").all()) == 11
     for cell in cells:
         assert cell.evaluate(ON_SCREEN), f"the {cell.get_attribute('data-label') or 'case'} column is off screen"
     assert row.get_by_label("Owner of case").evaluate(ON_SCREEN)
