@@ -31,6 +31,7 @@ from surveys import fatigue
 from surveys.intake import parse_customer
 from surveys.models import Channel, Customer, Invitation, Response, Survey
 from surveys.services.ingestion import customers_upsert, responses_ingest
+from surveys.services.rollups import rollups_add, rollups_remove
 from surveys.signals import responses_ingested
 
 # The channels an invitation may go out on: email is sent here, the others by the caller.
@@ -278,8 +279,10 @@ def _change_answer(invitation: Invitation, response_id: int, score: int, comment
     if not can_change_answer(invitation, now):
         raise ApplicationError("The time to change this answer has passed.")
     response = Response.objects.select_for_update().get(pk=response_id)
+    rollups_remove(response_ids=[response.pk])
     response.score, response.comment = score, comment
     response.save(update_fields=["score", "category", "comment"])
+    rollups_add(response_ids=[response.pk])
     # A changed answer may be a detractor's now: the follow-up app opens what it lacks.
     transaction.on_commit(lambda: responses_ingested.send(sender=Response, response_ids=[response.pk]))
     return response
