@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
@@ -16,12 +16,12 @@ from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
-from followups.models import Case, CustomerUpdate, Improvement
+from followups.models import Case, CustomerUpdate, Improvement, ResponseRootCause
 from followups.models.cases import OPEN
 from followups.selectors import nps_by_root_cause, theme_report
 from followups.themes import remainder, share
 from surveys.models import DailyScoreCount, Invitation, Response
-from surveys.nps import Category, NpsComparison, NpsSummary, compare
+from surveys.nps import Category, NpsComparison, NpsSummary, compare, rounded
 from surveys.selectors import (
     ATTRIBUTE_PREFIX,
     TIME_GROUPS,
@@ -149,7 +149,7 @@ def dashboard_filters(params: Mapping[str, Any], *, today: date) -> DashboardFil
     """Read the dashboard's filters from query parameters; raise ValidationError for bad ones."""
     form = DashboardFilterForm(params)
     if not form.is_valid():
-        raise ValidationError(form.errors.get_json_data())
+        raise ValidationError(form.errors.as_data())
     cleaned = form.cleaned_data
     end = cleaned["end"] or today
     return DashboardFilters(
@@ -441,3 +441,177 @@ def dashboard(filters: DashboardFilters, *, now: datetime) -> Dashboard:
         workload=workload(now=now, team=filters.team),
         outer=outer_loop(filters),
     )
+
+
+# Figures as the reports API gives them (the same numbers the dashboard shows).
+
+
+def _nps_fields(summary: NpsSummary) -> dict[str, Any]:
+    return {
+        "responses": summary.responses,
+        "promoters": summary.promoters,
+        "passives": summary.passives,
+        "detractors": summary.detractors,
+        "nps": rounded(summary.nps),
+        "margin_of_error": rounded(summary.margin_of_error),
+    }
+
+
+def _comparison(change: NpsComparison | None) -> dict[str, Any] | None:
+    if change is None:
+        return None
+    return {
+        "difference": rounded(change.difference),
+        "p_value": None if change.p_value is None else round(change.p_value, 4),
+        "significant": change.significant,
+    }
+
+
+def report_nps_over_time(filters: DashboardFilters) -> dict[str, Any]:
+    """GET /api/v1/reports/nps-over-time/: the periods, the distribution and the whole window."""
+    periods, distribution = nps_over_time(filters)
+    return {
+        "period": filters.period,
+        "start": filters.start,
+        "end": filters.end,
+        "min_responses": MIN_RESPONSES,
+        "overall": _nps_fields(_summary_of(distribution)),
+        "distribution": [{"score": score, "responses": n} for score, n in distribution.items()],
+        "results": [
+            {"period": p.label, "enough": p.enough, **_nps_fields(p.summary), "change": _comparison(p.change)}
+            for p in periods
+        ],
+    }
+
+
+def report_segments(filters: DashboardFilters) -> dict[str, Any]:
+    """GET /api/v1/reports/segments/: NPS per segment, each compared with the rest."""
+    _periods, distribution = nps_over_time(filters)
+    return {
+        "by": filters.by,
+        "results": [
+            {
+                "segment": s.label,
+                "enough": s.enough,
+                **_nps_fields(s.summary),
+                "versus_rest": _comparison(s.versus_rest),
+                "significantly_below": s.lagging,
+            }
+            for s in nps_segments(filters, _summary_of(distribution))
+        ],
+    }
+
+
+def _hours(value: timedelta | None) -> float | None:
+    return None if value is None else round(value.total_seconds() / 3600, 2)
+
+
+def report_loop(filters: DashboardFilters, *, now: datetime) -> dict[str, Any]:
+    """GET /api/v1/reports/loop/: the inner- and outer-loop figures and the response rate."""
+    inner = inner_loop(filters, now=now)
+    inner["median_first_contact_hours"] = _hours(inner.pop("median_first_contact"))
+    inner["p90_first_contact_hours"] = _hours(inner.pop("p90_first_contact"))
+    return {
+        "response_rate": response_rate(filters),
+        "inner": inner,
+        "workload": workload(now=now, team=filters.team),
+        "outer": outer_loop(filters),
+    }
+
+
+# Streaming exports: rows read through a server-side cursor a chunk at a time, never a whole table.
+
+EXPORT_CHUNK = 2000
+RESPONSE_COLUMNS = (
+    "id",
+    "survey",
+    "customer",
+    "score",
+    "category",
+    "channel",
+    "submitted_at",
+    "ticket_ref",
+    "comment",
+)
+CASE_COLUMNS = (
+    "id",
+    "response",
+    "survey",
+    "score",
+    "team",
+    "owner",
+    "status",
+    "priority",
+    "created_at",
+    "first_contact_due",
+    "first_contacted_at",
+    "resolution_due",
+    "resolved_at",
+    "resolution_code",
+    "root_causes",
+)
+
+
+def response_export_rows(filters: DashboardFilters) -> Iterator[tuple[Any, ...]]:
+    """The filtered responses as export rows, oldest first, streamed."""
+    rows = (
+        _responses(filters)
+        .order_by("submitted_at", "pk")
+        .values_list(
+            "pk",
+            "survey__slug",
+            "customer__external_id",
+            "score",
+            "category",
+            "channel",
+            "submitted_at",
+            "ticket_ref",
+            "comment",
+        )
+    )
+    return rows.iterator(chunk_size=EXPORT_CHUNK)
+
+
+def case_export_rows(filters: DashboardFilters) -> Iterator[tuple[Any, ...]]:
+    """The cases of the filtered responses with their codes, by response, streamed.
+
+    The root causes come from a second stream in the same order, merged row by row, so neither
+    query holds more than a chunk in memory however many cases there are.
+    """
+    responses = _responses(filters).values("pk")
+    cases = (
+        Case.objects.filter(response__in=responses)
+        .order_by("response_id")
+        .values_list(
+            "pk",
+            "response_id",
+            "response__survey__slug",
+            "response__score",
+            "team__slug",
+            "owner__username",
+            "status",
+            "priority",
+            "created_at",
+            "first_contact_due",
+            "first_contacted_at",
+            "resolution_due",
+            "resolved_at",
+            "resolution_code__slug",
+        )
+        .iterator(chunk_size=EXPORT_CHUNK)
+    )
+    codes = (
+        ResponseRootCause.objects.filter(response__in=responses, response__case__isnull=False)
+        .order_by("response_id", "root_cause__slug")
+        .values_list("response_id", "root_cause__slug")
+        .iterator(chunk_size=EXPORT_CHUNK)
+    )
+    pending = next(codes, None)
+    for case in cases:
+        response_id = case[1]
+        slugs = []
+        while pending is not None and pending[0] <= response_id:
+            if pending[0] == response_id:
+                slugs.append(pending[1])
+            pending = next(codes, None)
+        yield (*case, ";".join(slugs))
