@@ -398,10 +398,11 @@ def response_rate(filters: DashboardFilters) -> dict[str, Any]:
     return {"delivered": delivered, "answered": answered, "rate": share(answered, delivered)}
 
 
-def outer_loop(filters: DashboardFilters) -> dict[str, Any]:
-    """Top themes by NPS impact (two queries), improvements shipped and customers notified (one)."""
+def outer_loop(filters: DashboardFilters, overall: NpsSummary) -> dict[str, Any]:
+    """Top themes by NPS impact (one query: ``overall`` are the filtered responses' counts),
+    improvements shipped and customers notified (one)."""
     after, before = filters.window
-    themes = theme_report(filters=filters.as_api_filters())["results"][:TOP_THEMES]
+    themes = theme_report(filters=filters.as_api_filters(), overall=overall)["results"][:TOP_THEMES]
     shipped = Improvement.objects.filter(shipped_at__gte=after, shipped_at__lt=before).aggregate(
         shipped=Count("pk", distinct=True),
         notified=Count(
@@ -439,7 +440,7 @@ def dashboard(filters: DashboardFilters, *, now: datetime) -> Dashboard:
         response_rate=response_rate(filters),
         inner=inner_loop(filters, now=now),
         workload=workload(now=now, team=filters.team),
-        outer=outer_loop(filters),
+        outer=outer_loop(filters, overall),
     )
 
 
@@ -508,6 +509,7 @@ def _hours(value: timedelta | None) -> float | None:
 
 def report_loop(filters: DashboardFilters, *, now: datetime) -> dict[str, Any]:
     """GET /api/v1/reports/loop/: the inner- and outer-loop figures and the response rate."""
+    _periods, distribution = nps_over_time(filters)
     inner = inner_loop(filters, now=now)
     inner["median_first_contact_hours"] = _hours(inner.pop("median_first_contact"))
     inner["p90_first_contact_hours"] = _hours(inner.pop("p90_first_contact"))
@@ -515,7 +517,7 @@ def report_loop(filters: DashboardFilters, *, now: datetime) -> dict[str, Any]:
         "response_rate": response_rate(filters),
         "inner": inner,
         "workload": workload(now=now, team=filters.team),
-        "outer": outer_loop(filters),
+        "outer": outer_loop(filters, _summary_of(distribution)),
     }
 
 

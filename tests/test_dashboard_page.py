@@ -40,7 +40,8 @@ def _text(html: str) -> str:
 def _rows(html: str, table: str) -> list[str]:
     start = html.index(f'id="{table}"')
     body = html[html.index("<tbody>", start) : html.index("</tbody>", start)]
-    return [_text(row) for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, flags=re.S)]
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", body, flags=re.S)
+    return [_text(re.sub(r"<[^>]+>", " ", row)) for row in rows]
 
 
 def ingest(scores, *, days_ago: int = 1, survey: str = "support-2026", plan: str = "basic", channel: str = "api"):
@@ -150,3 +151,17 @@ def test_the_dashboard_runs_the_same_number_of_queries_for_little_and_much_data(
         return len(captured)
 
     assert queries_after(2) == queries_after(30)
+
+
+def test_the_top_themes_carry_the_impact_the_themes_api_gives(maya, manager_api, survey, taxonomy):
+    from followups.models import ResponseRootCause
+    from surveys.models import Response
+
+    ingest([10] * 20 + [2] * 10, days_ago=3)
+    for response in Response.objects.filter(score=2)[:6]:
+        ResponseRootCause.objects.create(response=response, root_cause=taxonomy["vpn-access"])
+    api = manager_api.get("/api/v1/themes/").json()["results"][0]
+    rows = _rows(_client(maya).get(reverse("home")).content.decode(), "themes-table")
+    # 30 responses, NPS +33.3; without the 6 coded ones: 20 promoters and 4 detractors of 24, +66.7.
+    assert api["nps_impact"] == -33.3
+    assert rows == [f"{api['name']} 6 {MINUS}33.3"]

@@ -20,9 +20,10 @@ from __future__ import annotations
 import os
 import resource
 import sys
+from collections.abc import Iterator
 from datetime import datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # `make bench` runs this as a file
 
@@ -33,6 +34,7 @@ from tests.bench.common import delete_rows, median, migrate, progress, report, r
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.http import StreamingHttpResponse
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
@@ -182,7 +184,8 @@ def export(client: Client) -> tuple[float, float]:
 
     def consume() -> None:
         nonlocal lines
-        for chunk in reply.streaming_content:
+        # The sync test client streams a WSGI response: an iterator of bytes.
+        for chunk in cast("Iterator[bytes]", cast(StreamingHttpResponse, reply).streaming_content):
             lines += chunk.count(b"\n")
             if lines > EXPORT_ROWS:
                 break
