@@ -483,9 +483,17 @@ class _CsvRenderer(BaseRenderer):
         return b"" if data is None else str(data).encode()
 
 
-class ResponseExportApi(APIView):
+class _CsvExportApi(APIView):
     permission_classes = [CanReadResponses]
     renderer_classes = [JSONRenderer, _CsvRenderer]
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        # The answer is CSV whatever the client accepts (errors stay JSON): no 404 or 406 for an
+        # unknown ?format= or Accept header.
+        return super().perform_content_negotiation(request, force=True)
+
+
+class ResponseExportApi(_CsvExportApi):
 
     @extend_schema(parameters=REPORT_PARAMETERS, responses={(200, "text/csv"): CSV_RESPONSE})
     def get(self, request: Request) -> StreamingHttpResponse:
@@ -494,9 +502,7 @@ class ResponseExportApi(APIView):
         return csv_stream(RESPONSE_COLUMNS, rows, "responses.csv")
 
 
-class CaseExportApi(APIView):
-    permission_classes = [CanReadResponses]
-    renderer_classes = [JSONRenderer, _CsvRenderer]
+class CaseExportApi(_CsvExportApi):
 
     @extend_schema(parameters=REPORT_PARAMETERS, responses={(200, "text/csv"): CSV_RESPONSE})
     def get(self, request: Request) -> StreamingHttpResponse:
