@@ -494,7 +494,6 @@ class _CsvExportApi(APIView):
 
 
 class ResponseExportApi(_CsvExportApi):
-
     @extend_schema(parameters=REPORT_PARAMETERS, responses={(200, "text/csv"): CSV_RESPONSE})
     def get(self, request: Request) -> StreamingHttpResponse:
         """The filtered responses as CSV, oldest first, streamed in bounded memory."""
@@ -503,7 +502,6 @@ class ResponseExportApi(_CsvExportApi):
 
 
 class CaseExportApi(_CsvExportApi):
-
     @extend_schema(parameters=REPORT_PARAMETERS, responses={(200, "text/csv"): CSV_RESPONSE})
     def get(self, request: Request) -> StreamingHttpResponse:
         """The cases of the filtered responses with their resolution code and root causes, as CSV."""
