@@ -200,3 +200,31 @@ def test_each_report_runs_the_same_number_of_queries_for_little_and_much_data(ma
         return len(captured)
 
     assert queries_after(3) == queries_after(60)
+
+
+def test_the_export_holds_a_chunk_of_rows_in_memory_not_the_whole_file(maya, survey, monkeypatch):
+    import tracemalloc
+
+    import closedloop.selectors
+
+    monkeypatch.setattr(closedloop.selectors, "EXPORT_CHUNK", 200)
+    items = [
+        response_item(n % 11, comment="x" * 200, submitted_at=(NOW - timedelta(days=n % 2, seconds=n)).isoformat())
+        for n in range(8000)
+    ]
+    responses_ingest(items=items, now=NOW)
+    client = _manager(maya)
+
+    def peak_bytes(**params: str) -> tuple[int, int]:
+        response = client.get("/api/v1/reports/responses.csv", params)
+        tracemalloc.start()
+        lines = sum(chunk.count(b"\n") for chunk in response.streaming_content)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return lines - 1, peak
+
+    few, few_peak = peak_bytes(start=NOW.date().isoformat())
+    every, every_peak = peak_bytes()
+    assert (few, every) == (4000, 8000)
+    # Twice the rows, not twice the memory: a file built whole would need at least 1.6 MB more.
+    assert every_peak < few_peak + 400_000, (few_peak, every_peak)
