@@ -63,7 +63,7 @@ INSERT INTO surveys_response
 SELECT (%(surveys)s::bigint[])[1 + g %% 2], (%(customers)s::bigint[])[1 + g %% cardinality(%(customers)s::bigint[])],
        s.score,
        CASE WHEN s.score >= 9 THEN 'promoter' WHEN s.score >= 7 THEN 'passive' ELSE 'detractor' END,
-       '', (ARRAY['email', 'web', 'api'])[1 + g %% 3], %(start)s + (%(span)s * g / %(rows)s), %(now)s, '', NULL
+       '', (ARRAY['email', 'web', 'api'])[1 + g %% 3], %(start)s + %(span)s * (g::float8 / %(rows)s), %(now)s, '', NULL
 FROM generate_series(1, %(rows)s) AS g
 CROSS JOIN LATERAL (SELECT (%(scores)s::smallint[])[1 + (g * 37) %% 100] AS score) AS s
 """
