@@ -7,10 +7,15 @@ so these views sit here and compose the two apps' selectors. Users and sign-in a
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
 from django.db.models import F, QuerySet
+from django.http import StreamingHttpResponse
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -24,6 +29,7 @@ from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
@@ -32,7 +38,20 @@ from closedloop import throttling
 from closedloop.lib.exceptions import ApplicationError
 from closedloop.lib.pagination import LargeListPagination, StandardPagination, paginated
 from closedloop.lib.roles import ROLES, CanIngest, CanReadResponses, IsManager
-from closedloop.selectors import nps_report
+from closedloop.selectors import (
+    CASE_COLUMNS,
+    PERIODS,
+    RESPONSE_COLUMNS,
+    SEGMENT_SORTS,
+    DashboardFilters,
+    case_export_rows,
+    dashboard_filters,
+    nps_report,
+    report_loop,
+    report_nps_over_time,
+    report_segments,
+    response_export_rows,
+)
 from closedloop.users import role_of, user_create, user_list
 from followups.selectors import responses_coded_to
 from surveys.apis import CustomerInputSerializer
@@ -298,3 +317,194 @@ class NpsApi(APIView):
     def get(self, request: Request) -> ApiResponse:
         rows = nps_report(filters=request.query_params, group_by=request.query_params.get("group_by", ""))
         return ApiResponse({"results": rows, "generated_at": timezone.now()})
+
+
+# Reports: the dashboard's figures for BI tools, and streaming CSV exports.
+
+REPORT_PARAMETERS = [
+    OpenApiParameter("start", OpenApiTypes.DATE, description="First day (default: a year before the end)."),
+    OpenApiParameter("end", OpenApiTypes.DATE, description="Last day, inclusive (default: today)."),
+    OpenApiParameter("survey", str, description="A survey's slug."),
+    OpenApiParameter("team", str, description="A team's slug: the responses whose case that team handles."),
+    OpenApiParameter("attribute", str, description="A customer segment, name:value (plan:gold)."),
+]
+_NPS_FIELDS: dict[str, serializers.Field] = {
+    "responses": serializers.IntegerField(),
+    "promoters": serializers.IntegerField(),
+    "passives": serializers.IntegerField(),
+    "detractors": serializers.IntegerField(),
+    "nps": serializers.FloatField(allow_null=True),
+    "margin_of_error": serializers.FloatField(allow_null=True),
+}
+
+
+def _comparison_field(name: str, help_text: str) -> serializers.Serializer:
+    return inline_serializer(
+        name,
+        {
+            "difference": serializers.FloatField(),
+            "p_value": serializers.FloatField(allow_null=True),
+            "significant": serializers.BooleanField(),
+        },
+        allow_null=True,
+        help_text=help_text,
+    )
+
+
+def _report_filters(request: Request) -> DashboardFilters:
+    return dashboard_filters(request.query_params, today=timezone.localdate())
+
+
+class NpsOverTimeReportApi(APIView):
+    permission_classes = [CanReadResponses]
+
+    @extend_schema(
+        parameters=[*REPORT_PARAMETERS, OpenApiParameter("period", str, enum=list(PERIODS))],
+        responses=inline_serializer(
+            "NpsOverTimeReport",
+            {
+                "period": serializers.CharField(),
+                "start": serializers.DateField(),
+                "end": serializers.DateField(),
+                "min_responses": serializers.IntegerField(help_text="Fewer responses: enough is false."),
+                "overall": inline_serializer("ReportNps", _NPS_FIELDS),
+                "distribution": inline_serializer(
+                    "ScoreCount",
+                    {"score": serializers.IntegerField(), "responses": serializers.IntegerField()},
+                    many=True,
+                ),
+                "results": inline_serializer(
+                    "ReportPeriod",
+                    {
+                        "period": serializers.CharField(),
+                        "enough": serializers.BooleanField(),
+                        **_NPS_FIELDS,
+                        "change": _comparison_field("PeriodChange", "The change from the period before."),
+                    },
+                    many=True,
+                ),
+            },
+        ),
+        description="NPS per day, week, month or quarter with its margin of error, and the 0-10 distribution.",
+    )
+    def get(self, request: Request) -> ApiResponse:
+        return ApiResponse(report_nps_over_time(_report_filters(request)))
+
+
+class SegmentsReportApi(APIView):
+    permission_classes = [CanReadResponses]
+
+    @extend_schema(
+        parameters=[
+            *REPORT_PARAMETERS,
+            OpenApiParameter("by", str, description="survey | channel | team | agent | attribute:<name>"),
+            OpenApiParameter("sort", str, enum=list(SEGMENT_SORTS)),
+        ],
+        responses=inline_serializer(
+            "SegmentsReport",
+            {
+                "by": serializers.CharField(),
+                "results": inline_serializer(
+                    "ReportSegment",
+                    {
+                        "segment": serializers.CharField(),
+                        "enough": serializers.BooleanField(),
+                        **_NPS_FIELDS,
+                        "versus_rest": _comparison_field("SegmentVersusRest", "This segment minus all the others."),
+                        "significantly_below": serializers.BooleanField(),
+                    },
+                    many=True,
+                ),
+            },
+        ),
+        description="NPS per segment, each compared with the other segments together.",
+    )
+    def get(self, request: Request) -> ApiResponse:
+        return ApiResponse(report_segments(_report_filters(request)))
+
+
+class LoopReportApi(APIView):
+    permission_classes = [CanReadResponses]
+
+    @extend_schema(
+        parameters=REPORT_PARAMETERS,
+        responses=OpenApiTypes.OBJECT,
+        description=(
+            "The inner loop (closure rate, time to first contact, SLA compliance, open and overdue cases "
+            "per agent and team, recovery) and the outer loop (top themes, improvements shipped, customers notified)."
+        ),
+    )
+    def get(self, request: Request) -> ApiResponse:
+        return ApiResponse(report_loop(_report_filters(request), now=timezone.now()))
+
+
+# A cell starting with one of these is read as a formula by spreadsheets; customers write comments.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return "" if value is None else value
+
+
+class _Echo:
+    """A file-like object csv.writer writes one row to, handing the text straight back."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_stream(header: Sequence[str], rows: Iterator[tuple[Any, ...]], file_name: str) -> StreamingHttpResponse:
+    """A CSV download written row by row as the rows stream from the database."""
+    writer = csv.writer(_Echo())
+
+    def lines() -> Iterator[str]:
+        yield writer.writerow(header)
+        for row in rows:
+            yield writer.writerow([_cell(value) for value in row])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{file_name}"'
+    return response
+
+
+CSV_RESPONSE = OpenApiResponse(OpenApiTypes.BINARY, description="text/csv, one row per line, streamed.")
+
+
+class _CsvRenderer(BaseRenderer):
+    """Lets a client ask for text/csv in Accept; the views answer a stream, never rendered data."""
+
+    media_type = "text/csv"
+    format = "csv"
+
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
+        return b"" if data is None else str(data).encode()
+
+
+class _CsvExportApi(APIView):
+    permission_classes = [CanReadResponses]
+    renderer_classes = [JSONRenderer, _CsvRenderer]
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        # The answer is CSV whatever the client accepts (errors stay JSON): no 404 or 406 for an
+        # unknown ?format= or Accept header.
+        return super().perform_content_negotiation(request, force=True)
+
+
+class ResponseExportApi(_CsvExportApi):
+    @extend_schema(parameters=REPORT_PARAMETERS, responses={(200, "text/csv"): CSV_RESPONSE})
+    def get(self, request: Request) -> StreamingHttpResponse:
+        """The filtered responses as CSV, oldest first, streamed in bounded memory."""
+        rows = response_export_rows(_report_filters(request))
+        return csv_stream(RESPONSE_COLUMNS, rows, "responses.csv")
+
+
+class CaseExportApi(_CsvExportApi):
+    @extend_schema(parameters=REPORT_PARAMETERS, responses={(200, "text/csv"): CSV_RESPONSE})
+    def get(self, request: Request) -> StreamingHttpResponse:
+        """The cases of the filtered responses with their resolution code and root causes, as CSV."""
+        rows = case_export_rows(_report_filters(request))
+        return csv_stream(CASE_COLUMNS, rows, "cases.csv")

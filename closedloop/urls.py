@@ -21,6 +21,11 @@ api_v1: list[URLPattern | URLResolver] = [
     path("responses/", apis.ResponseListIngestApi.as_view(), name="api-responses"),
     path("responses/bulk/", apis.ResponseBulkIngestApi.as_view(), name="api-responses-bulk"),
     path("nps/", apis.NpsApi.as_view(), name="api-nps"),
+    path("reports/nps-over-time/", apis.NpsOverTimeReportApi.as_view(), name="api-report-nps-over-time"),
+    path("reports/segments/", apis.SegmentsReportApi.as_view(), name="api-report-segments"),
+    path("reports/loop/", apis.LoopReportApi.as_view(), name="api-report-loop"),
+    path("reports/responses.csv", apis.ResponseExportApi.as_view(), name="api-export-responses"),
+    path("reports/cases.csv", apis.CaseExportApi.as_view(), name="api-export-cases"),
     path("", include("surveys.api_urls")),
     path("", include("followups.api_urls")),
 ]

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable
-from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -20,34 +19,54 @@ from django.views.decorators.cache import never_cache
 
 from closedloop.lib.health import HEARTBEAT_STALE_AFTER, database_round_trip, last_cluster_heartbeat
 from closedloop.lib.metrics import exposition
-from closedloop.lib.roles import is_manager, user_roles
+from closedloop.lib.roles import AGENT, is_manager, user_roles
 from closedloop.metrics import BacklogCollector
-from surveys.nps import compare
-from surveys.selectors import nps_monthly_trend, nps_summary, response_list
+from closedloop.selectors import MIN_RESPONSES, SEGMENT_DIMENSIONS, dashboard, dashboard_filters
+from followups.charts import nps_trend
+from followups.praise import recent_praise
+from followups.selectors import team_list
+from surveys.selectors import ATTRIBUTE_PREFIX, survey_list
 
-RECENT_DAYS = 90
-TREND_MONTHS = 12
-LATEST_RESPONSES = 5
+# The customer attributes the segment table offers a link for; any other works as by=attribute:<name>.
+OFFERED_ATTRIBUTES = ("plan", "region", "customer_type")
+CHART_WIDTH = 720
+CHART_HEIGHT = 260
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    """Managers land on the dashboard, agents on their queue."""
+    roles = user_roles(request.user)
     # Same rule as the API: an account without a role may not read responses or NPS.
-    if not user_roles(request.user):
+    if not roles:
         return render(request, "home.html", {"has_role": False})
+    if not is_manager(request.user) and AGENT in roles:
+        return redirect("queue")
     now = timezone.now()
-    window = timedelta(days=RECENT_DAYS)
-    recent = nps_summary(submitted_after=now - window)
-    before = nps_summary(submitted_after=now - 2 * window, submitted_before=now - window)
+    try:
+        filters = dashboard_filters(request.GET, today=timezone.localdate(now))
+    except ValidationError as error:
+        return render(request, "home.html", {"has_role": True, "errors": error.message_dict}, status=400)
+    board = dashboard(filters, now=now)
+    chart = nps_trend(
+        [
+            (p.summary.nps, p.summary.margin_of_error, bool(p.change and p.change.significant))
+            if p.enough and p.summary.nps is not None and p.summary.margin_of_error is not None
+            else None
+            for p in board.periods
+        ],
+        width=CHART_WIDTH,
+        height=CHART_HEIGHT,
+    )
     context = {
         "has_role": True,
-        "recent_days": RECENT_DAYS,
-        "recent": recent,
-        # Whether the last period differs from the one before by more than sampling noise.
-        "recent_change": compare(recent, before),
-        "overall": nps_summary(),
-        "trend": nps_monthly_trend(today=timezone.localdate(now), months=TREND_MONTHS),
-        "latest": response_list()[:LATEST_RESPONSES],
+        "board": board,
+        "chart": chart,
+        "min_responses": MIN_RESPONSES,
+        "surveys": survey_list(),
+        "teams": team_list(),
+        "dimensions": [*SEGMENT_DIMENSIONS, *(f"{ATTRIBUTE_PREFIX}{name}" for name in OFFERED_ATTRIBUTES)],
+        "praise": recent_praise(now=now),
     }
     return render(request, "home.html", context)
 

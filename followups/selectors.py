@@ -543,25 +543,31 @@ def _summary(row: dict[str, Any], period: str) -> NpsSummary:
     )
 
 
-def theme_report(*, filters: dict[str, Any]) -> dict[str, Any]:
+def theme_report(*, filters: dict[str, Any], overall: NpsSummary | None = None) -> dict[str, Any]:
     """GET /api/v1/themes/: the root causes (or categories) of the filtered responses, ranked.
 
     Two queries whatever the data: one aggregate over the codes joined to their responses
     (counts per root cause by category), one over the responses (the totals the impacts and
     shares are of). With both time bounds each query also counts the period of the same length
     just before, in the same pass. ``followups.themes`` does the arithmetic. Raises
-    ValidationError for malformed filter values.
+    ValidationError for malformed filter values. A caller that has counted the filtered responses
+    already (the dashboard, from its rollup) passes them as ``overall``: the totals query is then
+    skipped, and so is the comparison with the previous period.
     """
     cleaned = _cleaned_theme_filters(filters)
     after, before = cleaned["submitted_after"], cleaned["submitted_before"]
-    previous = previous_period(after, before) if after is not None and before is not None else None
+    bounded = after is not None and before is not None and overall is None
+    previous = previous_period(after, before) if bounded else None
     query = _ThemeQuery(
         filters=cleaned,
         window=(previous[0], before) if previous is not None else (after, before),
         current_from=after if previous is not None else None,
     )
-    totals_row = Response.objects.filter(*query.conditions("")).aggregate(**query.counts("", "category"))
-    totals = Totals(current=_summary(totals_row, "current"), previous=_summary(totals_row, "previous"))
+    if overall is None:
+        totals_row = Response.objects.filter(*query.conditions("")).aggregate(**query.counts("", "category"))
+        totals = Totals(current=_summary(totals_row, "current"), previous=_summary(totals_row, "previous"))
+    else:
+        totals = Totals(current=overall, previous=EMPTY)
 
     codes = ResponseRootCause.objects.filter(*query.conditions("response__")).order_by()
     if cleaned["level"] == Level.CATEGORY:

@@ -108,12 +108,12 @@ def nps_breakdown(
         .order_by(F("group").asc(nulls_last=True))
     )
     return [
-        NpsRow(_label(row["group"], group_by), NpsSummary(row["promoters"], row["passives"], row["detractors"]))
+        NpsRow(period_label(row["group"], group_by), NpsSummary(row["promoters"], row["passives"], row["detractors"]))
         for row in cast("Iterable[dict[str, Any]]", rows)
     ]
 
 
-def _label(value: Any, group_by: str) -> str | None:
+def period_label(value: Any, group_by: str) -> str | None:
     """How a group is named in the API: 2026-11-20, 2026-W47, 2026-11, 2026-Q4, or the value."""
     if isinstance(value, datetime):
         value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()

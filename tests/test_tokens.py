@@ -117,7 +117,7 @@ def test_a_signed_in_user_revokes_their_token_from_the_session(alice):
     token = token_for("alice")
     client = APIClient(enforce_csrf_checks=True)
     client.force_login(alice)
-    client.get("/")
+    client.get("/", follow=True)
     reply = client.delete("/api/v1/auth/token/", HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value)
     assert reply.status_code == 204
     assert not works(token)

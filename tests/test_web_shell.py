@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-import time_machine
 from django.contrib import messages
 from django.contrib.messages.storage.cookie import CookieStorage
-from django.db import connection
 from django.template.loader import render_to_string
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 from django.utils.html import strip_tags
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
 from closedloop.templatetags.closedloop_tags import MINUS, one_decimal, share, signed_nps
-from surveys.services import responses_ingest
-from tests.factories import PASSWORD, make_response, response_item
+from tests.factories import PASSWORD, make_response
 
 pytestmark = pytest.mark.django_db
 
@@ -104,7 +98,7 @@ def test_signing_out_ends_the_session(maya):
 
 
 def test_the_frame_has_landmarks_a_skip_link_and_a_sign_out_form(alice):
-    response = _client(alice).get(reverse("home"))
+    response = _client(alice).get(reverse("queue"))
 
     assertContains(response, '<a class="skip-link" href="#main">Skip to main content</a>', html=True)
     assertContains(response, '<main id="main"')
@@ -125,7 +119,7 @@ def test_a_manager_sees_home_admin_and_api_docs(maya):
 
 
 def test_an_agent_sees_neither_admin_nor_import(alice):
-    response = _client(alice).get(reverse("home"))
+    response = _client(alice).get(reverse("queue"))
 
     assertContains(response, f'<a href="{reverse("api-docs")}">API docs</a>', html=True)
     assertNotContains(response, f'href="{reverse("admin:index")}"')
@@ -196,7 +190,7 @@ def test_no_template_or_stylesheet_loads_anything_from_another_host():
 
 
 def test_every_page_links_the_favicon_and_favicon_ico_leads_to_it(client, alice):
-    page = _client(alice).get(reverse("home"))
+    page = _client(alice).get(reverse("queue"))
     assertContains(page, '<link rel="icon" href="/static/closedloop/favicon.svg" type="image/svg+xml">')
 
     redirect = client.get("/favicon.ico")
@@ -208,48 +202,11 @@ def test_every_page_links_the_favicon_and_favicon_ico_leads_to_it(client, alice)
     assert b"<svg" in b"".join(icon.streaming_content)
 
 
-# The home page
+# The home page (the manager dashboard: tests/test_dashboard_page.py)
 
 
-def test_home_shows_nps_with_margin_of_error_for_the_last_90_days_and_all_time(alice, survey):
-    now = timezone.now()
-    for score in (10, 10, 9, 9, 9, 8, 7, 7, 6, 0):
-        make_response(score, submitted_at=now - timedelta(days=3))
-    for score in (2, 5):
-        make_response(score, submitted_at=now - timedelta(days=200))
-
-    html = _client(alice).get(reverse("home")).content.decode()
-
-    # 5 promoters, 3 passives, 2 detractors: NPS 30, margin 1.96 * 100 * sqrt((0.7 - 0.09) / 10).
-    recent = _card_text(html, "recent")
-    assert recent.startswith("Last 90 days NPS +30.0 ± 48.4")
-    assert "from 10 responses" in recent
-    assert f"Promoters (9{RANGE}10) 5 · 50.0 %" in recent
-    assert f"Passives (7{RANGE}8) 3 · 30.0 %" in recent
-    assert f"Detractors (0{RANGE}6) 2 · 20.0 %" in recent
-    # With the two old detractors: 5, 3 and 4 of 12.
-    overall = _card_text(html, "overall")
-    assert overall.startswith("All time NPS +8.3 ± 48.8")
-    assert "from 12 responses" in overall
-    assert f"Promoters (9{RANGE}10) 5 · 41.7 %" in overall
-    assert f"Detractors (0{RANGE}6) 4 · 33.3 %" in overall
-
-
-def test_home_says_plainly_when_there_are_no_responses(alice, survey):
-    response = _client(alice).get(reverse("home"))
-
-    assertContains(response, "No responses yet")
-    assertNotContains(response, "nps-figure")
-    assertNotContains(response, "Monthly trend")
-
-
-def test_an_empty_recent_period_is_stated_beside_the_all_time_figure(alice, survey):
-    make_response(3, submitted_at=timezone.now() - timedelta(days=120))
-
-    html = _client(alice).get(reverse("home")).content.decode()
-
-    assert _card_text(html, "recent") == "Last 90 days No responses in this period."
-    assert _card_text(html, "overall").startswith(f"All time NPS {MINUS}100.0 ± 0.0")
+def test_an_agent_lands_on_their_queue(alice):
+    assertRedirects(_client(alice).get(reverse("home")), reverse("queue"))
 
 
 def test_an_account_without_a_role_sees_no_figures(olga, survey):
@@ -259,52 +216,6 @@ def test_an_account_without_a_role_sees_no_figures(olga, survey):
 
     assertContains(response, "Your account has no role yet")
     assertNotContains(response, "nps-figure")
-
-
-@time_machine.travel(datetime(2026, 3, 15, 12, tzinfo=UTC), tick=False)
-def test_the_monthly_trend_lists_the_last_12_months_newest_first(alice, survey):
-    make_response(10, submitted_at=datetime(2026, 3, 10, tzinfo=UTC))
-    make_response(9, submitted_at=datetime(2026, 3, 1, tzinfo=UTC))
-    make_response(4, submitted_at=datetime(2025, 12, 5, tzinfo=UTC))
-    make_response(0, submitted_at=datetime(2025, 3, 31, tzinfo=UTC))  # 13th month back: not in the trend
-
-    rows = _trend_rows(_client(alice).get(reverse("home")).content.decode())
-
-    assert len(rows) == 12
-    assert rows[0] == "Mar 2026 +100.0 ± 0.0 2 2 0 0"
-    assert rows[1] == "Feb 2026 no responses 0 0 0 0"
-    assert rows[3] == f"Dec 2025 {MINUS}100.0 ± 0.0 1 0 0 1"
-    assert rows[-1] == "Apr 2025 no responses 0 0 0 0"
-
-
-def test_customer_text_is_escaped_wherever_it_is_shown(alice, survey):
-    item = response_item(2, comment='<script>alert("comment")</script>')
-    item["customer"]["name"] = "<img src=x onerror=alert(1)>"
-    responses_ingest(items=[item])
-
-    response = _client(alice).get(reverse("home"))
-
-    assertNotContains(response, "<script>alert")
-    assertNotContains(response, "<img src=x")
-    assertContains(response, "&lt;script&gt;alert(&quot;comment&quot;)&lt;/script&gt;")
-    assertContains(response, "&lt;img src=x onerror=alert(1)&gt;")
-
-
-def test_the_home_page_runs_the_same_number_of_queries_for_3_and_30_responses(alice, survey):
-    client = _client(alice)
-    now = timezone.now()
-
-    def queries_with(count: int) -> int:
-        for day in range(count):
-            make_response(day % 11, submitted_at=now - timedelta(days=day * 12))
-        with CaptureQueriesContext(connection) as context:
-            assert client.get(reverse("home")).status_code == 200
-        return len(context.captured_queries)
-
-    few = queries_with(3)
-    many = queries_with(27)
-
-    assert few == many
 
 
 # Formatting of the figures
@@ -322,23 +233,3 @@ def test_shares_and_margins_have_one_decimal_and_survive_an_empty_sample():
     assert one_decimal(share(1, 3)) == "33.3"
     assert one_decimal(share(0, 0)) == "—"
     assert one_decimal(5.06) == "5.1"
-
-
-def test_home_says_whether_the_last_90_days_differ_significantly_from_the_90_before(maya, survey):
-    now = timezone.now()
-    for score in [0] * 30:
-        make_response(score, submitted_at=now - timedelta(days=120))
-    for score in [10] * 30:
-        make_response(score, submitted_at=now - timedelta(days=10))
-    page = _text(_client(maya).get("/").content.decode())
-    assert "Compared with the 90 days before: +200.0 points, a significant change" in page
-
-
-def test_home_calls_a_small_move_on_a_small_sample_noise(maya, survey):
-    now = timezone.now()
-    for score in [10, 10, 0, 8]:
-        make_response(score, submitted_at=now - timedelta(days=120))
-    for score in [10, 10, 0, 0, 9]:
-        make_response(score, submitted_at=now - timedelta(days=10))
-    page = _text(_client(maya).get("/").content.decode())
-    assert "within sampling noise (not significant)" in page

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django import template
 
 from surveys.nps import rounded
@@ -35,3 +37,16 @@ def one_decimal(value: float | None) -> str:
 def share(count: int, total: int) -> float | None:
     """``count`` as a percentage of ``total``; None when ``total`` is zero."""
     return 100.0 * count / total if total else None
+
+
+@register.filter
+def percent(value: float | None) -> str:
+    """A share from 0 to 1 as "45.0 %"; None (nothing to divide by) as an em dash."""
+    figure = None if value is None else rounded(100.0 * value)
+    return "\u2014" if figure is None else f"{figure:.1f} %"
+
+
+@register.filter
+def hours(value: timedelta | None) -> str:
+    """A duration as hours with one decimal, "3.5 h"; None as an em dash."""
+    return "\u2014" if value is None else f"{value.total_seconds() / 3600:.1f} h"

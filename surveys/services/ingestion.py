@@ -28,6 +28,7 @@ from closedloop.lib.exceptions import ApplicationError
 from closedloop.lib.memory import collector_paused
 from surveys.intake import CustomerData, Errors, ResponseItem, parse_response_item
 from surveys.models import Channel, Customer, Response, Survey
+from surveys.services.rollups import rollups_add
 from surveys.signals import responses_ingested
 
 MAX_BATCH = 10_000
@@ -165,6 +166,8 @@ def _store(
             )
         )
     ids = insert_values(Response, _RESPONSE_FIELDS, rows, received_at=now)
+    # In the same transaction, so the dashboard's rollup never disagrees with the responses.
+    rollups_add(response_ids=ids)
     for index, pk in zip(fresh, ids, strict=True):
         outcomes[index] = Outcome("created", pk)
     for index, key in repeated:

@@ -31,6 +31,7 @@ from surveys import fatigue
 from surveys.intake import parse_customer
 from surveys.models import Channel, ContactPreference, Customer, Invitation, Response, Survey
 from surveys.services.ingestion import customers_upsert, responses_ingest
+from surveys.services.rollups import rollups_add, rollups_remove
 from surveys.signals import response_topic_chosen, responses_ingested, survey_topics
 
 # The channels an invitation may go out on: email is sent here, the others by the caller.
@@ -325,8 +326,10 @@ def _change_answer(
     if not can_change_answer(invitation, now):
         raise ApplicationError("The time to change this answer has passed.")
     response = Response.objects.select_for_update().get(pk=response_id)
+    rollups_remove(response_ids=[response.pk])
     response.score, response.comment, response.contact_preference = score, comment, contact_preference
     response.save(update_fields=["score", "category", "comment", "contact_preference"])
+    rollups_add(response_ids=[response.pk])
     response_topic_chosen.send(sender=Response, response_id=response.pk, topic=topic)
     # A changed answer may be a detractor's now: the follow-up app opens what it lacks.
     transaction.on_commit(lambda: responses_ingested.send(sender=Response, response_ids=[response.pk]))

@@ -24,8 +24,8 @@ def responses(survey) -> None:
 def test_a_manager_signs_in_reads_the_nps_and_signs_out_with_the_keyboard(page: Page, live_server, maya, responses):
     sign_in(page, live_server, "maya", PASSWORD)
 
-    expect(page.get_by_role("heading", level=1)).to_have_text("Net Promoter Score")
-    expect(page.get_by_role("region", name="All time")).to_contain_text("NPS +40.0 ± 70.1")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
+    expect(page.get_by_role("region", name="Selected period")).to_contain_text("NPS +40.0 ± 70.1")
     expect(page.get_by_role("navigation", name="Main")).to_contain_text("Admin")
 
     page.keyboard.press("Tab")

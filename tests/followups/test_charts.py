@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from followups.charts import Bar, diverging_bar, scale_limit, sparkline
+from followups.charts import Bar, diverging_bar, nps_trend, scale_limit, sparkline
 
 
 def test_a_negative_value_is_drawn_left_of_the_middle():
@@ -80,3 +80,19 @@ def test_sparkline_coordinates_keep_two_decimals():
     assert sparkline([0.0, 1.0, 3.0], width=100, height=20) == ["2,18 50,12.67 98,2"]
     # A flat series at half of 6.666 pixels.
     assert sparkline([4.0, 4.0], width=50, height=6.666) == ["2,3.33 48,3.33"]
+
+
+def test_an_nps_trend_is_drawn_on_a_fixed_axis_with_its_band_and_gaps():
+    chart = nps_trend([(0.0, 10.0, False), (50.0, 10.0, True), None, (100.0, 20.0, False)], width=208, height=216)
+    # pad 8: y runs from 8 (+100) to 208 (-100), one point per NPS point; x slots 48 wide.
+    assert chart.references == {0: 108.0, 50: 58.0}
+    assert chart.lines == ["32,108 80,58", "173,8 179,8"]
+    assert chart.bands[0] == "32,98 80,48 80,68 32,118"
+    # The band of +100 ± 20 is clipped at the top of the axis.
+    assert chart.bands[1] == "173,8 179,8 179,28 173,28"
+    assert [p.significant for p in chart.points] == [False, True, False]
+
+
+def test_an_nps_trend_without_enough_responses_anywhere_draws_nothing():
+    chart = nps_trend([None, None], width=100, height=100)
+    assert chart.lines == chart.bands == chart.points == []
