@@ -137,3 +137,54 @@ def test_any_iso_time_written_with_a_space_and_utc_reads_back(moment):
 def test_a_date_in_either_order_reads_back_when_the_order_is_given(day):
     assert parse_time(day.strftime("%d/%m/%Y"), tz=UTC, date_order=DateOrder.DAY_FIRST).date() == day
     assert parse_time(day.strftime("%m/%d/%Y"), tz=UTC, date_order=DateOrder.MONTH_FIRST).date() == day
+
+
+def refusal(cell: str, date_order: DateOrder | None = None) -> TimeError:
+    with pytest.raises(TimeError) as raised:
+        parse_time(cell, tz=UTC, date_order=date_order)
+    return raised.value
+
+
+NOT_A_TIME = "Write ISO 8601 (2026-10-01 10:00), a Unix timestamp, or a date such as 01/10/2026."
+
+
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [
+        ("yesterday", f"Not a time: 'yesterday'. {NOT_A_TIME}"),
+        ("", f"Not a time: ''. {NOT_A_TIME}"),
+        (" 12345 ", f"Not a time: ' 12345 '. {NOT_A_TIME}"),
+        ("2026-10-01T10 GMT", f"Not a time: '2026-10-01T10 GMT'. {NOT_A_TIME}"),
+        ("2026-10-01 11:00+01:00 UTC", f"Not a time: '2026-10-01 11:00+01:00 UTC'. {NOT_A_TIME}"),
+        ("2026-13-01", "Not a valid date: '2026-13-01'."),
+        (" 2026-02-30 10:00 UTC", "Not a valid date: ' 2026-02-30 10:00 UTC'."),
+        ("31/02/2026", "Not a valid date: '31/02/2026'."),
+        ("2026/02/30", "Not a valid date: '2026/02/30'."),
+        ("10/25/2026 13:00 PM", "Not a valid time: '10/25/2026 13:00 PM'."),
+        ("10/25/2026 0:30 am", "Not a valid time: '10/25/2026 0:30 am'."),
+        (" 2026-10-01 10:00 +24:00 ", "Not a valid UTC offset: '2026-10-01 10:00 +24:00'."),
+        ("2026-10-01 10:00 GMT+0560", "Not a valid UTC offset: '2026-10-01 10:00 GMT+0560'."),
+        ("03/10/2026", "Ambiguous date '03/10/2026': say whether dates are day-first or month-first."),
+    ],
+)
+def test_each_refusal_says_exactly_why(cell, message):
+    error = refusal(cell)
+    assert (error.message, str(error)) == (message, message)
+    assert error.ambiguous is message.startswith("Ambiguous")
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("2026-10-01T10", datetime(2026, 10, 1, 10, tzinfo=LISBON)),
+        ("2026-10-01T10 UTC", TEN_UTC),
+        ("2026-10-01T10 utc", TEN_UTC),
+        ("2026-10-01T10Z", TEN_UTC),
+        ("2026-10-01T11+01:00", datetime(2026, 10, 1, 11, tzinfo=timezone(timedelta(hours=1)))),
+        ("2026-10-01 10:00:00.5 UTC", TEN_UTC.replace(microsecond=500000)),
+        ("2026-10-01 UTC", datetime(2026, 10, 1, tzinfo=UTC)),
+    ],
+)
+def test_whatever_iso_8601_python_reads_is_read_with_an_optional_utc(cell, expected):
+    parsed = parse_time(cell, tz=LISBON)
+    assert (parsed, parsed.utcoffset()) == (expected, expected.utcoffset())
