@@ -188,3 +188,19 @@ def test_each_refusal_says_exactly_why(cell, message):
 def test_whatever_iso_8601_python_reads_is_read_with_an_optional_utc(cell, expected):
     parsed = parse_time(cell, tz=LISBON)
     assert (parsed, parsed.utcoffset()) == (expected, expected.utcoffset())
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("25/10/2026 09:15:30.25", datetime(2026, 10, 25, 9, 15, 30, 250000, tzinfo=UTC)),
+        ("25/10/2026 09:15:30,000001", datetime(2026, 10, 25, 9, 15, 30, 1, tzinfo=UTC)),
+        ("10/25/2026 1:00 PM", datetime(2026, 10, 25, 13, tzinfo=UTC)),
+        ("10/25/2026 1:00 am", datetime(2026, 10, 25, 1, tzinfo=UTC)),
+        ("10/25/2026 12:00 PM", datetime(2026, 10, 25, 12, tzinfo=UTC)),
+        ("1790848800123.9", datetime(2026, 10, 1, 10, 0, 0, 123900, tzinfo=UTC)),
+        ("1790848800.9", datetime(2026, 10, 1, 10, 0, 0, 900000, tzinfo=UTC)),
+    ],
+)
+def test_fractions_and_twelve_hour_clocks_are_read_exactly(cell, expected):
+    assert parse_time(cell, tz=UTC) == expected
