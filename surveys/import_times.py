@@ -92,7 +92,7 @@ def _iso_fast(text: str, tz: tzinfo) -> datetime | None:
 def _zone(text: str, tz: tzinfo) -> tuple[tzinfo, str]:
     """The zone a time names at its end (or ``tz``), and the time without it."""
     utc = _UTC_SUFFIX.search(text)
-    if utc is not None and utc.start() > 0:
+    if utc is not None:
         return UTC, text[: utc.start()]
     offset = _OFFSET_SUFFIX.search(text)
     # A date such as 2026-10-01 ends in what looks like an offset: only a time after a clock has one.
@@ -143,7 +143,7 @@ def _build(year: str, month: str, day: str, parts: dict[str, str | None], cell: 
             hour,
             int(parts.get("minute") or 0),
             int(parts.get("second") or 0),
-            int(fraction.ljust(6, "0")) if fraction else 0,
+            int(fraction.ljust(6, "0")),
         )
     except ValueError as exc:
         raise TimeError(f"Not a valid date: {cell!r}.") from exc

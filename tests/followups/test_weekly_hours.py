@@ -106,3 +106,7 @@ def test_rows_show_at_most_two_intervals_and_weekdays_have_their_names():
         "sun": "Sunday",
     }
     assert SLOTS == (("opens_1", "closes_1"), ("opens_2", "closes_2"))
+
+
+def test_a_stored_interval_is_split_at_its_first_dash():
+    assert day_rows({"mon": ["09:00-12:00-13:00"]})[0] == {"day": "mon", "opens_1": "09:00", "closes_1": "12:00-13:00"}

@@ -281,3 +281,13 @@ def test_an_unknown_file_recognises_nothing_but_its_nps_question():
     assert (recognition.tool, recognition.version, recognition.attributes, recognition.refused) == (None, "", (), "")
     assert shape_of(["", "Response ID", "Score"]) is None
     assert shape_of(["Response ID", "Score", "Created At"]) is SHAPES[0]
+
+
+def test_a_tools_own_score_column_wins_over_an_nps_question_column():
+    recognition = recognise(["Response ID", "Score", "Created At", "How likely are you to recommend us?"])
+    assert recognition.columns["score"] == "Score"
+
+
+def test_a_file_without_any_score_column_is_not_refused():
+    assert recognise(["customer_id", "plan"]).refused == ""
+    assert recognise(["Response ID", "Created At", "Plan"]).refused == ""

@@ -120,3 +120,9 @@ def test_the_reasons_are_recorded_by_these_names():
     )
     assert reason(asked=[Asked(NOW - timedelta(days=30), 7)], minimum=30) is None
     assert reason(asked=[Asked(NOW - timedelta(days=30) + timedelta(microseconds=1), 7)], minimum=30) == QUARANTINE
+
+
+def test_the_quarantine_holds_unless_bypassing_it_is_asked_for():
+    asked = [Asked(NOW - timedelta(days=1), 90)]
+    rules = {"channel": "email", "asked": asked, "now": NOW, "minimum_days": 0, "excluded_tags": EXCLUDED}
+    assert suppression_reason(WELCOME, **rules) == "quarantine"

@@ -204,3 +204,42 @@ def test_whatever_iso_8601_python_reads_is_read_with_an_optional_utc(cell, expec
 )
 def test_fractions_and_twelve_hour_clocks_are_read_exactly(cell, expected):
     assert parse_time(cell, tz=UTC) == expected
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("13/05/2026", datetime(2026, 5, 13, tzinfo=UTC)),
+        ("05/13/2026", datetime(2026, 5, 13, tzinfo=UTC)),
+        ("12/13/2026", datetime(2026, 12, 13, tzinfo=UTC)),
+        ("13/12/2026", datetime(2026, 12, 13, tzinfo=UTC)),
+        ("12/12/2026", datetime(2026, 12, 12, tzinfo=UTC)),
+    ],
+)
+def test_a_number_above_twelve_is_the_day_without_an_order(cell, expected):
+    assert parse_time(cell, tz=UTC) == expected
+
+
+@pytest.mark.parametrize("cell", ["12/05/2026", "05/12/2026", "12/11/2026", "1/12/26"])
+def test_twelve_is_a_month_so_a_date_with_it_reads_two_ways(cell):
+    assert refusal(cell).ambiguous
+
+
+@pytest.mark.parametrize("cell", ["Z", "UTC", "5 UTC", "1Z"])
+def test_a_zone_alone_is_not_a_time(cell):
+    assert refusal(cell).message == f"Not a time: {cell!r}. {NOT_A_TIME}"
+
+
+@pytest.mark.parametrize(
+    ("cell", "wall", "offset"),
+    [
+        ("2026-10-01 06:30 GMT-03:30", datetime(2026, 10, 1, 6, 30), -timedelta(hours=3, minutes=30)),
+        ("2026-10-01 06:30 UTC-0330", datetime(2026, 10, 1, 6, 30), -timedelta(hours=3, minutes=30)),
+        ("2026-10-01 10:00 GMT+23:59", datetime(2026, 10, 1, 10), timedelta(hours=23, minutes=59)),
+        ("2026-10-01 10:00 GMT+05", datetime(2026, 10, 1, 10), timedelta(hours=5)),
+        ("01/10/2026 10:00 GMT-01", datetime(2026, 10, 1, 10), -timedelta(hours=1)),
+    ],
+)
+def test_an_offset_after_gmt_or_utc_is_read_with_its_sign_hours_and_minutes(cell, wall, offset):
+    parsed = parse_time(cell, tz=LISBON, date_order=DateOrder.DAY_FIRST)
+    assert (parsed.replace(tzinfo=None), parsed.utcoffset()) == (wall, offset)
