@@ -203,7 +203,7 @@ def recognise(header: Sequence[str]) -> Recognition:
             if found is not None:
                 columns[target] = found
     if "score" not in columns:
-        question = _nps_column(named, shape)
+        question = _nps_column(named)
         if question is not None:
             columns["score"] = question
     if shape is None:
@@ -227,7 +227,7 @@ def recognise(header: Sequence[str]) -> Recognition:
     )
 
 
-def _nps_column(named: Sequence[str], shape: Shape | None) -> str | None:
+def _nps_column(named: Sequence[str]) -> str | None:
     question = next((name for name in named if is_nps_question(name) and not is_other_scale(name)), None)
     if question is not None:
         return question
@@ -242,7 +242,7 @@ def _is_question(name: str) -> bool:
 
 
 def _refusal(named: Sequence[str], columns: dict[str, str]) -> str:
-    if "score" in columns or any(normalise(name) in ("score", "nps", "nps_score") for name in named):
+    if "score" in columns or any(normalise(name) in ("score", "nps_score") for name in named):
         return ""
     other = [name for name in named if is_other_scale(name)]
     if not other:

@@ -47,7 +47,7 @@ class Candidate:
 def customer_tags(attributes: Mapping[str, Any], account_tags: Iterable[Any] = ()) -> frozenset[str]:
     """The tags of a customer, lower-cased: their ``tags`` attribute (a list or a comma-separated
     text) and their account's."""
-    raw = attributes.get("tags", ())
+    raw = attributes.get("tags")
     values: Iterable[Any] = raw.split(",") if isinstance(raw, str) else raw if isinstance(raw, list) else ()
     return frozenset(str(tag).strip().lower() for tag in (*values, *account_tags) if str(tag).strip())
 

@@ -56,7 +56,7 @@ def _digest(secret: str, message: bytes) -> bytes:
 
 def _timestamp(value: str) -> datetime | None:
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value)
     except ValueError:
         return None
     return moment if moment.tzinfo is not None else None
@@ -66,11 +66,11 @@ def signature_valid(headers: Mapping[str, str], body: bytes, *, secret: str, now
     """Whether the body was signed with ``secret`` in either accepted form (and, for Zendesk's, lately)."""
     if not secret:
         return False
-    ours = headers.get(CLOSEDLOOP_HEADER, "")
+    ours = headers.get(CLOSEDLOOP_HEADER)
     if ours:
         expected = "sha256=" + _digest(secret, body).hex()
         return hmac.compare_digest(ours.strip().lower(), expected)
-    theirs, stamp = headers.get(ZENDESK_HEADER, ""), headers.get(ZENDESK_TIMESTAMP_HEADER, "")
+    theirs, stamp = headers.get(ZENDESK_HEADER), headers.get(ZENDESK_TIMESTAMP_HEADER, "")
     moment = _timestamp(stamp)
     if not theirs or moment is None or abs(now - moment) > MAX_SKEW:
         return False
@@ -146,7 +146,7 @@ def _zendesk(data: dict[str, Any]) -> TicketSolved | None:
     if not isinstance(detail, dict):
         raise UnreadableEvent("detail must be an object.")
     _refuse_ratings(detail)
-    if str(detail.get("status", "")).upper() != "SOLVED":
+    if str(detail.get("status")).upper() != "SOLVED":
         return None
     requester = _text(detail.get("requester_id"), "detail.requester_id", max_length=90, required=True)
     updated = detail.get("updated_at")

@@ -61,14 +61,14 @@ def parse_time(cell: str, *, tz: tzinfo, date_order: DateOrder | None = None) ->
             parsed = datetime.fromisoformat(text.replace(",", "."))
         except ValueError as exc:
             raise TimeError(f"Not a valid date: {cell!r}.") from exc
-        return _aware(parsed, zone)
+        return parsed.replace(tzinfo=zone)
     year_first = _YEAR_FIRST.fullmatch(text)
     if year_first is not None:
         parts = year_first.groupdict()
-        return _aware(_build(parts["year"], parts["month"], parts["day"], parts, cell), zone)
+        return _build(parts["year"], parts["month"], parts["day"], parts, cell).replace(tzinfo=zone)
     local = _LOCAL.fullmatch(text)
     if local is not None:
-        return _aware(_local(local, date_order, cell), zone)
+        return _local(local, date_order, cell).replace(tzinfo=zone)
     raise TimeError(
         f"Not a time: {cell!r}. Write ISO 8601 (2026-10-01 10:00), a Unix timestamp, or a date such as 01/10/2026."
     )
@@ -92,7 +92,7 @@ def _iso_fast(text: str, tz: tzinfo) -> datetime | None:
 def _zone(text: str, tz: tzinfo) -> tuple[tzinfo, str]:
     """The zone a time names at its end (or ``tz``), and the time without it."""
     utc = _UTC_SUFFIX.search(text)
-    if utc is not None and utc.start() > 0:
+    if utc is not None:
         return UTC, text[: utc.start()]
     offset = _OFFSET_SUFFIX.search(text)
     # A date such as 2026-10-01 ends in what looks like an offset: only a time after a clock has one.
@@ -113,10 +113,6 @@ def _from_unix(match: re.Match[str]) -> datetime:
     if fraction:
         seconds += int(fraction) / 10 ** len(fraction) / (1000 if len(digits) > 10 else 1)
     return datetime.fromtimestamp(seconds, tz=UTC)
-
-
-def _aware(parsed: datetime, zone: tzinfo) -> datetime:
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=zone)
 
 
 def _local(match: re.Match[str], order: DateOrder | None, cell: str) -> datetime:
@@ -147,7 +143,7 @@ def _build(year: str, month: str, day: str, parts: dict[str, str | None], cell: 
             hour,
             int(parts.get("minute") or 0),
             int(parts.get("second") or 0),
-            int(fraction.ljust(6, "0")) if fraction else 0,
+            int(fraction.ljust(6, "0")),
         )
     except ValueError as exc:
         raise TimeError(f"Not a valid date: {cell!r}.") from exc

@@ -38,3 +38,26 @@ def test_the_limit_must_hold_a_character():
     with pytest.raises(ValueError):
         shorten("text", 0)
     assert shorten("text", 1) == ELLIPSIS
+
+
+@pytest.mark.parametrize("limit", [0, -3])
+def test_a_limit_below_one_is_refused_saying_so(limit):
+    with pytest.raises(ValueError) as refused:
+        shorten("text", limit)
+    assert str(refused.value) == f"a quote holds at least one character, not {limit}"
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "expected"),
+    [
+        ("fix X bug", 6, "fix X"),
+        ("ab cd; ef", 7, "ab cd"),
+        ("ab cd: ef", 7, "ab cd"),
+        ("ab cd. ef", 7, "ab cd"),
+        ("ab cd- ef", 7, "ab cd"),
+        ("ab cd, ef", 7, "ab cd"),
+        ("ab,cdefghij", 5, "ab,c"),
+    ],
+)
+def test_only_spaces_and_punctuation_are_dropped_before_the_ellipsis(text, limit, expected):
+    assert shorten(text, limit) == expected + ELLIPSIS

@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from surveys.export_shapes import SHAPES, is_nps_question, is_other_scale, recognise, shape_of
+from surveys.export_shapes import SHAPES, Recognition, is_nps_question, is_other_scale, normalise, recognise, shape_of
 from tests.surveys import export_files
 
 
@@ -176,3 +176,118 @@ def test_answers_to_other_questions_are_not_attributes():
         ["#", "Submit Date (UTC)", "How likely are you to recommend us?", "What went wrong?", "team"]
     )
     assert recognition.attributes == ("team",)
+
+
+@pytest.mark.parametrize(
+    ("name", "normal"),
+    [("Customer ID", "customer_id"), ("  Submit Date  (UTC) ", "submit_date_(utc)"), ("Q1-NPS--Group", "q1_nps_group")],
+)
+def test_headers_are_normalised_lowercase_with_runs_of_space_and_dashes_as_one_underscore(name, normal):
+    assert normalise(name) == normal
+
+
+def test_the_refusal_names_the_first_other_scale_column_cut_to_sixty_characters():
+    long_name = "Satisfaction " + "x" * 80
+    recognition = recognise(["Customer", long_name, "Stars"])
+    assert recognition.refused == (
+        f"The column {long_name[:60]!r} holds scores on another scale (CSAT, stars or thumbs): "
+        "only NPS scores from 0 to 10 are imported, and other scales are not converted."
+    )
+    assert recognise(["Ticket ID", "Requester email", "Rating", "Satisfaction"]).refused == ""
+
+
+@pytest.mark.parametrize("score", ["score", "Score", "nps_score", "NPS-Score"])
+def test_a_file_with_a_score_column_is_not_refused_for_a_csat_column_beside_it(score):
+    assert recognise(["customer_id", score, "CSAT"]).refused == ""
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Likely to recommend", True),
+        ("likelihood to recommend", True),
+        ("nps", True),
+        ("NET  PROMOTER", True),
+        ("snps", False),
+        ("unlikely", False),
+        ("How likely", True),
+        ("likely", False),
+    ],
+)
+def test_the_nps_question_is_found_by_whole_words(name, expected):
+    assert is_nps_question(name) is expected
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Satisfied", True),
+        ("thumb", True),
+        ("star", True),
+        ("CES", True),
+        ("Effort", True),
+        ("1-5", True),
+        ("1 to 5", True),
+        ("stars_rating", True),
+        ("Start date", False),
+        ("Process", False),
+        ("1-10", False),
+        ("NPS", False),
+    ],
+)
+def test_other_scales_are_found_by_whole_words(name, expected):
+    assert is_other_scale(name) is expected
+
+
+def test_a_known_tools_file_sets_aside_its_own_columns_derived_values_other_scales_and_questions():
+    header = [
+        "#",
+        "Submit Date (UTC)",
+        "NPS",
+        "Start Date (UTC)",
+        "Network ID",
+        "CSAT",
+        "Q7",
+        "q2_3",
+        "Why? ",
+        "Plan",
+        "",
+    ]
+    recognition = recognise(header)
+    assert recognition.tool == "Typeform"
+    assert recognition.version == "Results CSV download (responses with hidden fields)"
+    assert recognition.columns == {"external_id": "#", "submitted_at": "Submit Date (UTC)", "score": "NPS"}
+    assert recognition.attributes == ("Plan",)
+    assert recognise(["ResponseId", "RecordedDate", "Q3", "Q3_NPS_GROUP", "Plan_NPS_Group", "Plan"]).attributes == (
+        "Plan",
+    )
+
+
+def test_the_first_header_spelling_of_a_column_wins_and_the_first_alias_found_is_taken():
+    recognition = recognise(["Response ID", "Score", "Created At", "response_id", "Person Email", "Email"])
+    assert recognition.columns["external_id"] == "Response ID"
+    assert recognition.columns["customer.email"] == "Email"
+
+
+def test_qualtrics_nps_group_names_the_question_column_and_only_that_one():
+    assert recognise(["ResponseId", "RecordedDate", "Q1", "Q2", "Q2_NPS_GROUP"]).columns["score"] == "Q2"
+    assert "score" not in recognise(["ResponseId", "RecordedDate", "Q1", "Q2"]).columns
+    assert recognise(["Client", "Q5", "q5_nps_group"]).columns == {"score": "Q5"}
+
+
+def test_an_unknown_file_recognises_nothing_but_its_nps_question():
+    recognition = recognise(["Client", "Net Promoter Score", "Plan"])
+    assert recognition == Recognition(columns={"score": "Net Promoter Score"})
+    assert (recognition.tool, recognition.version, recognition.attributes, recognition.refused) == (None, "", (), "")
+    assert shape_of(["", "Response ID", "Score"]) is None
+    assert shape_of(["Response ID", "Score", "Created At"]) is SHAPES[0]
+
+
+def test_a_tools_own_score_column_wins_over_an_nps_question_column():
+    recognition = recognise(["Response ID", "Score", "Created At", "How likely are you to recommend us?"])
+    assert recognition.columns["score"] == "Score"
+
+
+def test_a_file_without_any_score_column_is_not_refused():
+    assert recognise(["customer_id", "plan"]).refused == ""
+    assert recognise(["Response ID", "Created At", "Plan"]).refused == ""

@@ -6,7 +6,19 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from surveys.fatigue import Asked, Candidate, customer_tags, quarantine_ends, suppression_reason
+from surveys.fatigue import (
+    ERASED,
+    NO_ADDRESS,
+    QUARANTINE,
+    STAFF,
+    UNSUBSCRIBED,
+    Asked,
+    Candidate,
+    customer_tags,
+    quarantine_ends,
+    suppression_reason,
+)
+from surveys.fatigue import EXCLUDED as EXCLUDED_REASON
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 WELCOME = Candidate(erased=False, unsubscribed=False, email="pat@example.com", tags=frozenset(), is_staff=False)
@@ -86,7 +98,31 @@ def test_a_recovery_check_in_bypasses_the_quarantine_but_nothing_else():
         ({}, ["Partner"], {"partner"}),
         ({"tags": 7}, (), set()),
         ({"plan": "gold"}, (), set()),
+        ({"tags": "a, ,b"}, [" ", "C "], {"a", "b", "c"}),
+        ({"tags": [" ", "", 7]}, (3,), {"7", "3"}),
+        ({"tags": ("vip",)}, (), set()),
+        ({"tags": {"vip": True}}, (), set()),
+        ({"tags": None}, ("x",), {"x"}),
     ],
 )
 def test_tags_come_from_the_customer_and_their_account_lower_cased(attributes, account, expected):
     assert customer_tags(attributes, account) == expected
+
+
+def test_the_reasons_are_recorded_by_these_names():
+    assert (ERASED, UNSUBSCRIBED, NO_ADDRESS, EXCLUDED_REASON, STAFF, QUARANTINE) == (
+        "erased",
+        "unsubscribed",
+        "no_address",
+        "excluded",
+        "staff",
+        "quarantine",
+    )
+    assert reason(asked=[Asked(NOW - timedelta(days=30), 7)], minimum=30) is None
+    assert reason(asked=[Asked(NOW - timedelta(days=30) + timedelta(microseconds=1), 7)], minimum=30) == QUARANTINE
+
+
+def test_the_quarantine_holds_unless_bypassing_it_is_asked_for():
+    asked = [Asked(NOW - timedelta(days=1), 90)]
+    rules = {"channel": "email", "asked": asked, "now": NOW, "minimum_days": 0, "excluded_tags": EXCLUDED}
+    assert suppression_reason(WELCOME, **rules) == "quarantine"

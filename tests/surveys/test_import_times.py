@@ -137,3 +137,109 @@ def test_any_iso_time_written_with_a_space_and_utc_reads_back(moment):
 def test_a_date_in_either_order_reads_back_when_the_order_is_given(day):
     assert parse_time(day.strftime("%d/%m/%Y"), tz=UTC, date_order=DateOrder.DAY_FIRST).date() == day
     assert parse_time(day.strftime("%m/%d/%Y"), tz=UTC, date_order=DateOrder.MONTH_FIRST).date() == day
+
+
+def refusal(cell: str, date_order: DateOrder | None = None) -> TimeError:
+    with pytest.raises(TimeError) as raised:
+        parse_time(cell, tz=UTC, date_order=date_order)
+    return raised.value
+
+
+NOT_A_TIME = "Write ISO 8601 (2026-10-01 10:00), a Unix timestamp, or a date such as 01/10/2026."
+
+
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [
+        ("yesterday", f"Not a time: 'yesterday'. {NOT_A_TIME}"),
+        ("", f"Not a time: ''. {NOT_A_TIME}"),
+        (" 12345 ", f"Not a time: ' 12345 '. {NOT_A_TIME}"),
+        ("2026-10-01T10 GMT", f"Not a time: '2026-10-01T10 GMT'. {NOT_A_TIME}"),
+        ("2026-10-01 11:00+01:00 UTC", f"Not a time: '2026-10-01 11:00+01:00 UTC'. {NOT_A_TIME}"),
+        ("2026-13-01", "Not a valid date: '2026-13-01'."),
+        (" 2026-02-30 10:00 UTC", "Not a valid date: ' 2026-02-30 10:00 UTC'."),
+        ("31/02/2026", "Not a valid date: '31/02/2026'."),
+        ("2026/02/30", "Not a valid date: '2026/02/30'."),
+        ("10/25/2026 13:00 PM", "Not a valid time: '10/25/2026 13:00 PM'."),
+        ("10/25/2026 0:30 am", "Not a valid time: '10/25/2026 0:30 am'."),
+        (" 2026-10-01 10:00 +24:00 ", "Not a valid UTC offset: '2026-10-01 10:00 +24:00'."),
+        ("2026-10-01 10:00 GMT+0560", "Not a valid UTC offset: '2026-10-01 10:00 GMT+0560'."),
+        ("03/10/2026", "Ambiguous date '03/10/2026': say whether dates are day-first or month-first."),
+    ],
+)
+def test_each_refusal_says_exactly_why(cell, message):
+    error = refusal(cell)
+    assert (error.message, str(error)) == (message, message)
+    assert error.ambiguous is message.startswith("Ambiguous")
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("2026-10-01T10", datetime(2026, 10, 1, 10, tzinfo=LISBON)),
+        ("2026-10-01T10 UTC", TEN_UTC),
+        ("2026-10-01T10 utc", TEN_UTC),
+        ("2026-10-01T10Z", TEN_UTC),
+        ("2026-10-01T11+01:00", datetime(2026, 10, 1, 11, tzinfo=timezone(timedelta(hours=1)))),
+        ("2026-10-01 10:00:00.5 UTC", TEN_UTC.replace(microsecond=500000)),
+        ("2026-10-01 UTC", datetime(2026, 10, 1, tzinfo=UTC)),
+    ],
+)
+def test_whatever_iso_8601_python_reads_is_read_with_an_optional_utc(cell, expected):
+    parsed = parse_time(cell, tz=LISBON)
+    assert (parsed, parsed.utcoffset()) == (expected, expected.utcoffset())
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("25/10/2026 09:15:30.25", datetime(2026, 10, 25, 9, 15, 30, 250000, tzinfo=UTC)),
+        ("25/10/2026 09:15:30,000001", datetime(2026, 10, 25, 9, 15, 30, 1, tzinfo=UTC)),
+        ("10/25/2026 1:00 PM", datetime(2026, 10, 25, 13, tzinfo=UTC)),
+        ("10/25/2026 1:00 am", datetime(2026, 10, 25, 1, tzinfo=UTC)),
+        ("10/25/2026 12:00 PM", datetime(2026, 10, 25, 12, tzinfo=UTC)),
+        ("1790848800123.9", datetime(2026, 10, 1, 10, 0, 0, 123900, tzinfo=UTC)),
+        ("1790848800.9", datetime(2026, 10, 1, 10, 0, 0, 900000, tzinfo=UTC)),
+    ],
+)
+def test_fractions_and_twelve_hour_clocks_are_read_exactly(cell, expected):
+    assert parse_time(cell, tz=UTC) == expected
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("13/05/2026", datetime(2026, 5, 13, tzinfo=UTC)),
+        ("05/13/2026", datetime(2026, 5, 13, tzinfo=UTC)),
+        ("12/13/2026", datetime(2026, 12, 13, tzinfo=UTC)),
+        ("13/12/2026", datetime(2026, 12, 13, tzinfo=UTC)),
+        ("12/12/2026", datetime(2026, 12, 12, tzinfo=UTC)),
+    ],
+)
+def test_a_number_above_twelve_is_the_day_without_an_order(cell, expected):
+    assert parse_time(cell, tz=UTC) == expected
+
+
+@pytest.mark.parametrize("cell", ["12/05/2026", "05/12/2026", "12/11/2026", "1/12/26"])
+def test_twelve_is_a_month_so_a_date_with_it_reads_two_ways(cell):
+    assert refusal(cell).ambiguous
+
+
+@pytest.mark.parametrize("cell", ["Z", "UTC", "5 UTC", "1Z"])
+def test_a_zone_alone_is_not_a_time(cell):
+    assert refusal(cell).message == f"Not a time: {cell!r}. {NOT_A_TIME}"
+
+
+@pytest.mark.parametrize(
+    ("cell", "wall", "offset"),
+    [
+        ("2026-10-01 06:30 GMT-03:30", datetime(2026, 10, 1, 6, 30), -timedelta(hours=3, minutes=30)),
+        ("2026-10-01 06:30 UTC-0330", datetime(2026, 10, 1, 6, 30), -timedelta(hours=3, minutes=30)),
+        ("2026-10-01 10:00 GMT+23:59", datetime(2026, 10, 1, 10), timedelta(hours=23, minutes=59)),
+        ("2026-10-01 10:00 GMT+05", datetime(2026, 10, 1, 10), timedelta(hours=5)),
+        ("01/10/2026 10:00 GMT-01", datetime(2026, 10, 1, 10), -timedelta(hours=1)),
+    ],
+)
+def test_an_offset_after_gmt_or_utc_is_read_with_its_sign_hours_and_minutes(cell, wall, offset):
+    parsed = parse_time(cell, tz=LISBON, date_order=DateOrder.DAY_FIRST)
+    assert (parsed.replace(tzinfo=None), parsed.utcoffset()) == (wall, offset)
