@@ -38,6 +38,7 @@ bench: $(DEV)
 	$(BIN)/python tests/bench/escalation.py
 	$(BIN)/python tests/bench/fanout.py
 	$(BIN)/python tests/bench/invitations.py
+	$(BIN)/python tests/bench/dashboard.py
 	$(BIN)/python tests/bench/csv_import.py
 
 # Mutation testing of the domain rules (about 15 minutes): a score per module, 90 % at least.

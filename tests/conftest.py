@@ -8,17 +8,23 @@ default root-cause taxonomy, by slug.
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, settings
 from rest_framework.test import APIClient
 
 from followups.models import RootCause
 from followups.services.coding import root_cause_taxonomy_seed
 from tests.factories import make_survey, make_user
 
+# The properties check what is true, not how fast: on a busy machine (CI shares its cores, the
+# mutation run starts many at once) generating and running examples may take longer.
+settings.register_profile("closedloop", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("closedloop")
+
 
 def pytest_collection_modifyitems(config, items):
-    from django.conf import settings
+    from django.conf import settings as django_settings
 
-    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    if django_settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL")
         for item in items:
             if "postgres" in item.keywords:
