@@ -149,3 +149,33 @@ def test_suggestions_leave_out_skipped_causes_and_unlikely_ones():
 def test_at_most_the_first_few_are_offered():
     scores = {cause.slug: 0.9 for cause in CAUSES}
     assert len(suggest("x", CAUSES, scores=scores, most=2)) == 2
+
+
+def test_a_skipped_or_unlikely_cause_does_not_hide_the_causes_after_it():
+    # vpn, first in the list, is skipped or unlikely: the printer after it is still offered.
+    for found in (
+        suggest("the printer jams", CAUSES, scores={}, skip={"vpn"}),
+        suggest("the printer jams", CAUSES, scores={"vpn": 0.1}, threshold=0.5),
+    ):
+        assert [(s.slug, s.name, s.keyword) for s in found] == [("printer", "Printers", "printer")]
+
+
+def test_a_confidence_at_the_threshold_is_offered_rounded_to_three_places():
+    [at] = suggest("nothing matches", CAUSES, scores={"printer": 0.5}, threshold=0.5)
+    assert (at.slug, at.source, at.confidence) == ("printer", CLASSIFIER, 0.5)
+    [close] = suggest("nothing matches", CAUSES, scores={"waiting": 0.61234}, threshold=0.5)
+    assert close.confidence == 0.612
+
+
+def test_among_keyword_matches_one_the_classifier_knows_comes_before_one_it_does_not():
+    found = suggest("vpn and printer", CAUSES, scores={"printer": 0.3}, threshold=0.5)
+    assert [s.slug for s in found] == ["printer", "vpn"]  # 0.3 against no confidence at all
+
+
+def test_causes_of_the_same_name_and_confidence_keep_their_order():
+    twins = [
+        CauseChoice("vpn-emea", "VPN", "Technology", "technology", ()),
+        CauseChoice("vpn-apac", "VPN", "Technology", "technology", ()),
+    ]
+    found = suggest("x", twins, scores={"vpn-emea": 0.8, "vpn-apac": 0.8}, threshold=0.5)
+    assert [s.slug for s in found] == ["vpn-emea", "vpn-apac"]
