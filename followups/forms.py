@@ -118,16 +118,24 @@ class TeamQueueFilterForm(QueueFilterForm):
 
 
 class BulkActionForm(forms.Form):
-    """A lead's action on the cases ticked in the team queue: give them all to one owner."""
+    """A lead's action on the cases ticked in the team queue: give them all to one owner, or set
+    their priority, or both."""
 
     cases = forms.TypedMultipleChoiceField(coerce=int, label="Cases")
-    owner = forms.ChoiceField(label="Assign to")
+    owner = forms.ChoiceField(label="Assign to", required=False)
+    priority = forms.ChoiceField(label="Set priority", required=False, choices=[("", "Keep"), *Priority.choices])
 
     def __init__(self, *args: Any, case_ids: list[int], owners: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["cases"]).choices = [(pk, pk) for pk in case_ids]
         people = [(str(person.pk), person.get_username()) for person in owners]
-        cast(forms.ChoiceField, self.fields["owner"]).choices = [("", "Choose…"), ("none", "Unassigned"), *people]
+        cast(forms.ChoiceField, self.fields["owner"]).choices = [("", "Keep"), ("none", "Unassigned"), *people]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not cleaned.get("owner") and not cleaned.get("priority"):
+            raise forms.ValidationError("Choose an owner or a priority for the selected cases.")
+        return cleaned
 
 
 class CaseForm(forms.Form):

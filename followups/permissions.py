@@ -42,6 +42,12 @@ def can_assign_case(user: AnyUser, case: Case, new_owner_id: int | None) -> bool
     return AGENT in roles and case.owner_id is None and new_owner_id == user.pk
 
 
+def can_prioritize_case(user: AnyUser, case: Case) -> bool:
+    """Managers and the team's lead decide which cases are hot."""
+    roles = user_roles(user)
+    return MANAGER in roles or (AGENT in roles and leads_team(user, case))
+
+
 def queue_teams(user: AnyUser, teams: QuerySet[Team]) -> QuerySet[Team]:
     """The teams among ``teams`` whose queue ``user`` sees: all for a manager, those an agent leads."""
     roles = user_roles(user)

@@ -171,6 +171,7 @@ class CaseEvent(models.Model):
     class Kind(models.TextChoices):
         CREATED = "created"
         ASSIGNED = "assigned"
+        PRIORITY_CHANGED = "priority_changed"
         STATUS_CHANGED = "status_changed"
         NOTE = "note"
         CONTACT_LOGGED = "contact_logged"

@@ -22,15 +22,16 @@ from closedloop.lib.roles import is_manager
 from closedloop.lib.updates import save_changes, snapshot
 from followups.business_time import add_business_time, business_time_between
 from followups.models import Case, CaseEvent, CasePause, ResolutionCode, ResponseRootCause
+from followups.models.rules import Priority
 from followups.notifications import assignment_email, wants_assignment_emails
 from followups.payloads import case_payload
-from followups.permissions import can_assign_case, can_work_case, may_own_case
+from followups.permissions import can_assign_case, can_prioritize_case, can_work_case, may_own_case
 from followups.selectors import root_cause_choices
 from followups.services.coding import root_causes_hold
 from followups.services.outbox import events_record, notifications_queue, webhook_events_queue
 from followups.services.recovery import recovery_check_schedule
 from followups.sla import AT_RISK_SHARE, team_calendar
-from followups.workflow import CaseStatus, can_transition, needs_close_reason, pauses_resolution_clock
+from followups.workflow import OPEN_STATUSES, CaseStatus, can_transition, needs_close_reason, pauses_resolution_clock
 from surveys.models import Response
 
 S = CaseStatus
@@ -211,6 +212,29 @@ def case_assign(*, case: Case, owner: User | None, actor: User | None, now: date
     if owner is not None and owner != actor and owner.email and wants_assignment_emails(owner):
         notifications_queue([assignment_email(case, owner, now)])
     webhook_events_queue([("case.assigned", case_payload(case))], now=now)
+    return case
+
+
+@transaction.atomic
+def case_prioritize(*, case: Case, priority: str, actor: User | None, now: datetime | None = None) -> Case:
+    """Make an open case ``hot`` or ``normal``; the case's lead or a manager decides.
+
+    Setting the priority it has already changes nothing.
+    """
+    now = now or timezone.now()
+    case = _lock(case, actor, check=can_prioritize_case)
+    if priority not in Priority.values:
+        raise ApplicationError("Invalid priority.", errors={"priority": [f"One of {', '.join(Priority.values)}."]})
+    if case.status not in OPEN_STATUSES:
+        message = f"A {case.get_status_display().lower()} case keeps its priority; reopen it first."
+        raise ApplicationError(message, errors={"priority": [message]})
+    if case.priority == priority:
+        return case
+    before = snapshot(case)
+    previous, case.priority = case.priority, priority
+    save_changes(case, since=before)
+    details = {"from": previous, "to": priority}
+    events_record([_event(case, actor, CaseEvent.Kind.PRIORITY_CHANGED, now, details=details)])
     return case
 
 

@@ -16,6 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -30,7 +31,7 @@ from followups.forms import BulkActionForm, DoneFilterForm, QueueFilterForm, Tea
 from followups.models import Case, Team
 from followups.permissions import can_see_team_queue, case_owners, queue_teams
 from followups.selectors import case_counts, case_list, case_search, case_sorted, team_list
-from followups.services.cases import case_assign
+from followups.services.cases import case_assign, case_prioritize
 from followups.views.access import agent_page
 from followups.workflow import CaseStatus
 
@@ -135,19 +136,26 @@ def team_queue_bulk(request: SignedInRequest) -> HttpResponse:
         problems = " ".join(str(message) for errors in form.errors.values() for message in errors)
         messages.error(request, f"Nothing was changed: {problems}")
         return redirect(next_url)
-    chosen = form.cleaned_data["owner"]
-    owner = None if chosen == "none" else owners[int(chosen)]
+    chosen, priority = form.cleaned_data["owner"], form.cleaned_data["priority"]
+    owner = None if chosen in ("", "none") else owners[int(chosen)]
     changed: list[int] = []
     refused = [f"case {pk} (not an open case of your teams)" for pk in ticked if pk not in visible]
     for case in cases:
         try:
-            case_assign(case=case, owner=owner, actor=user)
+            # One case at a time, both changes or neither: a refusal leaves that case as it was.
+            with transaction.atomic():
+                if chosen:
+                    case = case_assign(case=case, owner=owner, actor=user)
+                if priority:
+                    case_prioritize(case=case, priority=priority, actor=user)
             changed.append(case.pk)
         except (ApplicationError, PermissionDenied) as error:
             refused.append(f"case {case.pk} ({getattr(error, 'message', 'not allowed')})")
-    who = owner.get_username() if owner else "nobody"
+    done = [f"assigned to {owner.get_username() if owner else 'nobody'}"] if chosen else []
+    done += [f"priority {priority}"] if priority else []
     if changed:
-        messages.success(request, f"Assigned to {who}: {', '.join(f'case {pk}' for pk in changed)}.")
+        said = " and ".join(done)
+        messages.success(request, f"{said[:1].upper()}{said[1:]}: {', '.join(f'case {pk}' for pk in changed)}.")
     if refused:
         messages.error(request, f"Not changed: {'; '.join(refused)}.")
     return redirect(next_url)

@@ -103,7 +103,7 @@ def test_a_lead_reassigns_one_case_and_assigns_three_at_once(screen: Page, live_
     for case in desk[1:]:
         screen.get_by_label(f"Select case {case.pk}").check()
     screen.get_by_label("Assign the selected cases to").select_option(label="bob")
-    screen.get_by_role("button", name="Assign selected").click()
+    screen.get_by_role("button", name="Change selected").click()
     expect(screen.get_by_text("Assigned to bob:")).to_be_visible()
     assert set(Case.objects.filter(pk__in=[c.pk for c in desk[1:]]).values_list("owner__username", flat=True)) == {
         "bob"

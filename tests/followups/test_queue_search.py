@@ -9,6 +9,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -16,8 +17,9 @@ from django.urls import reverse
 from django.utils import timezone
 from pytest_django.asserts import assertContains, assertRedirects
 
+from closedloop.lib.exceptions import ApplicationError
 from followups.models import Case, CaseEvent
-from followups.services.cases import case_assign, case_transition
+from followups.services.cases import case_assign, case_prioritize, case_transition
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
@@ -196,6 +198,45 @@ def test_a_lead_assigns_three_ticked_cases_to_one_agent(lena, bob, three):
     assert CaseEvent.objects.filter(case__in=three, kind=CaseEvent.Kind.ASSIGNED, actor=lena).count() == 3
     page = client.get(back)
     assertContains(page, "Assigned to bob:")
+
+
+def test_a_lead_makes_ticked_cases_hot_and_assigns_them_at_once(lena, bob, three):
+    client = _client(lena)
+    picked = [c.pk for c in three[:2]]
+    Case.objects.update(priority="normal")  # low scores open hot: start from normal ones
+
+    client.post(reverse("team-queue-bulk"), {"cases": picked, "owner": str(bob.pk), "priority": "hot"})
+
+    changed = Case.objects.filter(pk__in=picked)
+    assert set(changed.values_list("priority", "owner__username")) == {("hot", "bob")}
+    assert Case.objects.get(pk=three[2].pk).priority == "normal"
+    events = CaseEvent.objects.filter(case__in=picked, kind=CaseEvent.Kind.PRIORITY_CHANGED, actor=lena)
+    assert [event.details for event in events] == [{"from": "normal", "to": "hot"}] * 2
+    page = client.get(reverse("team-queue"))
+    assertContains(page, "Assigned to bob and priority hot:")
+    timeline = client.get(reverse("case-detail", args=[picked[0]]))
+    assertContains(timeline, "Priority changed from normal to hot.")
+
+
+def test_bulk_priority_alone_keeps_the_owners(lena, alice, three):
+    assert three[0].priority == "hot"  # a score of 3
+    _client(lena).post(reverse("team-queue-bulk"), {"cases": [three[0].pk], "owner": "", "priority": "normal"})
+
+    assert Case.objects.filter(pk=three[0].pk).values_list("priority", "owner__username").get() == ("normal", "alice")
+
+
+def test_an_agent_who_leads_no_team_may_not_change_a_priority(alice, three):
+    with pytest.raises(PermissionDenied):
+        case_prioritize(case=three[0], priority="normal", actor=alice)
+    assert Case.objects.get(pk=three[0].pk).priority == "hot"
+
+
+def test_a_closed_case_keeps_its_priority(lena, alice, three):
+    case_transition(case=three[0], to_status="closed", actor=alice, reason="Customer unreachable")
+    with pytest.raises(ApplicationError, match="reopen it first"):
+        case_prioritize(case=three[0], priority="normal", actor=lena)
+    with pytest.raises(ApplicationError, match="Invalid priority"):
+        case_prioritize(case=three[1], priority="urgent", actor=lena)
 
 
 def test_bulk_assignment_without_an_owner_changes_nothing(lena, alice, three):
