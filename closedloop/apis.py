@@ -29,7 +29,7 @@ from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.permissions import BasePermission, IsAuthenticated
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
@@ -474,24 +474,15 @@ def csv_stream(header: Sequence[str], rows: Iterator[tuple[Any, ...]], file_name
 CSV_RESPONSE = OpenApiResponse(OpenApiTypes.BINARY, description="text/csv, one row per line, streamed.")
 
 
-class _CsvRenderer(BaseRenderer):
-    """Lets a client ask for text/csv in Accept; the views answer a stream, never rendered data."""
-
-    media_type = "text/csv"
-    format = "csv"
-
-    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
-        return b"" if data is None else str(data).encode()
-
-
 class _CsvExportApi(APIView):
     permission_classes = [CanReadResponses]
-    renderer_classes = [JSONRenderer, _CsvRenderer]
+    renderer_classes = [JSONRenderer]
 
     def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
-        # The answer is CSV whatever the client accepts (errors stay JSON): no 404 or 406 for an
-        # unknown ?format= or Accept header.
-        return super().perform_content_negotiation(request, force=True)
+        # The answer is a CSV stream, never rendered data: only an error is rendered, always as
+        # JSON, whatever ?format= or Accept header the client sends (no 404 or 406 for them).
+        renderer = JSONRenderer()
+        return renderer, renderer.media_type
 
 
 class ResponseExportApi(_CsvExportApi):

@@ -20,7 +20,7 @@ SHOTS = Path(__file__).parent / "artifacts"
 
 
 @pytest.fixture
-def links(survey, alice, live_server, settings) -> list[str]:
+def links(survey, alice, taxonomy, live_server, settings) -> list[str]:
     settings.SITE_URL = live_server.url
     team_create(slug="desk", name="Service desk", members=["alice"], lead="alice")
     invited = invitation_create(survey=survey, customer={"external_id": "C-1", "email": "pat@example.com"})
