@@ -16,6 +16,7 @@ from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
+from closedloop.lib.filters import AttributeFilterField
 from followups.models import Case, CustomerUpdate, Improvement, ResponseRootCause
 from followups.models.cases import OPEN
 from followups.selectors import nps_by_root_cause, theme_report
@@ -78,20 +79,10 @@ class DashboardFilterForm(forms.Form):
     end = forms.DateField(required=False)
     survey = forms.SlugField(required=False)
     team = forms.SlugField(required=False)
-    attribute = forms.CharField(required=False, strip=False, max_length=200)
+    attribute = AttributeFilterField(max_length=200)
     period = forms.ChoiceField(choices=[(p, p) for p in PERIODS], required=False)
     by = forms.CharField(required=False, max_length=200)
     sort = forms.ChoiceField(choices=[(key, key) for key in SEGMENT_SORTS], required=False)
-
-    def clean_attribute(self) -> tuple[str, str] | None:
-        """``name:value`` (split at the first colon); absent or empty: None."""
-        text = self.cleaned_data["attribute"]
-        if not text:
-            return None
-        name, colon, value = text.partition(":")
-        if not colon or not name:
-            raise ValidationError("Use name:value, for example plan:gold.", code="invalid")
-        return name, value
 
     def clean_by(self) -> str:
         by = self.cleaned_data["by"] or "survey"

@@ -21,7 +21,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
-from closedloop.lib.filters import BooleanFilter, FilterSet, UtcDateTimeField, apply_filters
+from closedloop.lib.filters import AttributeFilterField, BooleanFilter, FilterSet, UtcDateTimeField, apply_filters
 from followups.improvement_priority import ImprovementPriority, PriorityCounts, priority
 from followups.improvement_status import ImprovementStatus
 from followups.learning import Classifier, Example, loads
@@ -477,19 +477,9 @@ class ThemeFilterForm(forms.Form):
     submitted_after = UtcDateTimeField(required=False)
     submitted_before = UtcDateTimeField(required=False)
     team = forms.CharField(required=False)
-    attribute = forms.CharField(required=False, strip=False)
+    attribute = AttributeFilterField()
     level = forms.ChoiceField(choices=[(level.value, level.value) for level in Level], required=False)
     segment = forms.ChoiceField(choices=[(segment.value, segment.value) for segment in Segment], required=False)
-
-    def clean_attribute(self) -> tuple[str, str] | None:
-        """``name:value`` (split at the first colon) as (name, value); absent or empty: None."""
-        text = self.cleaned_data["attribute"]
-        if not text:
-            return None
-        name, colon, value = text.partition(":")
-        if not colon or not name:
-            raise ValidationError("Use name:value, for example plan:gold.", code="invalid")
-        return name, value
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,26 @@ class StrictBooleanField(forms.NullBooleanField):
             raise ValidationError("Must be true or false.", code="invalid") from None
 
 
+class AttributeFilterField(forms.CharField):
+    """A customer attribute to filter by, written ``name:value`` (split at the first colon).
+
+    Cleans to ``(name, value)``, or None when absent or empty.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(strip=False, **kwargs)
+
+    def clean(self, value: Any) -> tuple[str, str] | None:
+        text = super().clean(value)
+        if not text:
+            return None
+        name, colon, wanted = text.partition(":")
+        if not colon or not name:
+            raise ValidationError("Use name:value, for example plan:gold.", code="invalid")
+        return name, wanted
+
+
 class BooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
 

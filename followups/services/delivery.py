@@ -32,7 +32,13 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from followups.customer_emails import case_message_email, invitation_email, invitation_sender, update_email
+from followups.customer_emails import (
+    CustomerEmail,
+    case_message_email,
+    invitation_email,
+    invitation_sender,
+    update_email,
+)
 from followups.models import CaseMessage, CustomerUpdate, Notification
 from followups.notifications import manager_digest_stop_url, render
 from followups.retries import EMAIL_RETRIES
@@ -142,16 +148,7 @@ class CustomerUpdateOutbox(EmailOutbox):
     def message(self, row: CustomerUpdate, connection: BaseEmailBackend, now: datetime) -> EmailMessage:
         email = update_email(improvement=row.improvement, customer=row.customer, response=row.response)
         row.subject, row.body = email.subject, email.text
-        message = EmailMultiAlternatives(
-            email.subject,
-            email.text,
-            settings.DEFAULT_FROM_EMAIL,
-            [row.customer.email],
-            connection=connection,
-            headers={**email.headers, "Message-ID": _message_id("update", row.pk, row.created_at)},
-        )
-        message.attach_alternative(email.html, "text/html")
-        return message
+        return customer_message(email, row.customer.email, connection, _message_id("update", row.pk, row.created_at))
 
     def after_batch(self, sent: Sequence[CustomerUpdate], now: datetime) -> None:
         if sent and webhooks_subscribed("customer_update.sent"):
@@ -179,16 +176,9 @@ class InvitationOutbox(EmailOutbox):
     def message(self, row: Invitation, connection: BaseEmailBackend, now: datetime) -> EmailMessage:
         email = invitation_email(invitation=row)
         row.subject, row.body = email.subject, email.text
-        message = EmailMultiAlternatives(
-            email.subject,
-            email.text,
-            invitation_sender(row.survey),
-            [row.customer.email],
-            connection=connection,
-            headers={**email.headers, "Message-ID": invitation_message_id(row)},
+        return customer_message(
+            email, row.customer.email, connection, invitation_message_id(row), sender=invitation_sender(row.survey)
         )
-        message.attach_alternative(email.html, "text/html")
-        return message
 
 
 class CaseMessageOutbox(EmailOutbox):
@@ -207,16 +197,25 @@ class CaseMessageOutbox(EmailOutbox):
 
     def message(self, row: CaseMessage, connection: BaseEmailBackend, now: datetime) -> EmailMessage:
         email = case_message_email(message=row)
-        message = EmailMultiAlternatives(
-            email.subject,
-            email.text,
-            settings.DEFAULT_FROM_EMAIL,
-            [row.customer.email],
-            connection=connection,
-            headers={**email.headers, "Message-ID": _message_id("case-message", row.pk, row.created_at)},
+        return customer_message(
+            email, row.customer.email, connection, _message_id("case-message", row.pk, row.created_at)
         )
-        message.attach_alternative(email.html, "text/html")
-        return message
+
+
+def customer_message(
+    email: CustomerEmail, to: str, connection: BaseEmailBackend, message_id: str, *, sender: str | None = None
+) -> EmailMessage:
+    """A customer email as it goes out: both its parts, its headers and a Message-ID of its row."""
+    message = EmailMultiAlternatives(
+        email.subject,
+        email.text,
+        sender or settings.DEFAULT_FROM_EMAIL,
+        [to],
+        connection=connection,
+        headers={**email.headers, "Message-ID": message_id},
+    )
+    message.attach_alternative(email.html, "text/html")
+    return message
 
 
 def not_to_be_surveyed(customer: Customer) -> str:
