@@ -125,9 +125,10 @@ FROM {map}
 # Scores 0..6: every response is a detractor; 0..3 are hot under the default threshold.
 RESPONSES_SQL = """
 INSERT INTO surveys_response
-    (id, survey_id, customer_id, score, category, comment, channel, submitted_at, received_at, ticket_ref, external_id)
+    (id, survey_id, customer_id, score, category, comment, channel, submitted_at, received_at, ticket_ref, external_id,
+     contact_preference)
 SELECT response_id, %(survey)s, customer_id, mod(n, 7), 'detractor', (%(comments)s::text[])[1 + mod(n, 4)], 'email',
-       created_at - interval '5 minutes', created_at - interval '5 minutes', 'INC-' || n, %(prefix)s || '-R' || n
+       created_at - interval '5 minutes', created_at - interval '5 minutes', 'INC-' || n, %(prefix)s || '-R' || n, ''
 FROM {map}
 """
 

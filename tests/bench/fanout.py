@@ -129,10 +129,10 @@ def _world(token: str, count: int) -> RootCause:
         )
         cursor.execute(
             "INSERT INTO surveys_response (survey_id, customer_id, score, category, comment, channel,"
-            " submitted_at, received_at, ticket_ref)"
+            " submitted_at, received_at, ticket_ref, contact_preference)"
             " SELECT %s, c.id, c.id %% 7, 'detractor',"
             " 'The VPN keeps dropping whenever I work from home, ' || c.id || ' times this month.',"
-            " 'email', now() - interval '30 days', now(), ''"
+            " 'email', now() - interval '30 days', now(), '', ''"
             " FROM surveys_customer c WHERE c.external_id LIKE %s",
             [survey_id, f"fanout-{token}-%"],
         )

@@ -171,8 +171,10 @@ def create_scratch_tables(table: str) -> None:
 # The same responses again, into a second survey, by the server alone.
 REWRITE_SQL = """
 INSERT INTO surveys_response
-    (survey_id, customer_id, score, category, comment, channel, submitted_at, received_at, ticket_ref, external_id)
-SELECT %s, customer_id, score, category, comment, channel, submitted_at, received_at, ticket_ref, external_id
+    (survey_id, customer_id, score, category, comment, channel, submitted_at, received_at, ticket_ref, external_id,
+     contact_preference)
+SELECT %s, customer_id, score, category, comment, channel, submitted_at, received_at, ticket_ref, external_id,
+       contact_preference
 FROM surveys_response WHERE survey_id = %s
 """
 

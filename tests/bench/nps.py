@@ -49,10 +49,11 @@ SCORE_CYCLE = [0, 1, 2, 3, 3, 4, 4, 5, 5, 5, 5, 5, *[6] * 8, *[7] * 10, *[8] * 1
 # Every response gets its category from its score exactly as Response.save() would.
 LOAD_SQL = """
 INSERT INTO surveys_response
-    (survey_id, customer_id, score, category, comment, channel, submitted_at, received_at, ticket_ref, external_id)
+    (survey_id, customer_id, score, category, comment, channel, submitted_at, received_at, ticket_ref, external_id,
+     contact_preference)
 SELECT %(survey)s, (%(customers)s::bigint[])[1 + g %% cardinality(%(customers)s::bigint[])], s.score,
        CASE WHEN s.score >= 9 THEN 'promoter' WHEN s.score >= 7 THEN 'passive' ELSE 'detractor' END,
-       '', 'email', %(start)s + (%(span)s * g / %(rows)s), %(now)s, '', NULL
+       '', 'email', %(start)s + (%(span)s * g / %(rows)s), %(now)s, '', NULL, ''
 FROM generate_series(1, %(rows)s) AS g
 CROSS JOIN LATERAL (SELECT (%(scores)s::smallint[])[1 + (g * 37) %% 100] AS score) AS s
 """
