@@ -1,16 +1,17 @@
 """Delivering the email outboxes (staff emails, customer updates, survey invitations): rows
 claimed under a lease, each marked once sent.
 
-Every outbox goes through one loop. A run claims a batch in a short transaction (``select_for_update``
-with ``skip_locked``, so concurrent runs on any machine take disjoint rows) by moving the rows'
-next attempt to the end of a lease, sends them over one SMTP connection with no lock held, and
-marks each row in its own statement as soon as the server has accepted or refused its message.
-A sender thread sends and marks while the run renders the next message, taking each message
+Every outbox goes through one loop. A run claims a batch in a short transaction
+(``select_for_update`` with ``skip_locked``, so concurrent runs on any machine take disjoint rows)
+by moving the rows' next attempt to the end of a lease, sends them over one SMTP connection with no
+lock held, and marks each row in its own statement as soon as the server has accepted or refused its
+message. A sender thread sends and marks while the run renders the next message, taking each message
 only once the one before is marked. A worker killed mid-batch therefore sends again at most the
-message it had in flight; the rest of its claim is due when the lease ends, which follows the
-SMTP timeout (50 seconds with the default). An outbox says which rows are due, how a row
-becomes a message, and what follows a sent row; customer updates also check each customer's opt-outs and erasure in the claim, at the
-moment of sending, and suppress the rows of customers who must no longer be emailed.
+message it had in flight; the rest of its claim is due when the lease ends, which follows the SMTP
+timeout (50 seconds with the default). An outbox says which rows are due, how a row becomes a
+message, and what follows a sent row; customer updates also check each customer's opt-outs and
+erasure in the claim, at the moment of sending, and suppress the rows of customers who must no
+longer be emailed.
 """
 
 from __future__ import annotations
