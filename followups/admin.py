@@ -193,7 +193,7 @@ class CasePauseAdmin(HistoryAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ("kind", "email", "status", "attempts", "created_at", "sent_at", "last_error")
+    list_display = ("kind", "email", "status", "attempts", "created_at", "sent_at", "last_error", "suppressed_reason")
     list_filter = ("status", "kind")
     search_fields = ("email", "subject")
     raw_id_fields = ("recipient", "case")

@@ -40,10 +40,36 @@ def _notification(kind: str, user: User, case: Case | None, key: str, context: d
     )
 
 
+# The setting of the recipient's profile that turns each kind of email off (on when they never said).
+OPT_OUTS = {
+    Notification.Kind.CASE_ASSIGNED: "assignment_emails",
+    Notification.Kind.DIGEST: "digest_emails",
+    Notification.Kind.MANAGER_DIGEST: "manager_digest_emails",
+}
+
+
 def wants_assignment_emails(user: User) -> bool:
     """Whether the agent keeps assignment emails on (the default when they never said)."""
+    return wants(user, Notification.Kind.CASE_ASSIGNED)
+
+
+def wants(user: User, kind: str) -> bool:
+    """Whether ``user`` keeps emails of ``kind`` on; the kinds no setting turns off always are."""
     profile = getattr(user, "agent_profile", None)
-    return profile is None or profile.assignment_emails
+    return profile is None or kind not in OPT_OUTS or getattr(profile, OPT_OUTS[kind])
+
+
+def not_to_be_sent(notification: Notification) -> str:
+    """Why a queued staff email must not go now (its suppressed reason), or empty.
+
+    Read when it is sent, since a recipient may turn the kind off, or leave, after it was queued.
+    """
+    recipient = notification.recipient
+    if recipient is None or not recipient.is_active:
+        return "inactive"
+    if not wants(recipient, notification.kind):
+        return "turned_off"
+    return ""
 
 
 def assignment_email(case: Case, owner: User, now: datetime) -> Notification:

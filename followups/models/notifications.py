@@ -26,6 +26,8 @@ class Notification(models.Model):
         PENDING = "pending"
         SENT = "sent"
         FAILED = "failed"
+        # Not sent: the recipient turned this kind of email off, or left, after it was queued.
+        SUPPRESSED = "suppressed"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
@@ -41,6 +43,7 @@ class Notification(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
+    suppressed_reason = models.CharField(max_length=40, blank=True)
     # While a delivery run sends the row, the end of its claim's lease: a row a dead run had
     # claimed is due again then (followups.services.outbox.Lease).
     next_attempt_at = models.DateTimeField()

@@ -45,7 +45,7 @@ from followups.customer_emails import (
     update_email,
 )
 from followups.models import CaseMessage, CustomerUpdate, Notification
-from followups.notifications import manager_digest_stop_url, render
+from followups.notifications import manager_digest_stop_url, not_to_be_sent, render
 from followups.retries import EMAIL_RETRIES
 from followups.services.outbox import RUN_SECONDS, Lease, webhook_events_queue, webhooks_subscribed
 from surveys.models import Channel, Customer, Invitation, Survey
@@ -117,8 +117,18 @@ class NotificationOutbox(EmailOutbox):
 
     def due(self) -> QuerySet[Notification]:
         return Notification.objects.select_related(
-            "recipient", "case__response__customer", "case__response__survey", "case__team", "case__owner"
+            "recipient__agent_profile",
+            "case__response__customer",
+            "case__response__survey",
+            "case__team",
+            "case__owner",
         ).filter(status=Status.PENDING)
+
+    def blocked(self, row: Notification) -> str:
+        return not_to_be_sent(row)
+
+    def suppress(self, rows: QuerySet[Notification], reason: str) -> None:
+        rows.update(status=Status.SUPPRESSED, suppressed_reason=reason)
 
     def message(self, row: Notification, connection: BaseEmailBackend, now: datetime) -> EmailMessage:
         row.subject, row.body, html = render(row, now)

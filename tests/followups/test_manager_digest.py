@@ -226,3 +226,27 @@ def test_the_scheduled_task_queues_and_delivers_through_the_task_cluster(mailbox
     assert Notification.objects.filter(kind="manager_digest", recipient=mia).count() == 1
     async_task("followups.tasks.notifications_deliver")
     assert [mail.subject.strip()[:14] for mail in mailbox.to("mia@example.com")] == ["Week 2026-W48:"]
+
+
+def test_turning_it_off_after_it_was_queued_stops_that_digest_too(mailbox, mia, noel):
+    assert manager_digests_send(now=SEND) == 2
+    # The stop link is clicked before delivery runs (or while the server was down and it waited).
+    Client().post(reverse("manager-digest-stop", args=[stop_token(mia.pk)]))
+    assert notifications_deliver(now=SEND) == 1
+    assert mailbox.to("mia@example.com") == []
+    assert len(mailbox.to("noel@example.com")) == 1
+    digest = Notification.objects.get(recipient=mia)
+    assert (digest.status, digest.suppressed_reason, digest.attempts) == ("suppressed", "turned_off", 0)
+    # Turning it on again does not bring back the suppressed one: the next week's comes as usual.
+    AgentProfile.objects.filter(user=mia).update(manager_digest_emails=True)
+    assert notifications_deliver(now=SEND) == 0
+    assert manager_digests_send(now=SEND + timedelta(days=7)) == 2
+
+
+def test_a_manager_deactivated_after_it_was_queued_gets_none(mailbox, mia):
+    assert manager_digests_send(now=SEND) == 1
+    mia.is_active = False
+    mia.save()
+    assert notifications_deliver(now=SEND) == 0
+    assert mailbox.to("mia@example.com") == []
+    assert Notification.objects.get(recipient=mia).suppressed_reason == "inactive"

@@ -227,6 +227,19 @@ def test_agents_who_turned_the_digest_off_get_none(mailbox, ingest_case, alice, 
     assert not Notification.objects.filter(kind=Notification.Kind.DIGEST).exists()
 
 
+def test_a_digest_queued_before_the_agent_turned_it_off_is_not_sent(mailbox, ingest_case, alice, bob):
+    set_profile(bob, is_away=True)  # every case goes to alice
+    case = ingest_case(5)
+    mailbox.received.clear()
+    assert digests_send(now=case.created_at) == 1
+    set_profile(alice, digest_emails=False)
+
+    assert notifications_deliver(now=case.created_at) == 0
+    assert mailbox.received == []
+    digest = Notification.objects.get(kind=Notification.Kind.DIGEST)
+    assert (digest.status, digest.suppressed_reason) == ("suppressed", "turned_off")
+
+
 def test_an_agent_who_turned_assignment_emails_off_gets_none(mailbox, ingest_case, alice, bob, lena):
     set_profile(alice, is_away=True)
     set_profile(bob, assignment_emails=False)
