@@ -41,7 +41,7 @@ def _notification(kind: str, user: User, case: Case | None, key: str, context: d
 
 
 # The setting of the recipient's profile that turns each kind of email off (on when they never said).
-OPT_OUTS = {
+OPT_OUTS: dict[str, str] = {
     Notification.Kind.CASE_ASSIGNED: "assignment_emails",
     Notification.Kind.DIGEST: "digest_emails",
     Notification.Kind.MANAGER_DIGEST: "manager_digest_emails",
