@@ -67,7 +67,8 @@ PLANS = ["bronze", "silver", "gold", "platinum"]
 REGIONS = ["EU", "NA", "APAC", "LATAM"]
 CHANNELS = ["email", "web", "in_app", "sms", None]
 COPY_COLUMNS = (
-    "survey_id, customer_id, score, category, comment, channel, submitted_at, received_at, ticket_ref, external_id"
+    "survey_id, customer_id, score, category, comment, channel, submitted_at, received_at, ticket_ref, external_id,"
+    " contact_preference"
 )
 
 
@@ -148,6 +149,7 @@ def copy_line(survey_id: int, item: dict[str, Any], received_at: str) -> str:
                 received_at,
                 copy_text(item.get("ticket_ref", "")),
                 copy_text(item["external_id"]),
+                "",  # no contact preference: a help desk's answers carry none
             )
         )
         + "\n"
