@@ -18,7 +18,13 @@ _UNIX = re.compile(r"(?P<digits>[0-9]{9,10}|[0-9]{12,13})(?:\.(?P<fraction>[0-9]
 # Zone names exports append to a time, all meaning UTC.
 _UTC_SUFFIX = re.compile(r"\s*(?:Z|UTC|GMT)$", re.IGNORECASE)
 _OFFSET_SUFFIX = re.compile(r"\s*(?:UTC|GMT)?\s*(?P<offset>[+-][0-9]{2}(?::?[0-9]{2})?)$", re.IGNORECASE)
-_ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ][0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]{1,9})?)?)?")
+# What ends a clock, so that a sign after it starts an offset: minutes, or an hour alone after T.
+_CLOCK_END = re.compile(r":|[T ][0-9]{1,2}$")
+# An offset the one-call path may keep: hours and minutes 00-59, as ``_zone`` allows them.
+_FAST_OFFSET = re.compile(r"[+-][0-9]{2}(?::?[0-5][0-9])?$")
+# " UTC" and " GMT" as most exports write them; other spellings take the careful path.
+_FAST_UTC = (" UTC", " utc", " GMT", " gmt")
+_ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ][0-9]{1,2}(?::[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]{1,9})?)?)?)?")
 _LOCAL = re.compile(
     r"(?P<a>[0-9]{1,2})(?P<sep>[/.-])(?P<b>[0-9]{1,2})(?P=sep)(?P<year>[0-9]{4}|[0-9]{2})"
     r"(?:,?[T ]+(?P<hour>[0-9]{1,2}):(?P<minute>[0-9]{2})(?::(?P<second>[0-9]{2})(?:[.,](?P<fraction>[0-9]{1,6}))?)?"
@@ -58,7 +64,7 @@ def parse_time(cell: str, *, tz: tzinfo, date_order: DateOrder | None = None) ->
         return _from_unix(unix)
     if _ISO.fullmatch(text):
         try:
-            parsed = datetime.fromisoformat(text.replace(",", "."))
+            parsed = datetime.fromisoformat(text)
         except ValueError as exc:
             raise TimeError(f"Not a valid date: {cell!r}.") from exc
         return parsed.replace(tzinfo=zone)
@@ -78,15 +84,18 @@ def _iso_fast(text: str, tz: tzinfo) -> datetime | None:
     """Most exports write ISO 8601, possibly with " UTC": read those in one C call, or None."""
     if len(text) < 10 or text[4] != "-" or text[7] != "-":
         return None
-    utc = text.endswith((" UTC", " utc"))
+    utc = text.endswith(_FAST_UTC)
     try:
         parsed = datetime.fromisoformat(text[:-4] if utc else text)
     except ValueError:
         return None
-    if parsed.tzinfo is not None:
-        # "... +01:00 UTC" names two zones: the careful path says what it makes of that.
-        return None if utc else parsed
-    return parsed.replace(tzinfo=UTC if utc else tz)
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC if utc else tz)
+    # "... +01:00 UTC" names two zones, and fromisoformat reads "+05:60" as +06:00 and offsets
+    # with seconds: the careful path says what it makes of those.
+    if utc or not (text.endswith("Z") or _FAST_OFFSET.search(text)):
+        return None
+    return parsed
 
 
 def _zone(text: str, tz: tzinfo) -> tuple[tzinfo, str]:
@@ -96,7 +105,7 @@ def _zone(text: str, tz: tzinfo) -> tuple[tzinfo, str]:
         return UTC, text[: utc.start()]
     offset = _OFFSET_SUFFIX.search(text)
     # A date such as 2026-10-01 ends in what looks like an offset: only a time after a clock has one.
-    if offset is not None and ":" in text[: offset.start()]:
+    if offset is not None and _CLOCK_END.search(text[: offset.start()]):
         digits = offset["offset"].replace(":", "")
         hours, minutes = int(digits[1:3]), int(digits[3:5] or 0)
         if hours > 23 or minutes > 59:

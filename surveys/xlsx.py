@@ -13,8 +13,6 @@ import zipfile
 from datetime import date, datetime, time
 from typing import Any
 
-from openpyxl import load_workbook
-
 # Every .xlsx file is a zip archive, whose first bytes are these.
 XLSX_MAGIC = b"PK\x03\x04"
 
@@ -31,6 +29,10 @@ def is_workbook(data: bytes) -> bool:
 
 def workbook_text(data: bytes) -> str:
     """The first sheet of a workbook as comma-separated text; raises WorkbookError if unreadable."""
+    # openpyxl (and numpy, which it loads) is imported here, not with the module: it takes a
+    # third of a second, which every process importing a CSV file would pay for nothing.
+    from openpyxl import load_workbook
+
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:

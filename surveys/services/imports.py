@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from itertools import islice
 from pathlib import Path
@@ -48,10 +49,10 @@ from surveys.csv_import import (
     tool_of,
 )
 from surveys.import_times import DateOrder
-from surveys.intake import parse_response_item
+from surveys.intake import Errors, ResponseItem, parse_response_item
 from surveys.models import Channel, ImportJob, Survey
 from surveys.selectors import saved_mapping_for
-from surveys.services.ingestion import MAX_BATCH, responses_ingest
+from surveys.services.ingestion import MAX_BATCH, responses_ingest_parsed
 from surveys.signals import responses_tagged
 from surveys.xlsx import XLSX_MAGIC, is_workbook
 
@@ -338,7 +339,12 @@ def import_job_run(
     if job.status in FINISHED or job.status == ImportJob.Status.DRAFT:
         return job
     try:
-        with _source(job) as source:
+        # Reading and storing a chunk allocate a few hundred thousand small objects and no
+        # cycles: the cyclic collector would only walk them again and again. One pause for the
+        # whole run, not one per step: the collector is process-wide, so the reading thread
+        # ending its step would resume it in the middle of the chunk being stored, and the
+        # other way round. A run leaves no cycles to collect (a 100,000-row import left 3 objects).
+        with collector_paused(), _source(job) as source:
             rows = read_rows(
                 source,
                 mapping=job.mapping,
@@ -352,7 +358,7 @@ def import_job_run(
             for chunk in _read_ahead(rows, chunk_rows):
                 if not _import_chunk(job_id, start, chunk):
                     break
-                start += len(chunk)
+                start += len(chunk.rows)
                 if progress is not None:
                     progress(start)
     except CsvFileError as exc:
@@ -360,22 +366,34 @@ def import_job_run(
     return _finish(job_id, ImportJob.Status.DONE)
 
 
-def _next_chunk(rows: Iterator[CsvRow], size: int) -> list[CsvRow]:
-    # Reading a chunk allocates a few hundred thousand small objects and no cycles: as in
-    # ingestion, the cyclic collector would only walk them again and again.
-    with collector_paused():
-        return list(islice(rows, size))
+@dataclass(frozen=True, slots=True)
+class _Chunk:
+    """Rows read from the file, and their items as ingestion checks them at ``now``.
+
+    ``checked`` is aligned with ``rows``: None for a row the reader already rejected.
+    """
+
+    rows: list[CsvRow]
+    checked: list[tuple[ResponseItem | None, Errors] | None]
+    now: datetime
 
 
-def _read_ahead(rows: Iterator[CsvRow], size: int) -> Iterator[list[CsvRow]]:
-    """The chunks of ``rows``, the next one read by a thread while the caller stores the last.
+def _next_chunk(rows: Iterator[CsvRow], size: int) -> _Chunk | None:
+    read = list(islice(rows, size))
+    now = timezone.now()
+    checked = [None if row.item is None else parse_response_item(row.item, now=now) for row in read]
+    return _Chunk(read, checked, now) if read else None
+
+
+def _read_ahead(rows: Iterator[CsvRow], size: int) -> Iterator[_Chunk]:
+    """The chunks of ``rows``, the next one read and checked by a thread while the caller stores the last.
 
     Storing a chunk mostly waits for PostgreSQL, which releases the interpreter: reading the
-    file meanwhile hides most of its cost. At most two chunks are in memory; reading only the
-    file, the thread needs no database connection. When the caller stops early, the thread
-    stops at its next chunk.
+    file and checking its items meanwhile hides most of their cost. At most two chunks are in
+    memory; reading only the file, the thread needs no database connection. When the caller
+    stops early, the thread stops at its next chunk.
     """
-    ready: Queue[list[CsvRow] | BaseException | None] = Queue(maxsize=1)
+    ready: Queue[_Chunk | BaseException | None] = Queue(maxsize=1)
     stop = Event()
 
     def read() -> None:
@@ -424,7 +442,7 @@ def _rejection(row: CsvRow, errors: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @transaction.atomic
-def _import_chunk(job_id: int, start: int, chunk: list[CsvRow]) -> bool:
+def _import_chunk(job_id: int, start: int, chunk: _Chunk) -> bool:
     """Ingest the rows of ``chunk`` (rows ``start``...) not yet recorded; False once the job is finished.
 
     The lock serialises runs of one job: whichever run is behind skips what the other stored.
@@ -432,11 +450,17 @@ def _import_chunk(job_id: int, start: int, chunk: list[CsvRow]) -> bool:
     job = _locked(job_id)
     if job.status in FINISHED:
         return False
-    pending = chunk[max(job.rows - start, 0) :]
+    skipped = max(job.rows - start, 0)
+    pending = chunk.rows[skipped:]
     if not pending:
         return True
-    items = [row for row in pending if row.item is not None]
-    result = responses_ingest(items=[row.item for row in items], default_channel=Channel.IMPORT)
+    read = [
+        (row, checked) for row, checked in zip(pending, chunk.checked[skipped:], strict=True) if checked is not None
+    ]
+    items = [row for row, _ in read]
+    result = responses_ingest_parsed(
+        parsed=[checked for _, checked in read], default_channel=Channel.IMPORT, now=chunk.now
+    )
     rejected = {row.line: _rejection(row, row.errors) for row in pending if row.errors is not None}
     rejected.update({items[index].line: _rejection(items[index], found) for index, found in result.rejected})
     listed = [rejected[line] for line in sorted(rejected)][: max(REJECTED_KEPT - len(job.rejected), 0)]

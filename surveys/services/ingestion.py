@@ -80,14 +80,31 @@ def responses_ingest(
     Items repeating an idempotency key (already stored, or earlier in the same batch) are
     duplicates and store nothing. A batch of more than MAX_BATCH items is refused whole.
     """
+    _check_size(items)
+    now = now or timezone.now()
+    with collector_paused():
+        return _ingest([parse_response_item(raw, now=now) for raw in items], default_channel, now)
+
+
+def responses_ingest_parsed(
+    *, parsed: Sequence[tuple[ResponseItem | None, Errors]], default_channel: str, now: datetime
+) -> IngestResult:
+    """``responses_ingest`` of items ``parse_response_item`` has already checked with ``now``.
+
+    For a caller that can check its next batch while the last is stored (a file import reads
+    ahead in a thread): the rules are the same, applied once, and ``now`` is the batch's time.
+    """
+    _check_size(parsed)
+    with collector_paused():
+        return _ingest(parsed, default_channel, now)
+
+
+def _check_size(items: Sequence[Any]) -> None:
     if len(items) > MAX_BATCH:
         raise ApplicationError("Too many items.", errors={"responses": [f"At most {MAX_BATCH} responses per batch."]})
-    with collector_paused():
-        return _ingest(items, default_channel, now or timezone.now())
 
 
-def _ingest(items: Sequence[Any], default_channel: str, now: datetime) -> IngestResult:
-    parsed = [parse_response_item(raw, now=now) for raw in items]
+def _ingest(parsed: Sequence[tuple[ResponseItem | None, Errors]], default_channel: str, now: datetime) -> IngestResult:
     slugs = {item.survey for item, _ in parsed if item is not None}
     surveys = {s.slug: s for s in Survey.objects.filter(slug__in=slugs)}
     outcomes: list[Outcome | None] = []

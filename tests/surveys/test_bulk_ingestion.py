@@ -9,11 +9,13 @@ from functools import partial
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from closedloop.lib.exceptions import ApplicationError
+from surveys.intake import parse_response_item
 from surveys.models import Customer, Response
 from surveys.services import responses_ingest
-from surveys.services.ingestion import MAX_BATCH, MAX_BATCH_BYTES
+from surveys.services.ingestion import MAX_BATCH, MAX_BATCH_BYTES, responses_ingest_parsed
 from surveys.signals import responses_ingested
 from tests.concurrency import at_once
 from tests.factories import response_item
@@ -82,6 +84,27 @@ def test_the_service_refuses_a_batch_over_the_limit_whoever_calls_it(survey):
         responses_ingest(items=[response_item(5, customer="C-1")] * (MAX_BATCH + 1))
 
     assert refused.value.errors == {"responses": [f"At most {MAX_BATCH} responses per batch."]}
+    assert Response.objects.count() == 0
+
+
+def test_items_checked_ahead_are_stored_as_the_same_batch_would_be(survey):
+    now = timezone.now()
+    raw = [response_item(9, external_id="a"), response_item(11, external_id="b"), response_item(9, external_id="a")]
+
+    result = responses_ingest_parsed(
+        parsed=[parse_response_item(item, now=now) for item in raw], default_channel="import", now=now
+    )
+
+    assert [outcome.status for outcome in result.outcomes] == ["created", "rejected", "duplicate"]
+    stored = Response.objects.get()
+    assert (stored.external_id, stored.channel, stored.submitted_at) == ("a", "import", now)
+
+
+def test_a_checked_batch_over_the_limit_is_refused_whole(survey):
+    now = timezone.now()
+    parsed = [parse_response_item(response_item(5, customer="C-1"), now=now)] * (MAX_BATCH + 1)
+    with pytest.raises(ApplicationError):
+        responses_ingest_parsed(parsed=parsed, default_channel="import", now=now)
     assert Response.objects.count() == 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import re
 from datetime import UTC, datetime
@@ -13,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django_q.models import Success
 
+from surveys.management.commands.import_responses import Command as ImportResponses
 from surveys.models import Customer, ImportJob, Response
 from surveys.services.imports import CHUNK_ROWS, REJECTED_KEPT, import_job_create, import_job_run
 from surveys.signals import responses_ingested
@@ -189,6 +191,49 @@ def test_a_run_resumes_after_the_rows_its_job_has_recorded(survey):
     assert sorted(Response.objects.values_list("external_id", flat=True)) == ["r3", "r4", "r5"]
 
 
+def test_a_run_resumed_inside_a_chunk_reports_each_rejected_row_by_its_own_line(survey):
+    data = csv_bytes(
+        ("C-1", "9", "", "r1"),
+        ("C-2", "nine", "", "r2"),
+        ("C-3", "11", "", "r3"),
+        ("C-4", "4", "", "r4"),
+        ("C-5", "5", "", "r5"),
+    )
+    job = create(survey, data)
+    # The first chunk holds rows 1-3 and the worker that died had stored row 1 only.
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING, rows=1, created=1)
+
+    job = import_job_run(job_id=job.pk, chunk_rows=3)
+
+    assert (job.rows, job.created) == (5, 3)
+    assert [(entry["line"], entry["values"]) for entry in job.rejected] == [
+        (3, {"score": "nine"}),
+        (4, {"score": "11"}),
+    ]
+    assert sorted(Response.objects.values_list("external_id", flat=True)) == ["r4", "r5"]
+
+
+def test_a_job_is_read_and_stored_without_cyclic_garbage_collections(survey):
+    collections: list[int] = []
+
+    def count(phase, info):
+        if phase == "start":
+            collections.append(info["generation"])
+
+    job = create(survey, csv_bytes(*[(f"C-{n % 700}", n % 11, "", f"gc{n}") for n in range(3000)]))
+    gc.collect()
+    gc.callbacks.append(count)
+    try:
+        job = import_job_run(job_id=job.pk, chunk_rows=500)
+    finally:
+        gc.callbacks.remove(count)
+    assert job.created == 3000
+    # The reading thread and the chunk being stored share one pause: neither step's end resumes
+    # the collector during the other, which would start collections by the dozen.
+    assert len(collections) <= 1
+    assert gc.isenabled()
+
+
 def test_each_chunk_is_announced_once_after_it_commits(survey, django_capture_on_commit_callbacks):
     batches: list[list[int]] = []
 
@@ -289,6 +334,24 @@ def test_the_command_imports_a_file_and_prints_the_outcome(survey, tmp_path):
     job = ImportJob.objects.get()
     assert f"Import {job.pk} of nps.csv: 2 rows, 1 created, 0 already imported, 1 rejected." in out
     assert "line 3: score '12': Ensure this value is between 0 and 10." in out
+    assert Response.objects.get().external_id == "r1"
+
+
+def test_the_command_starts_without_walking_the_system_checks(survey, tmp_path, monkeypatch):
+    def walked(*args, **kwargs):
+        raise AssertionError("the system checks ran")
+
+    monkeypatch.setattr("django.core.checks.run_checks", walked)
+    path = tmp_path / "nps.csv"
+    path.write_bytes(csv_bytes(("C-1", "9", "", "r1")))
+
+    # As manage.py runs it: call_command would skip the checks whatever the command says.
+    command = ImportResponses(stdout=io.StringIO())
+    options = vars(
+        command.create_parser("manage.py", "import_responses").parse_args([str(path), "--survey", "support-2026"])
+    )
+    command.execute(**options)
+
     assert Response.objects.get().external_id == "r1"
 
 

@@ -4,7 +4,11 @@ through ``manage.py import_responses``, checked against what is stored."""
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -250,3 +254,18 @@ def test_the_command_reads_a_csv_file_where_it_lies_and_resumes_an_interrupted_r
 
     assert "25 rows, 25 created, 0 already imported, 0 rejected." in out.getvalue()
     assert Response.objects.count() == 25
+
+
+def test_a_process_importing_a_csv_file_never_loads_the_workbook_reader():
+    # openpyxl (with numpy) takes a third of a second to import: only a workbook needs it.
+    script = (
+        "import sys, django; django.setup()\n"
+        "from surveys.management.commands import import_responses\n"
+        "print('openpyxl' in sys.modules)"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.strip().splitlines()[-1] == "False"
