@@ -53,6 +53,7 @@ from closedloop.selectors import (
     response_export_rows,
 )
 from closedloop.users import role_of, user_create, user_list
+from followups.apis.themes import ThemeRowSerializer
 from followups.selectors import responses_coded_to
 from surveys.apis import CustomerInputSerializer
 from surveys.models import Channel, Response
@@ -423,15 +424,100 @@ class SegmentsReportApi(APIView):
         return ApiResponse(report_segments(_report_filters(request)))
 
 
+def _counts(name: str, fields: Sequence[str], **shares: serializers.Field) -> serializers.Serializer:
+    return inline_serializer(name, {**{field: serializers.IntegerField() for field in fields}, **shares})
+
+
+def _share_field(help_text: str = "") -> serializers.FloatField:
+    return serializers.FloatField(allow_null=True, help_text=help_text or "0-1; null when nothing to divide by.")
+
+
+def _workload_field(name: str) -> serializers.Serializer:
+    return inline_serializer(
+        name,
+        {
+            "name": serializers.CharField(allow_null=True, help_text="Null: unassigned."),
+            "open": serializers.IntegerField(),
+            "overdue": serializers.IntegerField(),
+        },
+        many=True,
+    )
+
+
+def _notified_sample(name: str, help_text: str) -> serializers.Serializer:
+    return inline_serializer(
+        name,
+        {"enough": serializers.BooleanField(help_text="Fewer responses than min_responses: false."), **_NPS_FIELDS},
+        help_text=help_text,
+    )
+
+
+LOOP_REPORT = inline_serializer(
+    "LoopReport",
+    {
+        "response_rate": _counts("LoopResponseRate", ("delivered", "answered"), rate=_share_field()),
+        "inner": _counts(
+            "LoopInner",
+            (
+                "cases",
+                "contacted",
+                "first_contact_met",
+                "first_contact_due",
+                "resolution_met",
+                "resolution_due",
+                "open",
+                "overdue",
+            ),
+            closure_rate=_share_field("Cases contacted of all cases."),
+            first_contact_compliance=_share_field(),
+            resolution_compliance=_share_field(),
+            median_first_contact_hours=serializers.FloatField(allow_null=True),
+            p90_first_contact_hours=serializers.FloatField(allow_null=True),
+            recovery=_counts(
+                "LoopRecovery",
+                ("answered", "recovered", "promoted"),
+                rate_7=_share_field("Recovery check-ins answered 7 or more."),
+                rate_9=_share_field("Recovery check-ins answered 9 or more."),
+            ),
+        ),
+        "workload": inline_serializer(
+            "LoopWorkload", {"agents": _workload_field("LoopAgentLoad"), "teams": _workload_field("LoopTeamLoad")}
+        ),
+        "outer": inline_serializer(
+            "LoopOuter",
+            {
+                "themes": ThemeRowSerializer(many=True, help_text="The top themes by NPS impact."),
+                "shipped": serializers.IntegerField(help_text="Improvements shipped in the window."),
+                "notified": serializers.IntegerField(help_text="Customers their updates were sent to."),
+                "notified_nps": inline_serializer(
+                    "NotifiedNps",
+                    {
+                        "before": _notified_sample(
+                            "NotifiedBefore",
+                            "Those customers' responses before the first of their improvements shipped.",
+                        ),
+                        "after": _notified_sample("NotifiedAfter", "Their responses since."),
+                        "change": _comparison_field(
+                            "NotifiedChange", "After minus before; null unless both sides have enough responses."
+                        ),
+                    },
+                ),
+            },
+        ),
+    },
+)
+
+
 class LoopReportApi(APIView):
     permission_classes = [CanReadResponses]
 
     @extend_schema(
         parameters=REPORT_PARAMETERS,
-        responses=OpenApiTypes.OBJECT,
+        responses=LOOP_REPORT,
         description=(
             "The inner loop (closure rate, time to first contact, SLA compliance, open and overdue cases "
-            "per agent and team, recovery) and the outer loop (top themes, improvements shipped, customers notified)."
+            "per agent and team, recovery) and the outer loop (top themes, improvements shipped, customers notified "
+            "and their NPS before and after their update, with margins of error and the change's significance)."
         ),
     )
     def get(self, request: Request) -> ApiResponse:

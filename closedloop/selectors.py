@@ -19,10 +19,10 @@ from django.utils import timezone
 from closedloop.lib.filters import AttributeFilterField
 from followups.models import Case, CustomerUpdate, Improvement, ResponseRootCause
 from followups.models.cases import OPEN
-from followups.selectors import nps_by_root_cause, theme_report
+from followups.selectors import notified_impact, nps_by_root_cause, theme_report
 from followups.themes import remainder, share
 from surveys.models import DailyScoreCount, Invitation, Response
-from surveys.nps import Category, NpsComparison, NpsSummary, compare, rounded
+from surveys.nps import MIN_RESPONSES, Category, NpsComparison, NpsSummary, compare, rounded
 from surveys.selectors import (
     ATTRIBUTE_PREFIX,
     TIME_GROUPS,
@@ -62,9 +62,6 @@ def nps_report(*, filters: dict[str, Any], group_by: str = "") -> list[dict[str,
 
 PERIODS = ("day", "week", "month", "quarter")
 SEGMENT_DIMENSIONS = ("survey", "channel", "team", "agent")
-# Below this many responses a period or segment shows its counts but no NPS: the margin of
-# error of 30 answers is already about ±30 points.
-MIN_RESPONSES = 30
 DEFAULT_DAYS = 365
 SCORES = range(11)
 TOP_THEMES = 5
@@ -181,7 +178,7 @@ class Period:
 
     @property
     def enough(self) -> bool:
-        return self.summary.responses >= MIN_RESPONSES
+        return self.summary.enough
 
 
 @dataclass(frozen=True)
@@ -192,7 +189,7 @@ class Segment:
 
     @property
     def enough(self) -> bool:
-        return self.summary.responses >= MIN_RESPONSES
+        return self.summary.enough
 
     @property
     def lagging(self) -> bool:
@@ -264,7 +261,7 @@ def nps_over_time(filters: DashboardFilters) -> tuple[list[Period], dict[int, in
         for score, n in scores.items():
             distribution[score] += n
         summary = _summary_of(scores)
-        enough = summary.responses >= MIN_RESPONSES
+        enough = summary.enough
         change = compare(summary, previous) if previous is not None and enough else None
         periods.append(Period(period_label(start, filters.period) or "", summary, change))
         previous = summary if enough else None
@@ -307,7 +304,7 @@ def nps_segments(filters: DashboardFilters, overall: NpsSummary) -> list[Segment
     segments = []
     for group, summary in _segment_rows(filters):
         rest = remainder(overall, summary)
-        versus = compare(summary, rest) if summary.responses >= MIN_RESPONSES else None
+        versus = compare(summary, rest) if summary.enough else None
         label = "(none)" if group in (None, "") else str(group)
         segments.append(Segment(label, summary, versus))
     if filters.sort == "nps":
@@ -391,7 +388,8 @@ def response_rate(filters: DashboardFilters) -> dict[str, Any]:
 
 def outer_loop(filters: DashboardFilters, overall: NpsSummary) -> dict[str, Any]:
     """Top themes by NPS impact (one query: ``overall`` are the filtered responses' counts),
-    improvements shipped and customers notified (one)."""
+    improvements shipped and customers notified (one), and those customers' NPS before and
+    after their update (one): the updates of the improvements shipped in the window."""
     after, before = filters.window
     themes = theme_report(filters=filters.as_api_filters(), overall=overall)["results"][:TOP_THEMES]
     shipped = Improvement.objects.filter(shipped_at__gte=after, shipped_at__lt=before).aggregate(
@@ -402,7 +400,17 @@ def outer_loop(filters: DashboardFilters, overall: NpsSummary) -> dict[str, Any]
             filter=Q(updates__status=CustomerUpdate.Status.SENT),
         ),
     )
-    return {"themes": themes, **shipped}
+    updates = CustomerUpdate.objects.filter(improvement__shipped_at__gte=after, improvement__shipped_at__lt=before)
+    impact = notified_impact(updates=updates)
+    # Compared only when both sides have enough responses, as periods are.
+    enough = impact.before.enough and impact.after.enough
+    return {
+        "themes": themes,
+        **shipped,
+        "notified_before": impact.before,
+        "notified_after": impact.after,
+        "notified_change": impact.change if enough else None,
+    }
 
 
 @dataclass(frozen=True)
@@ -504,11 +512,18 @@ def report_loop(filters: DashboardFilters, *, now: datetime) -> dict[str, Any]:
     inner = inner_loop(filters, now=now)
     inner["median_first_contact_hours"] = _hours(inner.pop("median_first_contact"))
     inner["p90_first_contact_hours"] = _hours(inner.pop("p90_first_contact"))
+    outer = outer_loop(filters, _summary_of(distribution))
+    before, after = outer.pop("notified_before"), outer.pop("notified_after")
+    outer["notified_nps"] = {
+        "before": {"enough": before.enough, **_nps_fields(before)},
+        "after": {"enough": after.enough, **_nps_fields(after)},
+        "change": _comparison(outer.pop("notified_change")),
+    }
     return {
         "response_rate": response_rate(filters),
         "inner": inner,
         "workload": workload(now=now, team=filters.team),
-        "outer": outer_loop(filters, _summary_of(distribution)),
+        "outer": outer,
     }
 
 

@@ -21,10 +21,11 @@ from closedloop.lib.health import HEARTBEAT_STALE_AFTER, database_round_trip, la
 from closedloop.lib.metrics import exposition
 from closedloop.lib.roles import AGENT, is_manager, user_roles
 from closedloop.metrics import BacklogCollector
-from closedloop.selectors import MIN_RESPONSES, SEGMENT_DIMENSIONS, dashboard, dashboard_filters
+from closedloop.selectors import SEGMENT_DIMENSIONS, dashboard, dashboard_filters
 from followups.charts import nps_trend
 from followups.praise import recent_praise
 from followups.selectors import team_list
+from surveys.nps import MIN_RESPONSES
 from surveys.selectors import ATTRIBUTE_PREFIX, survey_list
 
 # The customer attributes the segment table offers a link for; any other works as by=attribute:<name>.

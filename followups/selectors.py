@@ -15,7 +15,7 @@ from django import forms
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce, TruncMonth
 from django.db.models.lookups import Exact
@@ -632,10 +632,17 @@ def _month_starts(end: datetime, months: int) -> list[datetime]:
 
 @dataclass(frozen=True, slots=True)
 class ThemeTrends:
-    """Monthly NPS of each theme: ``months`` (first instants, oldest first) and one value per month."""
+    """Monthly figures of each theme: ``months`` (first instants, oldest first), then per theme one
+    count of responses per month and one NPS, None for a month with too few responses to say."""
 
     months: list[datetime]
+    responses: dict[str, list[int]]
     nps: dict[str, list[float | None]]
+
+    def monthly(self, slug: str) -> list[tuple[datetime, float | None, int]]:
+        """(month, NPS or None, responses) of the theme ``slug`` for each month, oldest first."""
+        nps = self.nps.get(slug, [None] * len(self.months))
+        return list(zip(self.months, nps, self.responses.get(slug, [0] * len(self.months)), strict=True))
 
 
 def theme_trends(*, filters: dict[str, Any], now: datetime, months: int = 12) -> ThemeTrends:
@@ -655,11 +662,13 @@ def theme_trends(*, filters: dict[str, Any], now: datetime, months: int = 12) ->
     else:
         groups = codes.values(slug=F("root_cause__slug"), month=month).annotate(**query.counts("response__", "pk"))
     position = {start: index for index, start in enumerate(starts)}
+    counts: dict[str, list[int]] = {}
     series: dict[str, list[float | None]] = {}
     for row in cast("Iterable[dict[str, Any]]", groups):
-        values = series.setdefault(row["slug"], [None] * months)
-        values[position[row["month"].astimezone(UTC)]] = rounded(_summary(row, "current").nps)
-    return ThemeTrends(months=starts, nps=series)
+        index, summary = position[row["month"].astimezone(UTC)], _summary(row, "current")
+        counts.setdefault(row["slug"], [0] * months)[index] = summary.responses
+        series.setdefault(row["slug"], [None] * months)[index] = rounded(summary.nps) if summary.enough else None
+    return ThemeTrends(months=starts, responses=counts, nps=series)
 
 
 def theme_comments(*, root_cause: RootCause, filters: dict[str, Any]) -> QuerySet[Response]:
@@ -961,34 +970,51 @@ def improvement_delivery_counts(*, ids: Iterable[int]) -> dict[int, dict[str, in
 
 @dataclass(frozen=True)
 class ImprovementImpact:
-    """The NPS of the customers an improvement's update reached, before and after it shipped."""
+    """The NPS of the customers "you said, we did" updates reached, before and after the improvement shipped."""
 
     before: NpsSummary
     after: NpsSummary
     change: NpsComparison | None
 
 
-def improvement_impact(*, improvement: Improvement) -> ImprovementImpact | None:
-    """Did it work: the notified customers' responses before shipping against those after.
+def notified_impact(*, updates: QuerySet[CustomerUpdate]) -> ImprovementImpact:
+    """Did it work, for the customers ``updates`` reached: their responses before against after.
 
-    Only customers whose update was sent count; None until the improvement has shipped. One
-    aggregate query whatever the number of customers or responses.
+    Only sent updates count. Each customer's responses (any survey, any time) are split once,
+    where the first improvement of their updates shipped, so a customer told twice counts once
+    on each side. One aggregate query whatever the number of customers, updates or responses.
     """
-    shipped_at = improvement.shipped_at
-    if shipped_at is None:
-        return None
-    notified = CustomerUpdate.objects.filter(
-        improvement=improvement, status=CustomerUpdate.Status.SENT, customer_id=OuterRef("customer_id")
+    sent = updates.filter(status=CustomerUpdate.Status.SENT).order_by()
+    first_shipped = (
+        sent.filter(customer_id=OuterRef("customer_id"))
+        .values("customer_id")
+        .annotate(at=Min("improvement__shipped_at"))
+        .values("at")
+    )
+    responses = (
+        Response.objects.filter(customer_id__in=sent.values("customer_id"))
+        .order_by()
+        .annotate(notified_at=Subquery(first_shipped))
     )
     counts = {
-        f"{when}_{category}": Count("pk", filter=Q(category=category, **{f"submitted_at__{op}": shipped_at}))
+        f"{when}_{category}": Count("pk", filter=Q(category=category, **{f"submitted_at__{op}": F("notified_at")}))
         for when, op in (("before", "lt"), ("after", "gte"))
         for category in (Category.PROMOTER, Category.PASSIVE, Category.DETRACTOR)
     }
-    row = Response.objects.filter(Exists(notified)).aggregate(**counts)
+    row = responses.aggregate(**counts)
 
     def summary(when: str) -> NpsSummary:
         return NpsSummary(row[f"{when}_promoter"], row[f"{when}_passive"], row[f"{when}_detractor"])
 
     before, after = summary("before"), summary("after")
     return ImprovementImpact(before=before, after=after, change=compare(after, before))
+
+
+def improvement_impact(*, improvement: Improvement) -> ImprovementImpact | None:
+    """Did it work: the notified customers' responses before shipping against those after.
+
+    ``notified_impact`` of the improvement's updates; None until it has shipped.
+    """
+    if improvement.shipped_at is None:
+        return None
+    return notified_impact(updates=CustomerUpdate.objects.filter(improvement=improvement))

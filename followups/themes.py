@@ -121,6 +121,7 @@ def theme_row(theme: ThemeCounts, totals: Totals, *, with_previous: bool) -> dic
         "promoters": s.promoters,
         "passives": s.passives,
         "detractors": s.detractors,
+        "enough": s.enough,
         "nps": rounded(s.nps),
         "nps_margin_of_error": rounded(s.margin_of_error),
         "nps_impact": rounded(nps_impact(totals.current, s)),
@@ -130,6 +131,7 @@ def theme_row(theme: ThemeCounts, totals: Totals, *, with_previous: bool) -> dic
     if with_previous:
         change = compare(s, theme.previous)
         row["previous_responses"] = theme.previous.responses
+        row["previous_enough"] = theme.previous.enough
         row["previous_nps"] = rounded(theme.previous.nps)
         row["nps_change"] = None if change is None else rounded(change.difference)
         row["change_significant"] = None if change is None else change.significant

@@ -14,6 +14,9 @@ from enum import StrEnum
 
 # Two-sided 95 % critical value of the standard normal distribution.
 Z_95 = 1.959963984540054
+# Below this many responses a sample shows its counts but no NPS: the margin of error of 30
+# answers is already about ±30 points.
+MIN_RESPONSES = 30
 
 
 class Category(StrEnum):
@@ -44,6 +47,11 @@ class NpsSummary:
     @property
     def responses(self) -> int:
         return self.promoters + self.passives + self.detractors
+
+    @property
+    def enough(self) -> bool:
+        """Whether the sample is big enough for its NPS to be shown (``MIN_RESPONSES``)."""
+        return self.responses >= MIN_RESPONSES
 
     @property
     def nps(self) -> float | None:

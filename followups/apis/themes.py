@@ -26,6 +26,9 @@ class ThemeRowSerializer(serializers.Serializer):
     promoters = serializers.IntegerField()
     passives = serializers.IntegerField()
     detractors = serializers.IntegerField()
+    enough = serializers.BooleanField(
+        help_text='Whether it has enough responses (30) for its NPS to be worth showing; pages say "too few" when not.'
+    )
     nps = serializers.FloatField(help_text="NPS of the responses coded to it, one decimal.")
     nps_margin_of_error = serializers.FloatField(help_text="95 % margin of error of that NPS, in points.")
     nps_impact = serializers.FloatField(
@@ -41,6 +44,9 @@ class ThemeRowSerializer(serializers.Serializer):
     )
     previous_responses = serializers.IntegerField(
         required=False, help_text="With both time bounds: its responses in the period of the same length before."
+    )
+    previous_enough = serializers.BooleanField(
+        required=False, help_text="With both time bounds: whether the previous period has enough responses."
     )
     previous_nps = serializers.FloatField(
         required=False, allow_null=True, help_text="With both time bounds: its NPS in the previous period."

@@ -82,21 +82,23 @@ def themes_page(request: SignedInRequest) -> HttpResponse:
     report = theme_report(filters=filters)
     trends = theme_trends(filters=filters, now=timezone.now())
     limit = scale_limit([row["nps_impact"] for row in report["results"]])
-    rows = [
-        {
-            **row,
-            "bar": diverging_bar(row["nps_impact"], limit=limit, width=BAR_WIDTH),
-            "trend": sparkline(trends.nps.get(row["root_cause"], []), width=SPARK_WIDTH, height=SPARK_HEIGHT),
-            "trend_text": _trend_text(trends.months, trends.nps.get(row["root_cause"], [])),
-        }
-        for row in report["results"]
-    ]
+    rows = []
+    for row in report["results"]:
+        monthly = trends.monthly(row["root_cause"])
+        rows.append(
+            {
+                **row,
+                "bar": diverging_bar(row["nps_impact"], limit=limit, width=BAR_WIDTH),
+                "trend": sparkline([nps for _, nps, _ in monthly], width=SPARK_WIDTH, height=SPARK_HEIGHT),
+                "trend_text": _trend_text(monthly),
+                "monthly": monthly,
+            }
+        )
     context = {
         "form": form,
         "report": report,
         "rows": rows,
         "months": trends.months,
-        "trend_rows": [(row["name"], trends.nps.get(row["root_cause"], [None] * len(trends.months))) for row in rows],
         "limit": limit,
         "bar_width": BAR_WIDTH,
         "spark": {"width": SPARK_WIDTH, "height": SPARK_HEIGHT},
@@ -106,9 +108,14 @@ def themes_page(request: SignedInRequest) -> HttpResponse:
     return render(request, "followups/themes/list.html", context)
 
 
-def _trend_text(months: list[datetime], values: list[float | None]) -> str:
-    """What the sparkline shows, for a screen reader: each month with responses and its NPS."""
-    parts = [f"{month:%b %Y} {value:+g}" for month, value in zip(months, values, strict=False) if value is not None]
+def _trend_text(monthly: list[tuple[datetime, float | None, int]]) -> str:
+    """What the sparkline shows, for a screen reader: each month with responses and its NPS (or
+    that it had too few to say)."""
+    parts = [
+        f"{month:%b %Y} {value:+g}" if value is not None else f"{month:%b %Y} too few ({responses})"
+        for month, value, responses in monthly
+        if responses
+    ]
     return "NPS by month: " + ", ".join(parts) if parts else "No responses in the last twelve months"
 
 

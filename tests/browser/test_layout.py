@@ -1,6 +1,7 @@
 """What a new user sees fits the screen: on a laptop (1366 x 768) and on a phone (390 x 844), every
-button of the webhook page is legible, every column of the team queue is on screen, no table
-widens the page, and a manager's header is one line on the laptop.
+button of the webhook page is legible, every column of the team queue and of the themes is on
+screen, no table widens the page or scrolls sideways, and a manager's header is one line on the
+laptop.
 
 Visibility is measured in the page: an element counts as on screen when its box lies inside the
 viewport and inside every ancestor that clips it; legible when its text colour and the first
@@ -9,15 +10,24 @@ opaque background behind it (getComputedStyle) reach WCAG AA's 4.5:1.
 
 from __future__ import annotations
 
+import os
+from datetime import timedelta
+from pathlib import Path
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import Locator, Page, expect
 
-from followups.models import Case, WebhookEndpoint
+from followups.models import Case, ResponseRootCause, RootCause, WebhookEndpoint
 from followups.services import team_create
+from followups.services.coding import root_cause_taxonomy_seed
 from followups.services.webhooks import webhook_endpoint_create
 from tests.browser.conftest import LAPTOP, PAGE_OVERFLOW, sign_in
 from tests.factories import PASSWORD, make_response, make_user
+
+# Set to a folder to keep a screenshot of the themes page at each size, to look at.
+SCREENSHOTS = os.environ.get("SCREENSHOTS")
 
 AA_CONTRAST = 4.5
 LONG_COMMENT = "The VPN drops every twenty minutes and nobody could tell me why, so I lost a morning of work."
@@ -56,6 +66,10 @@ ON_SCREEN = """(element) => {
   }
   return true;
 }"""
+
+
+# A table region that would scroll sideways: its table is wider than the region shows.
+FITS_ITS_REGION = "(table) => table.scrollWidth <= table.parentElement.clientWidth"
 
 
 @pytest.fixture
@@ -100,7 +114,7 @@ def test_the_webhook_page_shows_every_button_legibly_and_fits(screen: Page, live
     if screen.viewport_size == LAPTOP:
         # On a laptop the tables fit their cards: no sideways scrolling to reach a column.
         for table in screen.locator("table").all():
-            assert table.evaluate("(t) => t.scrollWidth <= t.parentElement.clientWidth"), table.inner_text()[:80]
+            assert table.evaluate(FITS_ITS_REGION), table.inner_text()[:80]
 
 
 def test_the_team_queue_shows_every_column_and_the_reassign_button(screen: Page, live_server, desk):
@@ -115,6 +129,46 @@ def test_the_team_queue_shows_every_column_and_the_reassign_button(screen: Page,
     assert row.get_by_label("Owner of case").evaluate(ON_SCREEN)
     _legible_and_on_screen(row.get_by_role("button", name="Reassign"))
     assert screen.evaluate(PAGE_OVERFLOW) == 0
+
+
+@pytest.fixture
+def themes(desk) -> None:
+    """Coded answers of this month and the month before, so the themes table has every column:
+    one theme with enough answers for an NPS, one with too few."""
+    root_cause_taxonomy_seed()  # a live-server test starts from a flushed database
+    causes = RootCause.objects.in_bulk(["slow-response", "vpn-access"], field_name="slug")
+    for days, scores in ((3, [0, 2, 6, 7, 9, 10] * 6), (40, [9, 10] * 15)):
+        for score in scores:
+            response = make_response(score, submitted_at=timezone.now() - timedelta(days=days))
+            ResponseRootCause.objects.create(response=response, root_cause=causes["slow-response"])
+    response = make_response(3, comment=LONG_COMMENT, submitted_at=timezone.now() - timedelta(days=2))
+    ResponseRootCause.objects.create(response=response, root_cause=causes["vpn-access"])
+
+
+def test_the_themes_table_fits_the_screen_with_every_column_of_each_theme(screen: Page, live_server, themes):
+    sign_in(screen, live_server, "helen", PASSWORD)
+    today = timezone.localdate()
+    period = f"?start={today - timedelta(days=29):%Y-%m-%d}&end={today:%Y-%m-%d}"
+    screen.goto(live_server.url + reverse("themes") + period)
+    table = screen.locator("table.themes")
+    rows = table.locator("tbody tr")
+    expect(rows).to_have_count(2)
+    screen.get_by_text("The last twelve months in figures").click()
+    months = screen.locator("table.themes-trends__table")
+    expect(months).to_be_visible()
+    if SCREENSHOTS:
+        size = "laptop" if screen.viewport_size == LAPTOP else "phone"
+        screen.screenshot(path=str(Path(SCREENSHOTS) / f"themes-{size}.png"), full_page=True)
+    assert screen.evaluate(PAGE_OVERFLOW) == 0
+    for name, shown in (("themes", table), ("months", months)):
+        assert shown.evaluate(FITS_ITS_REGION), f"the {name} table scrolls sideways"
+    for row in rows.all():
+        cells = row.locator("th, td").all()
+        # The theme, then responses, detractors, NPS, impact, the last twelve months, the change and the link.
+        assert len(cells) == len(table.locator("thead th").all()) == 8
+        for cell in cells:
+            assert cell.evaluate(ON_SCREEN), f"the {cell.get_attribute('data-label') or 'theme'} column is off screen"
+    expect(rows.filter(has_text="VPN and remote access")).to_contain_text("too few to say (1)")
 
 
 def test_a_managers_header_is_one_line_on_a_laptop(page: Page, live_server, desk):

@@ -156,6 +156,7 @@ def test_a_row_gives_counts_nps_impact_and_shares() -> None:
         "promoters": 0,
         "passives": 1,
         "detractors": 3,
+        "enough": False,  # 30 responses are needed for an NPS worth showing
         "nps": -75.0,
         "nps_margin_of_error": 42.4,
         "nps_impact": -63.3,
@@ -219,7 +220,8 @@ def test_without_previous_responses_there_is_no_change() -> None:
 
 def test_without_a_previous_period_the_row_does_not_mention_one() -> None:
     row = theme_row(theme("vpn", THEME, NpsSummary(1, 1, 0)), TOTALS, with_previous=False)
-    assert not {"previous_responses", "previous_nps", "nps_change", "change_significant"} & row.keys()
+    comparison = {"previous_responses", "previous_enough", "previous_nps", "nps_change", "change_significant"}
+    assert not comparison & row.keys()
 
 
 # theme_rows
@@ -269,3 +271,10 @@ def test_promoters_rows_go_by_responses_most_first_then_by_slug() -> None:
     assert [row["promoter_share"] for row in rows] == [0.5, 0.5, 0.2]
     # The same themes by impact: each has an NPS of 100, as has the rest, so all tie at 0.
     assert _slugs(theme_rows(themes, promoters)) == ["few", "many-a", "many-b"]
+
+
+def test_a_theme_has_enough_responses_for_its_nps_from_thirty_in_either_period() -> None:
+    totals = Totals(NpsSummary(40, 0, 5), EMPTY)
+    row = theme_row(theme("vpn", NpsSummary(30, 0, 0), NpsSummary(0, 29, 0)), totals, with_previous=True)
+    assert (row["enough"], row["previous_enough"]) == (True, False)
+    assert theme_row(theme("vpn", NpsSummary(29, 0, 0)), totals, with_previous=False)["enough"] is False

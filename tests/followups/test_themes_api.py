@@ -98,6 +98,7 @@ def test_each_theme_has_its_counts_nps_and_impact_ranked_most_harmful_first(mana
         "promoters": 0,
         "passives": 1,
         "detractors": 2,
+        "enough": False,  # 30 responses are needed for an NPS worth showing
         "nps": -66.7,
         # p = 0, d = 2/3: variance 2/3 - 4/9 = 2/9, / 3, sqrt: 27.22 points, times 1.96: 53.35.
         "nps_margin_of_error": 53.3,

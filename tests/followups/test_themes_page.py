@@ -56,7 +56,8 @@ def test_themes_are_ranked_by_impact_with_a_bar_and_a_sparkline_each(manager, co
     assert "-40.0" in html
     assert html.count('class="bar"') == 2
     assert html.count('class="spark"') == 2
-    assert 'aria-label="NPS by month: Nov 2026 -66.7"' in html
+    # Three responses in November: too few to say, as the dashboard says of a month.
+    assert 'aria-label="NPS by month: Nov 2026 too few (3)"' in html
     assert "NPS 0.0 ± " in html and "from 8 responses" in html
     # The table equivalent of the sparklines: one row per theme, twelve months.
     assert html.count('<th scope="col" class="num">') >= 12
@@ -84,11 +85,53 @@ def test_the_days_filter_includes_the_last_day(manager, coded):
 
 
 def test_a_period_compares_with_the_one_before(manager, coded, survey):
-    respond(9, "slow-response", at=datetime(2026, 10, 20, tzinfo=UTC))
+    for _ in range(30):
+        respond(9, "slow-response", at=datetime(2026, 10, 20, tzinfo=UTC))
+    for _ in range(27):
+        respond(2, "slow-response")
     html = page(manager, start="2026-11-01", end="2026-11-30")
-    # October: slow-response +100 from one promoter; November -66.7: a change of -166.7.
-    assert "-166.7" in html
+    # October: slow-response +100 from 30 promoters; November: 1 passive and 29 detractors of 30,
+    # -96.7: a change of -196.7. vpn-access has 2 responses: too few to compare.
+    assert "-96.7 <span" in html
+    assert "-196.7" in html
     assert ">Change</th>" in html
+    vpn = _row(html, "VPN and remote access")
+    assert "too few to say (2)" in vpn and 'data-label="Change"> \u2013 </td>' in " ".join(vpn.split())
+
+
+def _row(html: str, name: str) -> str:
+    start = html.index(f">{name}</a>")
+    return html[start : html.index("</tr>", start)]
+
+
+@pytest.mark.parametrize(
+    ("segment", "enough"),
+    [
+        # 30 promoters and 1 detractor of 31: +93.5, margin 1.96 * 100 * sqrt((31/31 - (29/31) ** 2) / 31) = 12.4.
+        ("all", ('93.5 <span class="muted">± 12.4</span>', "Nov 2026 +93.5")),
+        # The promoters' view counts the 30 promoters only.
+        ("promoters", ('100.0 <span class="muted">± 0.0</span>', "Nov 2026 +100")),
+    ],
+)
+def test_a_theme_with_too_few_responses_says_so_with_its_count(manager, survey, taxonomy, segment, enough):
+    figure, month = enough
+    respond(10, "vpn-access")
+    for _ in range(30):
+        respond(9, "slow-response")
+    respond(3, "slow-response")
+    html = page(manager, segment=segment)
+    # One response: NPS +100 ± 0 says nothing. Thirty, the dashboard's threshold, are enough.
+    vpn = _row(html, "VPN and remote access")
+    assert "too few to say (1)" in vpn
+    assert "100.0" not in vpn and "±" not in vpn
+    assert 'aria-label="NPS by month: Nov 2026 too few (1)"' in vpn
+    slow = _row(html, "Slow first response")
+    assert figure in slow
+    assert f'aria-label="NPS by month: {month}"' in slow
+    assert "too few" not in slow
+    # The month table: a count in brackets for too few, the NPS for enough.
+    months = html[html.index("themes-trends__table") :]
+    assert ">VPN and remote access</th>" in months and '<span class="muted">(1)</span>' in months
 
 
 def test_promoters_see_what_to_keep_doing(manager, coded):

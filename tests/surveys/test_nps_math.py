@@ -9,7 +9,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from surveys.nps import Z_95, Category, NpsComparison, NpsSummary, classify, compare, margin_of_error, nps, rounded
+from surveys.nps import (
+    MIN_RESPONSES,
+    Z_95,
+    Category,
+    NpsComparison,
+    NpsSummary,
+    classify,
+    compare,
+    margin_of_error,
+    nps,
+    rounded,
+)
 
 counts = st.integers(min_value=0, max_value=10_000)
 
@@ -180,3 +191,10 @@ def test_rounding_keeps_one_decimal_and_none():
 def test_a_refused_score_is_named_in_the_message():
     with pytest.raises(ValueError, match="not 11"):
         classify(11)
+
+
+def test_thirty_responses_are_enough_to_show_an_nps_and_twenty_nine_are_too_few():
+    assert MIN_RESPONSES == 30
+    assert NpsSummary(10, 10, 10).enough
+    assert not NpsSummary(10, 10, 9).enough
+    assert not NpsSummary(0, 0, 0).enough
