@@ -1,17 +1,15 @@
 """Delivering the email outboxes (staff emails, customer updates, survey invitations): rows
 claimed under a lease, each marked once sent.
 
-Every outbox goes through one loop. A run claims a batch in a short transaction
-(``select_for_update`` with ``skip_locked``, so concurrent runs on any machine take disjoint rows)
-by moving the rows' next attempt to the end of a lease, sends them over one SMTP connection with no
-lock held, and marks each row in its own statement as soon as the server has accepted or refused its
-message. A sender thread sends and marks while the run renders the next message, taking each message
-only once the one before is marked. A worker killed mid-batch therefore sends again at most the
-message it had in flight; the rest of its claim is due when the lease ends, which follows the SMTP
-timeout (50 seconds with the default). An outbox says which rows are due, how a row becomes a
-message, and what follows a sent row; customer updates also check each customer's opt-outs and
-erasure in the claim, at the moment of sending, and suppress the rows of customers who must no
-longer be emailed.
+Every outbox goes through one loop. A run claims a batch in a short transaction (``select_for_update``
+with ``skip_locked``, so concurrent runs on any machine take disjoint rows) by moving the rows'
+next attempt to the end of a lease, sends them over one SMTP connection with no lock held, and
+marks each row in its own statement as soon as the server has accepted or refused its message.
+A worker killed mid-batch therefore sends again at most the message it had in flight; the rest
+of its claim is due when the lease ends, which follows the SMTP timeout (50 seconds with the
+default). An outbox says which rows are due, how a row becomes a message, and what follows a
+sent row; customer updates also check each customer's opt-outs and erasure in the claim, at the
+moment of sending, and suppress the rows of customers who must no longer be emailed.
 """
 
 from __future__ import annotations
@@ -19,11 +17,10 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -32,8 +29,6 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection as db_connection
 from django.db import models, transaction
 from django.db.models import QuerySet
-from django.db.models.sql import UpdateQuery
-from django.db.models.sql.constants import ROW_COUNT
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -423,66 +418,28 @@ def marks_unflushed() -> Iterator[None]:
 def _send_all(
     outbox: EmailOutbox, rows: list[Any], connection: BaseEmailBackend, lease: Lease, now: datetime | None
 ) -> tuple[list[Any], int]:
-    """Send the rows in order while the lease has time; return the rows sent and how many were given back.
-
-    A thread of its own sends each message and marks its row, while this one renders the next
-    message: the server's replies, the marks and the rendering overlap. It marks through this
-    thread's database connection, so the marks belong to the caller's transaction (the tests'
-    too), and it takes a message only once the one before is marked, so a killed worker still
-    sends again at most its message in flight.
-    """
+    """Send the rows in order while the lease has time; return the rows sent and how many were given back."""
     sent: list[Any] = []
-    database = transaction.get_connection()
-    in_flight: Future[list[Any]] | None = None
-    with _shared(database), ThreadPoolExecutor(max_workers=1, thread_name_prefix="smtp") as sender:
-        for index, row in enumerate(rows):
-            if not lease.allows_another():
-                if in_flight is not None:
-                    sent += in_flight.result()
-                return sent, lease.release(rows[index:])
-            moment = now or timezone.now()
-            row.attempts += 1
-            try:
-                message = outbox.message(row, connection, moment)
-            except Exception as exc:  # a row that cannot be rendered fails like a refused one
-                message, failure = None, exc
-            if in_flight is not None:
-                sent += in_flight.result()
-                in_flight = None
-            if message is None:
-                _failed(row, failure, moment)
-                _mark(outbox, row, lease, database)
-            else:
-                in_flight = sender.submit(_send, outbox, row, message, moment, lease, database)
-        if in_flight is not None:
-            sent += in_flight.result()
+    for index, row in enumerate(rows):
+        if not lease.allows_another():
+            return sent, lease.release(rows[index:])
+        if _send(outbox, row, connection, lease, now or timezone.now()):
+            sent.append(row)
     return sent, 0
 
 
-def _send(
-    outbox: EmailOutbox, row: Any, message: EmailMessage, moment: datetime, lease: Lease, database: Any
-) -> list[Any]:
-    """Send one message and mark its row with the server's answer; the row if it was sent."""
+def _send(outbox: EmailOutbox, row: Any, connection: BaseEmailBackend, lease: Lease, now: datetime) -> bool:
+    row.attempts += 1
     try:
-        message.send()
+        outbox.message(row, connection, now).send()
     except Exception as exc:  # any transport error: record it and retry later
-        _failed(row, exc, moment)
-        sent = []
+        _failed(row, exc, now)
+        sent = False
     else:
-        row.status, row.sent_at, row.last_error = Status.SENT, moment, ""
-        sent = [row]
-    _mark(outbox, row, lease, database)
+        row.status, row.sent_at, row.last_error = Status.SENT, now, ""
+        sent = True
+    _mark(outbox, row, lease)
     return sent
-
-
-@contextmanager
-def _shared(database: Any) -> Iterator[None]:
-    """Let the sender thread use ``database``, the connection of the thread that owns the batch."""
-    database.inc_thread_sharing()
-    try:
-        yield
-    finally:
-        database.dec_thread_sharing()
 
 
 def notification_message_id(row: Notification) -> str:
@@ -497,14 +454,9 @@ def _message_id(kind: str, pk: int, created_at: datetime) -> str:
     return f"<{kind}.{pk}.{created_at:%Y%m%d%H%M%S%f}@{host}>"
 
 
-def _mark(outbox: EmailOutbox, row: Any, lease: Lease, database: Any = None) -> None:
-    """Record one attempt at once, in its own statement, while the row is under this run's lease.
-
-    Through ``database``, a connection object rather than this thread's own, when given.
-    """
-    update = cast(UpdateQuery, lease.held(row).query.chain(UpdateQuery))
-    update.add_update_values({name: getattr(row, name) for name in outbox.marked})
-    update.get_compiler(connection=database or transaction.get_connection()).execute_sql(ROW_COUNT)
+def _mark(outbox: EmailOutbox, row: Any, lease: Lease) -> None:
+    """Record one attempt at once, in its own statement, while the row is under this run's lease."""
+    lease.held(row).update(**{name: getattr(row, name) for name in outbox.marked})
 
 
 def _failed(row: Any, exc: Exception, now: datetime) -> None:
