@@ -10,8 +10,8 @@ update by its envelope recipient.
 from __future__ import annotations
 
 import io
-import time
 from functools import partial
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -50,6 +50,11 @@ def _all_sent(improvement: Improvement) -> bool:
         return not CustomerUpdate.objects.filter(improvement=improvement).exclude(status="sent").exists()
     finally:
         connection.close()
+
+
+def _pushing(log: Path, clusters: int) -> bool:
+    """Whether ``clusters`` pushers have started taking tasks off the queue, by the clusters' log."""
+    return log.read_text(errors="replace").count("pushing tasks at") >= clusters
 
 
 @pytest.fixture
@@ -102,17 +107,25 @@ def test_a_cluster_killed_mid_batch_leaves_every_customer_one_sent_update(world,
 def test_two_clusters_share_a_fan_out_each_update_once(world, tmp_path):
     addresses = _customers(400, world, "scale")
     log = tmp_path / "qcluster.log"
-    # A remote server's pace: the time goes into waiting for it, which more workers share.
-    mailbox = crash.SlowMailbox(0.03, by_recipient=True)
+    # A remote server's pace: the time goes into waiting for it, which more workers share. The
+    # first cluster takes every run while the second starts; the second joins when it is first to
+    # take a relay's successor, a race each relay (every second per run), so the fan-out lasts
+    # long enough for dozens of them: the second cluster cannot lose them all.
+    mailbox = crash.SlowMailbox(0.05, by_recipient=True)
     most_at_once = {}
     with crash.smtp(mailbox) as port:
         env = crash.cluster_env(crash.database_url(connection.settings_dict), smtp_port=port, workers=WORKERS)
         env["DELIVERY_RELAY_SECONDS"] = "1"
+        env["LOG_LEVEL"] = "INFO"  # each cluster's pusher says when it starts taking tasks
+        pushers = 0
         for clusters in (1, 2):
             improvement = _improvement(world, f"Shipped with {clusters}")
             running = [crash.start(env, log) for _ in range(clusters)]
+            pushers += clusters
             try:
-                time.sleep(2)  # every cluster is polling the queue before the fan-out is enqueued
+                # Every cluster is taking tasks before the fan-out is enqueued.
+                ready = crash.wait_until(partial(_pushing, log, pushers), timeout=60, interval=0.1)
+                assert ready, log.read_text(errors="replace")[-3000:]
                 mailbox.most_sending = 0
                 improvement_ship(improvement=improvement, actor=None)
                 delivered = crash.wait_until(partial(_all_sent, improvement), timeout=120, interval=0.1)
