@@ -15,7 +15,7 @@ from django import forms
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Count, Exists, F, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, Min, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce, TruncMonth
 from django.db.models.lookups import Exact
@@ -985,23 +985,26 @@ def notified_impact(*, updates: QuerySet[CustomerUpdate]) -> ImprovementImpact:
     on each side. One aggregate query whatever the number of customers, updates or responses.
     """
     sent = updates.filter(status=CustomerUpdate.Status.SENT).order_by()
-    first_shipped = (
-        sent.filter(customer_id=OuterRef("customer_id"))
-        .values("customer_id")
-        .annotate(at=Min("improvement__shipped_at"))
-        .values("at")
+    # Each customer's first shipping, grouped once and joined: a subquery per response would run
+    # once for each of millions of rows.
+    first_shipped, params = (
+        sent.values("customer_id").annotate(at=Min("improvement__shipped_at")).values("customer_id", "at")
+    ).query.sql_with_params()
+    sides = (("before", "<"), ("after", ">="))
+    categories = (Category.PROMOTER, Category.PASSIVE, Category.DETRACTOR)
+    columns = ", ".join(
+        f"COALESCE(SUM(CASE WHEN r.category = %s AND r.submitted_at {op} f.at THEN 1 ELSE 0 END), 0)"
+        for _when, op in sides
+        for _category in categories
     )
-    responses = (
-        Response.objects.filter(customer_id__in=sent.values("customer_id"))
-        .order_by()
-        .annotate(notified_at=Subquery(first_shipped))
+    sql = (
+        f"SELECT {columns} FROM {Response._meta.db_table} r"
+        f" INNER JOIN ({first_shipped}) f ON f.customer_id = r.customer_id"
     )
-    counts = {
-        f"{when}_{category}": Count("pk", filter=Q(category=category, **{f"submitted_at__{op}": F("notified_at")}))
-        for when, op in (("before", "lt"), ("after", "gte"))
-        for category in (Category.PROMOTER, Category.PASSIVE, Category.DETRACTOR)
-    }
-    row = responses.aggregate(**counts)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*(str(c) for _side in sides for c in categories), *params])
+        values = cursor.fetchone()
+    row = dict(zip((f"{when}_{c}" for when, _op in sides for c in categories), values, strict=True))
 
     def summary(when: str) -> NpsSummary:
         return NpsSummary(row[f"{when}_promoter"], row[f"{when}_passive"], row[f"{when}_detractor"])

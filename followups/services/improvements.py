@@ -16,7 +16,6 @@ from typing import Any, Final
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from closedloop.lib.exceptions import ApplicationError, ConflictError
@@ -262,13 +261,19 @@ def improvement_checkins_send(*, now: datetime | None = None) -> int:
     invitations were scheduled. Each improvement is claimed first, so a rerun sends nothing twice.
     """
     now = now or timezone.now()
-    due = Improvement.objects.filter(
+    waiting = Improvement.objects.filter(
         status=ImprovementStatus.SHIPPED, checkin_days__isnull=False, checkins_sent_at__isnull=True
-    ).filter(shipped_at__lte=now - F("checkin_days") * timedelta(days=1))
+    )
+    # Improvements are few, and SQLite cannot multiply a duration by a column: compared here.
+    due = [
+        pk
+        for pk, shipped_at, days in waiting.values_list("pk", "shipped_at", "checkin_days")
+        if shipped_at <= now - timedelta(days=days)
+    ]
     scheduled = 0
-    for improvement_id in list(due.values_list("pk", flat=True)):
+    for improvement_id in due:
         with transaction.atomic():
-            claimed = due.filter(pk=improvement_id).select_for_update(skip_locked=True).first()
+            claimed = waiting.filter(pk=improvement_id).select_for_update(skip_locked=True).first()
             if claimed is None:
                 continue
             Improvement.objects.filter(pk=claimed.pk).update(checkins_sent_at=now)
