@@ -328,7 +328,11 @@ class _Percentile(Aggregate):
 def inner_loop(filters: DashboardFilters, *, now: datetime) -> dict[str, Any]:
     """Loop-closure and SLA figures of the cases of the filtered responses (one query), and the
     recovery check-ins (one more)."""
-    cases = Case.objects.filter(response__in=_responses(filters).values("pk")).order_by()
+    after, before = filters.window
+    # The window is read on the case itself; only the other filters need the responses.
+    cases = Case.objects.filter(submitted_at__gte=after, submitted_at__lt=before).order_by()
+    if filters.survey or filters.team or filters.attribute is not None:
+        cases = cases.filter(response__in=_responses(filters).values("pk"))
     figures: dict[str, Any] = {
         "cases": Count("pk"),
         "contacted": Count("pk", filter=Q(first_contacted_at__isnull=False)),

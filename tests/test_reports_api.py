@@ -185,6 +185,33 @@ def test_the_case_export_lists_each_case_with_its_codes(maya, alice, taxonomy, s
     ]
 
 
+def test_the_loop_counts_the_cases_of_the_responses_submitted_in_the_window(maya, alice, survey):
+    """A case belongs to the period its response was submitted in, not the one it opened in."""
+    team_create(slug="desk", name="Service desk", members=["alice"])
+    make_survey("onboarding", name="Onboarding")
+    day = timedelta(days=1)
+    submitted = {"before": NOW - 10 * day, "inside": NOW - 3 * day, "other_survey": NOW - 2 * day}
+    items = [response_item(2, submitted_at=submitted["before"].isoformat()), response_item(3), response_item(4)]
+    items[1]["submitted_at"] = submitted["inside"].isoformat()
+    items[2].update(submitted_at=submitted["other_survey"].isoformat(), survey="onboarding")
+    ids = responses_ingest(items=items, now=NOW).created_ids
+    # Every case opens now, inside the window, whenever its response came.
+    cases = cases_open_for_responses(response_ids=ids, now=NOW)
+    assert len(cases) == 3
+    client = _manager(maya)
+    window = {"start": (NOW - 5 * day).date().isoformat(), "end": NOW.date().isoformat()}
+
+    def inner(**params) -> dict:
+        reply = client.get("/api/v1/reports/loop/", {**window, **params})
+        assert reply.status_code == 200, reply.content
+        return reply.json()["inner"]
+
+    assert (inner()["cases"], inner()["open"]) == (2, 2)  # the one submitted before the window is out
+    assert inner(survey="onboarding")["cases"] == 1
+    assert inner(survey="support-2026")["cases"] == 1
+    assert inner(start=(NOW - 20 * day).date().isoformat())["cases"] == 3
+
+
 @pytest.mark.parametrize("path", ["nps-over-time/", "segments/?by=agent", "loop/", "responses.csv", "cases.csv"])
 def test_each_report_runs_the_same_number_of_queries_for_little_and_much_data(manager_api, survey, path):
     manager_api.get("/api/v1/reports/loop/")  # the user's roles are read once, then cached on the user

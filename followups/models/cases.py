@@ -48,6 +48,9 @@ class Case(models.Model):
     status = models.CharField(max_length=20, choices=CaseStatus.choices, default=CaseStatus.NEW)
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
     created_at = models.DateTimeField()
+    # The response's submission, copied when the case opens (it never changes): the dashboard
+    # counts the cases of a period's responses without joining millions of them.
+    submitted_at = models.DateTimeField()
     assigned_at = models.DateTimeField(null=True, blank=True)
     first_contact_due = models.DateTimeField()
     resolution_due = models.DateTimeField()
@@ -107,6 +110,8 @@ class Case(models.Model):
             ),
             # Reporting by creation time (SLA compliance per period).
             models.Index(fields=["created_at"], name="case_created_idx"),
+            # The dashboard's inner loop: the cases of the responses submitted in its window.
+            models.Index(fields=["submitted_at"], name="case_submitted_idx"),
         ]
 
     def __str__(self) -> str:

@@ -189,6 +189,7 @@ def _insert(plans: list[_Plan], now: datetime) -> list[Case]:
             owner_id=plan.owner_id,
             priority=plan.priority,
             created_at=now,
+            submitted_at=response.submitted_at,
             updated_at=now,
             assigned_at=now if plan.owner_id else None,
             first_contact_due=due.first_contact_due,

@@ -59,11 +59,13 @@ SCORE_CYCLE = [0, 1, 2, 3, 3, 4, 4, 5, 5, 5, 5, 5, *[6] * 8, *[7] * 10, *[8] * 1
 
 LOAD_SQL = """
 INSERT INTO surveys_response
-    (survey_id, customer_id, score, category, comment, channel, submitted_at, received_at, ticket_ref, external_id)
+    (survey_id, customer_id, score, category, comment, channel, submitted_at, received_at, ticket_ref,
+     contact_preference, external_id)
 SELECT (%(surveys)s::bigint[])[1 + g %% 2], (%(customers)s::bigint[])[1 + g %% cardinality(%(customers)s::bigint[])],
        s.score,
        CASE WHEN s.score >= 9 THEN 'promoter' WHEN s.score >= 7 THEN 'passive' ELSE 'detractor' END,
-       '', (ARRAY['email', 'web', 'api'])[1 + g %% 3], %(start)s + %(span)s * (g::float8 / %(rows)s), %(now)s, '', NULL
+       '', (ARRAY['email', 'web', 'api'])[1 + g %% 3], %(start)s + %(span)s * (g::float8 / %(rows)s), %(now)s,
+       '', '', NULL
 FROM generate_series(1, %(rows)s) AS g
 CROSS JOIN LATERAL (SELECT (%(scores)s::smallint[])[1 + (g * 37) %% 100] AS score) AS s
 """
@@ -71,13 +73,13 @@ CROSS JOIN LATERAL (SELECT (%(scores)s::smallint[])[1 + (g * 37) %% 100] AS scor
 CASES_SQL = """
 INSERT INTO followups_case
     (response_id, team_id, status, priority, created_at, first_contact_due, resolution_due, next_due,
-     first_contacted_at, resolved_at, close_reason, escalation_level, reassign_after, updated_at)
+     first_contacted_at, resolved_at, close_reason, escalation_level, reassign_after, updated_at, submitted_at)
 SELECT r.id, %(team)s, CASE WHEN r.id %% 10 = 0 THEN 'new' ELSE 'resolved' END, 'normal', r.submitted_at,
        r.submitted_at + interval '1 day', r.submitted_at + interval '7 days',
        CASE WHEN r.id %% 10 = 0 THEN r.submitted_at + interval '1 day' END,
        CASE WHEN r.id %% 10 = 0 THEN NULL ELSE r.submitted_at + (r.id %% 48) * interval '1 hour' END,
        CASE WHEN r.id %% 10 = 0 THEN NULL ELSE r.submitted_at + (r.id %% 9) * interval '1 day' END,
-       '', 0, interval '4 hours', %(now)s
+       '', 0, interval '4 hours', %(now)s, r.submitted_at
 FROM surveys_response r
 WHERE r.category = 'detractor' AND r.survey_id = ANY(%(surveys)s::bigint[])
   AND NOT EXISTS (SELECT 1 FROM followups_case c WHERE c.response_id = r.id)
@@ -171,8 +173,11 @@ def time_both(client: Client) -> tuple[float, float]:
 
 
 def count_queries(client: Client) -> int:
+    """The page's number of queries; the slowest few are shown, to say where the time goes."""
     with CaptureQueriesContext(connection) as captured:
         page(client)
+    for query in sorted(captured.captured_queries, key=lambda q: -float(q["time"]))[:3]:
+        progress(f"  {float(query['time']) * 1000:.0f} ms: {query['sql'][:160]}")
     return len(captured)
 
 
@@ -254,6 +259,7 @@ def main() -> None:
                 load(surveys, customer_ids, BIG_ROWS - ROWS)
                 settle()
                 big = _execute("SELECT count(*) FROM surveys_response")[0][0]
+                count_queries(client)
                 ours_10m, sql_10m = time_both(client)
                 progress(f"{big:,} responses: page {ours_10m:.0f} ms, SQL {sql_10m:.0f} ms")
                 progress(

@@ -139,10 +139,11 @@ CASES_SQL = """
 INSERT INTO followups_case
     (id, response_id, team_id, owner_id, status, priority, created_at, assigned_at, first_contact_due,
      resolution_due, next_due, at_risk_from, at_risk_notified_at, first_contacted_at, resolved_at, closed_at,
-     close_reason, escalation_level, reassign_after, updated_at)
+     close_reason, escalation_level, reassign_after, updated_at, submitted_at)
 SELECT case_id, response_id, %(team)s, owner_id, d.status, CASE WHEN mod(n, 7) <= 3 THEN 'hot' ELSE 'normal' END,
        created_at, created_at, d.first_contact_due, d.resolution_due, d.next_due, d.at_risk_from,
-       d.at_risk_notified_at, d.first_contacted_at, d.resolved_at, d.closed_at, '', 0, interval '8 hours', created_at
+       d.at_risk_notified_at, d.first_contacted_at, d.resolved_at, d.closed_at, '', 0, interval '8 hours', created_at,
+       created_at - interval '5 minutes'
 FROM {map}
 CROSS JOIN LATERAL (
     SELECT s.status,
