@@ -125,7 +125,10 @@ class Preview:
 
 
 def _params(improvement: Improvement, now: datetime) -> dict[str, Any]:
-    return {"improvement": improvement.pk, "since": now - timedelta(days=improvement.lookback_days), "now": now}
+    # Times as the ORM stores them: SQLite keeps text, which must read alike to compare.
+    moment = connection.ops.adapt_datetimefield_value
+    since = now - timedelta(days=improvement.lookback_days)
+    return {"improvement": improvement.pk, "since": moment(since), "now": moment(now)}
 
 
 # SQLite (the embedded first run) has no INSERT inside a WITH: the same rows, then a count.

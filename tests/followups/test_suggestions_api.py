@@ -241,6 +241,7 @@ def test_the_command_says_when_there_is_nothing_to_learn(survey, taxonomy, capsy
     assert suggestions_train() is None
 
 
+@pytest.mark.postgres  # row locks under concurrent writers
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_codings_of_one_response_all_land_and_none_deadlocks(maya, survey):
     """Two accepted suggestions and a hand coding of one response at once: each sees the others' codes."""
