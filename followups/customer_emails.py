@@ -119,7 +119,8 @@ def invitation_email(*, invitation: Invitation) -> CustomerEmail:
     context = {
         "survey": survey,
         "name": " ".join(customer.name.split()),
-        "scores": list(enumerate(links)),
+        # Labels as text: the templates print each score four times, and numbers go through localization.
+        "scores": [(str(score), url) for score, url in enumerate(links)],
         "survey_url": links[0].split("?", 1)[0],
         "reminder": invitation.reminded_at is not None,
         "preferences_url": customer_url(customer.pk, Purpose.PREFERENCES),
