@@ -326,7 +326,9 @@ REPORT_PARAMETERS = [
     OpenApiParameter("start", OpenApiTypes.DATE, description="First day (default: a year before the end)."),
     OpenApiParameter("end", OpenApiTypes.DATE, description="Last day, inclusive (default: today)."),
     OpenApiParameter("survey", str, description="A survey's slug."),
-    OpenApiParameter("team", str, description="A team's slug: the responses whose case that team handles."),
+    OpenApiParameter(
+        "team", str, description="A team's slug: the responses to tickets that team handled (the invitation names it)."
+    ),
     OpenApiParameter("attribute", str, description="A customer segment, name:value (plan:gold)."),
 ]
 _NPS_FIELDS: dict[str, serializers.Field] = {

@@ -61,6 +61,7 @@ from followups.sla import AT_RISK_SHARE, DEFAULT_TARGETS, team_calendar
 from followups.workflow import CaseStatus
 from surveys.models import Account, Channel, Customer, Invitation, Survey
 from surveys.services import responses_ingest, survey_create
+from surveys.services.rollups import rollups_recounted
 
 DEFAULT_PASSWORD = "demo-closedloop-2026"
 DEFAULT_SEED = 2026
@@ -963,7 +964,9 @@ def _create_invitations(plan: DemoPlan, response_ids: list[int], now: datetime) 
             earlier = at - timedelta(days=2)
             invitations.append(_invitation(surveys[TICKET_SURVEY], customer, earlier, f"INC-{number - 1}", agent, team))
     invitations.extend(_silent_key_contacts(plan, surveys[RELATIONSHIP_SURVEY], customers, now))
-    Invitation.objects.bulk_create(invitations, batch_size=BATCH)
+    # The answers were counted as they were ingested, before their tickets named a team.
+    with rollups_recounted(response_ids=sorted(answered)):
+        Invitation.objects.bulk_create(invitations, batch_size=BATCH)
 
 
 def _handled_by(response: DemoResponse, ticket: str) -> tuple[str, str]:

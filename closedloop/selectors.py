@@ -17,10 +17,11 @@ from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from closedloop.lib.filters import AttributeFilterField
-from followups.models import Case, CustomerUpdate, Improvement, ResponseRootCause
+from followups.models import Case, CustomerUpdate, Improvement, ResponseRootCause, Team
 from followups.models.cases import OPEN
 from followups.selectors import notified_impact, nps_by_root_cause, theme_report
 from followups.themes import remainder, share
+from surveys.handling import HANDLING_AGENT, HANDLING_TEAM
 from surveys.models import DailyScoreCount, Invitation, Response
 from surveys.nps import MIN_RESPONSES, Category, NpsComparison, NpsSummary, compare, rounded
 from surveys.selectors import (
@@ -119,8 +120,8 @@ class DashboardFilters:
 
     @property
     def from_rollup(self) -> bool:
-        """Whether the figures can come from the daily rollup (it has no team or customer)."""
-        return not self.team and self.attribute is None
+        """Whether the figures can come from the daily rollup (it has no customer attributes)."""
+        return self.attribute is None
 
     def as_api_filters(self) -> dict[str, Any]:
         after, before = self.window
@@ -158,7 +159,7 @@ def _responses(filters: DashboardFilters) -> QuerySet[Response]:
     if filters.survey:
         responses = responses.filter(survey__slug=filters.survey)
     if filters.team:
-        responses = responses.filter(case__team__slug=filters.team)
+        responses = responses.filter(**{HANDLING_TEAM: filters.team})
     if filters.attribute is not None:
         name, value = filters.attribute
         responses = responses.filter(Exact(KeyTextTransform(name, "customer__attributes"), value))
@@ -167,7 +168,9 @@ def _responses(filters: DashboardFilters) -> QuerySet[Response]:
 
 def _rollup(filters: DashboardFilters) -> QuerySet[DailyScoreCount]:
     rows = DailyScoreCount.objects.filter(day__gte=filters.start, day__lte=filters.end).order_by()
-    return rows.filter(survey__slug=filters.survey) if filters.survey else rows
+    if filters.survey:
+        rows = rows.filter(survey__slug=filters.survey)
+    return rows.filter(team=filters.team) if filters.team else rows
 
 
 @dataclass(frozen=True)
@@ -276,8 +279,8 @@ def _segment_rows(filters: DashboardFilters) -> Iterable[tuple[Any, NpsSummary]]
         "detractors": Count("pk", filter=Q(category=Category.DETRACTOR)),
     }
     rows: QuerySet[Any, Any]
-    if filters.from_rollup and by in ("survey", "channel"):
-        field = "survey__name" if by == "survey" else "channel"
+    if filters.from_rollup and by in ("survey", "channel", "team"):
+        field = {"survey": "survey__name", "channel": "channel", "team": "team"}[by]
         rows = (
             _rollup(filters)
             .values(group=F(field))
@@ -291,8 +294,8 @@ def _segment_rows(filters: DashboardFilters) -> Iterable[tuple[Any, NpsSummary]]
         group: Any = {
             "survey": F("survey__name"),
             "channel": F("channel"),
-            "team": F("case__team__name"),
-            "agent": F("case__owner__username"),
+            "team": F(HANDLING_TEAM),
+            "agent": F(HANDLING_AGENT),
         }.get(by) or KeyTextTransform(by[len(ATTRIBUTE_PREFIX) :], "customer__attributes")
         rows = _responses(filters).values(group=group).annotate(**counts)
     for row in cast("Iterable[dict[str, Any]]", rows):
@@ -300,12 +303,15 @@ def _segment_rows(filters: DashboardFilters) -> Iterable[tuple[Any, NpsSummary]]
 
 
 def nps_segments(filters: DashboardFilters, overall: NpsSummary) -> list[Segment]:
-    """NPS per value of ``filters.by``, each compared with the rest (one query), biggest first."""
+    """NPS per value of ``filters.by``, each compared with the rest (one query, and one for the
+    teams' names), biggest first."""
+    # Tickets name their team by slug; a slug no team has (yet) shows as it came.
+    names = dict(Team.objects.values_list("slug", "name")) if filters.by == "team" else {}
     segments = []
     for group, summary in _segment_rows(filters):
         rest = remainder(overall, summary)
         versus = compare(summary, rest) if summary.enough else None
-        label = "(none)" if group in (None, "") else str(group)
+        label = "(none)" if group in (None, "") else names.get(group, str(group))
         segments.append(Segment(label, summary, versus))
     if filters.sort == "nps":
         return sorted(segments, key=lambda s: (not s.enough, s.summary.nps or 0.0, s.label))

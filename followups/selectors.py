@@ -49,6 +49,7 @@ from followups.models.rules import Priority
 from followups.suggestions import CauseChoice, Suggestion, suggest
 from followups.themes import EMPTY, Level, Segment, ThemeCounts, Totals, previous_period, theme_rows
 from followups.workflow import CaseStatus
+from surveys.handling import HANDLING_TEAM
 from surveys.models import Response
 from surveys.nps import Category, NpsComparison, NpsSummary, compare, rounded
 from surveys.selectors import NpsRow, nps_breakdown
@@ -497,7 +498,7 @@ class _ThemeQuery:
         conditions: list[Any] = []
         for lookup, value in (
             ("survey__slug", f["survey"] or None),
-            ("case__team__slug", f["team"] or None),
+            (HANDLING_TEAM, f["team"] or None),
             ("submitted_at__gte", start),
             ("submitted_at__lt", end),
         ):
@@ -785,7 +786,7 @@ def suggestion_examples() -> list[Example]:
 
 
 def uncoded_comments(*, filters: dict[str, Any]) -> QuerySet[Response]:
-    """Responses with a comment and no code, newest first, by survey, period and team (the case's).
+    """Responses with a comment and no code, newest first, by survey, period and team (the ticket's).
 
     ``filters``: ``survey`` (slug), ``submitted_after``, ``submitted_before`` (datetimes or ISO
     strings, as the themes page's filters give them), ``team`` (slug).
@@ -795,7 +796,7 @@ def uncoded_comments(*, filters: dict[str, Any]) -> QuerySet[Response]:
         ("survey__slug", "survey"),
         ("submitted_at__gte", "submitted_after"),
         ("submitted_at__lt", "submitted_before"),
-        ("case__team__slug", "team"),
+        (HANDLING_TEAM, "team"),
     ):
         if filters.get(key):
             conditions &= Q(**{lookup: filters[key]})

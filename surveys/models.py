@@ -337,17 +337,20 @@ class SavedMapping(models.Model):
 
 
 class DailyScoreCount(models.Model):
-    """How many responses gave each score, per day, survey and channel: the dashboard's rollup.
+    """How many responses gave each score, per day, survey, channel and team: the dashboard's rollup.
 
     Counts per score are the most useful shape: NPS, the 0-10 distribution and the margins all
     derive from them. Kept equal to the raw responses by surveys/services/rollups.py at every
     write (ingestion, changed answers); ``manage.py rebuild_rollups`` recomputes it whole.
-    The day is the submission's date in the site's time zone, as the NPS API groups it.
+    The day is the submission's date in the site's time zone, as the NPS API groups it; the team
+    is the slug of the team that handled the ticket the response answers (``Invitation.team``),
+    empty when it answers none.
     """
 
     day = models.DateField()
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="+", db_index=False)
     channel = models.CharField(max_length=10, choices=Channel.choices)
+    team = models.CharField(max_length=80, blank=True, default="")
     score = models.PositiveSmallIntegerField(validators=[MaxValueValidator(10)])
     # Not a PositiveIntegerField: taking counts away upserts negative rows, and PostgreSQL checks
     # the row proposed for insertion before it finds the conflict that turns it into an update.
@@ -355,10 +358,12 @@ class DailyScoreCount(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["survey", "day", "channel", "score"], name="daily_score_count_key"),
+            models.UniqueConstraint(
+                fields=["survey", "day", "channel", "team", "score"], name="daily_score_count_team_key"
+            ),
             models.CheckConstraint(condition=Q(score__lte=10), name="daily_score_count_score_0_10"),
         ]
         indexes = [models.Index(fields=["day"], include=["score", "responses"], name="daily_score_count_day_idx")]
 
     def __str__(self) -> str:
-        return f"{self.responses} x {self.score} on {self.day} ({self.survey_id}, {self.channel})"
+        return f"{self.responses} x {self.score} on {self.day} ({self.survey_id}, {self.channel}, {self.team})"

@@ -9,8 +9,9 @@ from typing import Any
 from django.contrib.auth.models import User
 
 from closedloop.users import user_create
-from surveys.models import Response, Survey
+from surveys.models import Invitation, Response, Survey
 from surveys.services import responses_ingest, survey_create
+from surveys.services.rollups import rollups_recounted
 
 PASSWORD = "correct-horse-battery-9"
 _sequence = itertools.count(1)
@@ -75,3 +76,24 @@ def make_improvement(title: str, *causes: Any, status: str = "in_progress", **fi
     made = Improvement.objects.create(title=title, status=status, **fields)
     ImprovementRootCause.objects.bulk_create(ImprovementRootCause(improvement=made, root_cause=c) for c in causes)
     return made
+
+
+def handled_by(response: Response, team: str, agent: str = "") -> Invitation:
+    """Record that ``response`` answers the invitation of a ticket ``team`` (and ``agent``) handled,
+    counted under that team in the rollup as an answer through the survey page is."""
+    at = response.submitted_at
+    with rollups_recounted(response_ids=[response.pk]):
+        return Invitation.objects.create(
+            survey_id=response.survey_id,
+            customer_id=response.customer_id,
+            status=Invitation.Status.ANSWERED,
+            ticket_ref=f"T-{response.pk}",
+            agent=agent,
+            team=team,
+            send_at=at,
+            sent_at=at,
+            answered_at=at,
+            next_attempt_at=at,
+            created_at=at,
+            response=response,
+        )

@@ -24,6 +24,7 @@ from followups.services import team_create
 from followups.services.opening import cases_open_for_responses
 from surveys.models import Response
 from surveys.services import responses_ingest
+from surveys.services.invitations import invitation_answer, invitation_create
 from tests.factories import make_survey, response_item
 
 pytestmark = pytest.mark.django_db
@@ -183,6 +184,45 @@ def test_the_case_export_lists_each_case_with_its_codes(maya, alice, taxonomy, s
         (first, "desk", "hardware;vpn-access"),
         (cases[1].response_id, "desk", ""),
     ]
+
+
+def test_team_and_agent_are_those_of_the_handling_ticket_for_every_answer(maya, survey):
+    """NPS by team counts the promoters and passives of a team's tickets too, not only the
+    detractors who have cases; the team filter narrows every figure the same way."""
+    team_create(slug="desk", name="Service desk")
+    rng = random.Random(5)
+    handled: dict[str, list[int]] = defaultdict(list)
+    by_agent: dict[str, list[int]] = defaultdict(list)
+    for n in range(120):
+        team, agent = rng.choice([("desk", "alice"), ("desk", "bob"), ("field", "carol")])
+        score = rng.choice(range(11)) if team == "desk" else rng.choice([6, 9, 10])
+        made = invitation_create(
+            survey=survey,
+            customer={"external_id": f"T-{n}", "email": f"t{n}@example.com"},
+            ticket_ref=f"INC-{n}",
+            agent=agent,
+            team=team,
+            now=NOW - timedelta(days=40),
+        )
+        invitation_answer(invitation=made.invitation, score=score, now=NOW - timedelta(days=n % 60))
+        handled[team].append(score)
+        by_agent[agent].append(score)
+    ingest_scores = [10, 10, 3]  # answers to no invitation: no team, no agent
+    responses_ingest(items=[response_item(score) for score in ingest_scores], now=NOW)
+    handled["(none)"], by_agent["(none)"] = ingest_scores, ingest_scores
+    client = _manager(maya)
+
+    def segments(by: str, **params) -> dict[str, tuple]:
+        report = client.get("/api/v1/reports/segments/", {**WINDOW, "by": by, **params}).json()
+        return {row["segment"]: (row["responses"], row["nps"], row["margin_of_error"]) for row in report["results"]}
+
+    names = {"desk": "Service desk", "field": "field", "(none)": "(none)"}  # a slug no team has shows as is
+    assert segments("team") == {names[team]: _by_hand(scores) for team, scores in handled.items()}
+    assert segments("agent") == {agent: _by_hand(scores) for agent, scores in by_agent.items()}
+    assert segments("team", team="desk") == {"Service desk": _by_hand(handled["desk"])}
+    over_time = client.get("/api/v1/reports/nps-over-time/", {**WINDOW, "team": "desk"}).json()
+    overall = over_time["overall"]
+    assert (overall["responses"], overall["nps"], overall["margin_of_error"]) == _by_hand(handled["desk"])
 
 
 def test_the_loop_counts_the_cases_of_the_responses_submitted_in_the_window(maya, alice, survey):

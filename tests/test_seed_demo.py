@@ -37,8 +37,9 @@ from followups.models.rules import Priority
 from followups.selectors import improvement_board
 from followups.sla import AT_RISK_SHARE, DEFAULT_TARGETS, team_calendar
 from followups.workflow import OPEN_STATUSES, CaseStatus
-from surveys.models import Account, Customer, Invitation, Response, Survey
+from surveys.models import Account, Customer, DailyScoreCount, Invitation, Response, Survey
 from surveys.selectors import group_expression, nps_breakdown
+from surveys.services.rollups import rollups_rebuild
 
 User = get_user_model()
 THEMES = (
@@ -135,6 +136,18 @@ class TestSeededDemo:
         with_ticket = tickets.filter(ticket_ref__regex=r"^INC-[0-9]{5}$", external_id__isnull=False).count()
         assert 0.6 * tickets.count() <= with_ticket < tickets.count()
         assert len(set(responses.values_list("channel", flat=True))) >= 4
+
+    def test_its_rollup_counts_every_answer_under_its_tickets_team(self):
+        def counts() -> set[tuple]:
+            return set(DailyScoreCount.objects.values_list("survey_id", "day", "channel", "team", "score", "responses"))
+
+        seeded = counts()
+        with transaction.atomic():
+            rollups_rebuild()
+            assert counts() == seeded
+            transaction.set_rollback(True)  # the class's other tests read the seeded rows
+        teams = set(DailyScoreCount.objects.values_list("team", flat=True))
+        assert set(TEAM_OF_REGION.values()) | {""} == teams
 
     def test_its_nps_is_plausible_better_for_gold_worse_in_apac_and_improving(self):
         responses = Response.objects.all()

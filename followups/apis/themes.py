@@ -100,7 +100,7 @@ class ThemeListApi(APIView):
             OpenApiParameter("survey", str, description="Survey slug."),
             OpenApiParameter("submitted_after", str, description="ISO 8601 time, inclusive."),
             OpenApiParameter("submitted_before", str, description="ISO 8601 time, exclusive."),
-            OpenApiParameter("team", str, description="Slug of the team of the response's case."),
+            OpenApiParameter("team", str, description="Slug of the team that handled the ticket the response answers."),
             OpenApiParameter("attribute", str, description="A customer attribute, name:value (e.g. plan:gold)."),
             OpenApiParameter(
                 "level",

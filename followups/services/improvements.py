@@ -268,7 +268,7 @@ def improvement_checkins_send(*, now: datetime | None = None) -> int:
     due = [
         pk
         for pk, shipped_at, days in waiting.values_list("pk", "shipped_at", "checkin_days")
-        if shipped_at <= now - timedelta(days=days)
+        if days is not None and shipped_at is not None and shipped_at <= now - timedelta(days=days)
     ]
     scheduled = 0
     for improvement_id in due:

@@ -31,7 +31,7 @@ from surveys import fatigue
 from surveys.intake import parse_customer
 from surveys.models import Channel, ContactPreference, Customer, Invitation, Response, Survey
 from surveys.services.ingestion import customers_upsert, responses_ingest
-from surveys.services.rollups import rollups_add, rollups_remove
+from surveys.services.rollups import rollups_recounted
 from surveys.signals import response_topic_chosen, responses_ingested, survey_topics
 
 # The channels an invitation may go out on: email is sent here, the others by the caller.
@@ -305,9 +305,11 @@ def invitation_answer(
     outcome = responses_ingest(items=[item], now=now).outcomes[0]
     if outcome.response_id is None:
         raise ApplicationError("Invalid answer.", errors=outcome.errors or {})
-    Invitation.objects.filter(pk=invitation.pk).update(
-        response_id=outcome.response_id, status=Invitation.Status.ANSWERED, answered_at=now
-    )
+    # Ingestion counted the response with no team: linked, it counts under its ticket's team.
+    with rollups_recounted(response_ids=[outcome.response_id]):
+        Invitation.objects.filter(pk=invitation.pk).update(
+            response_id=outcome.response_id, status=Invitation.Status.ANSWERED, answered_at=now
+        )
     # Stored before the batch commits, so the case the follow-up app opens already knows them.
     Response.objects.filter(pk=outcome.response_id).update(contact_preference=contact_preference)
     response_topic_chosen.send(sender=Response, response_id=outcome.response_id, topic=topic)
@@ -326,10 +328,9 @@ def _change_answer(
     if not can_change_answer(invitation, now):
         raise ApplicationError("The time to change this answer has passed.")
     response = Response.objects.select_for_update().get(pk=response_id)
-    rollups_remove(response_ids=[response.pk])
-    response.score, response.comment, response.contact_preference = score, comment, contact_preference
-    response.save(update_fields=["score", "category", "comment", "contact_preference"])
-    rollups_add(response_ids=[response.pk])
+    with rollups_recounted(response_ids=[response.pk]):
+        response.score, response.comment, response.contact_preference = score, comment, contact_preference
+        response.save(update_fields=["score", "category", "comment", "contact_preference"])
     response_topic_chosen.send(sender=Response, response_id=response.pk, topic=topic)
     # A changed answer may be a detractor's now: the follow-up app opens what it lacks.
     transaction.on_commit(lambda: responses_ingested.send(sender=Response, response_ids=[response.pk]))

@@ -8,25 +8,30 @@ ORM, so the day is truncated in the site's time zone exactly as the NPS API grou
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from django.db import connection, transaction
 from django.db.models import Count, QuerySet, Value
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from surveys.handling import HANDLING_TEAM
 from surveys.models import DailyScoreCount, Response
 
 _TABLE = DailyScoreCount._meta.db_table
-_KEY = ("survey_id", "day", "channel", "score")
+_KEY = ("survey_id", "day", "channel", "team", "score")
 
 
 def _apply(responses: QuerySet[Response], sign: int) -> None:
     """Add (``sign`` 1) or take away (-1) the given responses' counts in one statement."""
     grouped = (
         responses.order_by()
-        .annotate(rollup_day=TruncDate("submitted_at", tzinfo=timezone.get_current_timezone()))
-        .values("survey_id", "rollup_day", "channel", "score")
+        .annotate(
+            rollup_day=TruncDate("submitted_at", tzinfo=timezone.get_current_timezone()),
+            rollup_team=Coalesce(HANDLING_TEAM, Value("")),
+        )
+        .values("survey_id", "rollup_day", "channel", "rollup_team", "score")
         .annotate(counted=Count("pk") * Value(sign))
     )
     select, params = grouped.query.get_compiler(connection=connection).as_sql()
@@ -49,9 +54,18 @@ def rollups_add(*, response_ids: Sequence[int]) -> None:
 
 
 def rollups_remove(*, response_ids: Sequence[int]) -> None:
-    """Take responses out of the rollup before their score, day or channel change."""
+    """Take responses out of the rollup before their score, day, channel or team change."""
     if response_ids:
         _apply(Response.objects.filter(pk__in=response_ids), -1)
+
+
+@contextmanager
+def rollups_recounted(*, response_ids: Sequence[int]) -> Iterator[None]:
+    """Count ``response_ids`` again around a change to what the rollup groups them by (their
+    score, or the invitation that names their team)."""
+    rollups_remove(response_ids=response_ids)
+    yield
+    rollups_add(response_ids=response_ids)
 
 
 @transaction.atomic

@@ -10,9 +10,8 @@ from django.urls import reverse
 
 from followups.models import ResponseRootCause, SuggestionDecision
 from followups.services import team_create
-from followups.services.opening import cases_open_for_responses
 from followups.services.suggestions import suggestion_model_train
-from tests.factories import make_response, make_survey
+from tests.factories import handled_by, make_response, make_survey
 
 NOVEMBER_10 = datetime(2026, 11, 10, 10, tzinfo=UTC)
 
@@ -75,7 +74,7 @@ def test_filters_by_survey_period_category_and_team(manager, comments, alice):
 
     team_create(slug="desk", name="Desk", members=["alice"], lead="alice")
     detractor = make_response(2, comment="wifi gone", submitted_at=NOVEMBER_10)
-    cases_open_for_responses(response_ids=[detractor.pk])
+    handled_by(detractor, "desk")
     html = page(manager, team="desk")
     assert "wifi gone" in html and "The VPN" not in html
 

@@ -22,11 +22,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from followups.models import Case, ResponseRootCause, RootCause
+from followups.models import ResponseRootCause, RootCause
 from followups.services import team_create
 from followups.services.opening import cases_open_for_responses
 from surveys.models import Customer, Response
-from tests.factories import make_response, make_survey
+from tests.factories import handled_by, make_response, make_survey
 
 pytestmark = pytest.mark.postgres
 
@@ -180,13 +180,15 @@ def test_the_time_filters(manager_api, november) -> None:
     assert [(row["root_cause"], row["responses"]) for row in december["results"]] == [("hardware", 1)]
 
 
-def test_the_team_filter_reads_the_team_of_the_responses_case(manager_api, november, alice, bob) -> None:
+def test_the_team_filter_reads_the_team_that_handled_the_ticket(manager_api, november, alice, bob) -> None:
     desk = team_create(slug="desk", name="Service desk", members=["alice"])
-    network = team_create(slug="network", name="Network", members=["bob"])
-    # The three detractors have cases; r3's (vpn-access) goes to the network team.
+    team_create(slug="network", name="Network", members=["bob"])
+    # The three detractors answered tickets: r1's and r2's the desk handled, r3's (vpn-access) the
+    # network team. Their cases all went to the desk: the case's team is not the ticket's.
+    for response, team in zip(november[:3], ["desk", "desk", "network"], strict=True):
+        handled_by(response, team)
     opened = cases_open_for_responses(response_ids=[r.pk for r in november[:3]], now=NOVEMBER_10)
-    assert len(opened) == 3
-    Case.objects.filter(response=november[2]).update(team=network)
+    assert {case.team.slug for case in opened} == {"desk"}
     data = themes(manager_api, team="desk")
     # r1 and r2: 2 detractors. slow-response has both (no rest: no impact), too-many-handoffs r1.
     assert data["overall"]["responses"] == 2

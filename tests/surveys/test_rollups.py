@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
-from django.db.models import Count, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from followups.services.privacy import customer_erase
-from surveys.models import Customer, DailyScoreCount, Response
+from surveys.models import Customer, DailyScoreCount, Invitation, Response
 from surveys.services import responses_ingest
 from surveys.services.imports import import_job_create, import_job_run
 from surveys.services.invitations import invitation_answer, invitation_create
@@ -25,17 +25,20 @@ NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 
 
 def raw_counts() -> dict[tuple, int]:
-    rows = (
-        Response.objects.annotate(day=TruncDate("submitted_at", tzinfo=timezone.get_current_timezone()))
-        .values_list("survey_id", "day", "channel", "score")
-        .annotate(n=Count("pk"))
-    )
-    return {tuple(row[:4]): row[4] for row in rows}
+    """The counts by hand: each response under the team its invitation names, if any."""
+    counts: Counter[tuple] = Counter()
+    zone = timezone.get_current_timezone()
+    for response in Response.objects.select_related("invitation"):
+        invitation = getattr(response, "invitation", None)
+        team = invitation.team if invitation is not None else ""
+        day = timezone.localtime(response.submitted_at, zone).date()
+        counts[response.survey_id, day, response.channel, team, response.score] += 1
+    return dict(counts)
 
 
 def rollup_counts() -> dict[tuple, int]:
-    rows = DailyScoreCount.objects.values_list("survey_id", "day", "channel", "score", "responses")
-    return {tuple(row[:4]): row[4] for row in rows}
+    rows = DailyScoreCount.objects.values_list("survey_id", "day", "channel", "team", "score", "responses")
+    return {tuple(row[:5]): row[5] for row in rows}
 
 
 def assert_rollup_matches() -> None:
@@ -80,6 +83,24 @@ def test_a_changed_answer_moves_its_count_to_the_new_score(survey):
     invitation_answer(invitation=invitation, score=9, now=NOW + timedelta(minutes=5))
     assert_rollup_matches()
     assert list(DailyScoreCount.objects.values_list("score", "responses")) == [(9, 1)]
+
+
+def test_an_answer_counts_under_the_team_that_handled_its_ticket(survey):
+    ingest(response_item(10), response_item(2))  # answers to no invitation: no team
+    for n, (team, score) in enumerate([("desk", 9), ("desk", 4), ("field", 8)]):
+        customer = {"external_id": f"C-t{n}", "email": f"t{n}@example.com"}
+        made = invitation_create(
+            survey=survey, customer=customer, ticket_ref=f"INC-{n}", agent="alice", team=team, now=NOW
+        )
+        invitation_answer(invitation=made.invitation, score=score, now=NOW)
+    assert_rollup_matches()
+    by_team = dict(DailyScoreCount.objects.values("team").annotate(n=Sum("responses")).values_list("team", "n"))
+    assert by_team == {"": 2, "desk": 2, "field": 1}
+    # A changed answer stays with its ticket's team.
+    desk = Invitation.objects.get(ticket_ref="INC-1")
+    invitation_answer(invitation=desk, score=10, now=NOW + timedelta(minutes=5))
+    assert_rollup_matches()
+    assert DailyScoreCount.objects.get(team="desk", score=10).responses == 1
 
 
 def test_erasure_keeps_the_scores_counted(survey):
