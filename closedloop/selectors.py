@@ -412,14 +412,12 @@ def outer_loop(filters: DashboardFilters, overall: NpsSummary) -> dict[str, Any]
     )
     updates = CustomerUpdate.objects.filter(improvement__shipped_at__gte=after, improvement__shipped_at__lt=before)
     impact = notified_impact(updates=updates)
-    # Compared only when both sides have enough responses, as periods are.
-    enough = impact.before.enough and impact.after.enough
     return {
         "themes": themes,
         **shipped,
         "notified_before": impact.before,
         "notified_after": impact.after,
-        "notified_change": impact.change if enough else None,
+        "notified_change": impact.change,
     }
 
 

@@ -46,7 +46,8 @@ def manager_digest(*, week: DigestWeek, now: datetime) -> ManagerDigest:
         week=week,
         current=current,
         previous=previous,
-        change=compare(current, previous),
+        # A week of fewer than MIN_RESPONSES answers says nothing, so neither does its change.
+        change=compare(current, previous) if current.enough and previous.enough else None,
         new_themes=new,
         rising_themes=rising,
         overdue_count=overdue.count(),

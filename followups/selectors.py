@@ -592,6 +592,7 @@ def theme_report(*, filters: dict[str, Any], overall: NpsSummary | None = None) 
             "detractors": totals.current.detractors,
             "nps": rounded(totals.current.nps),
             "nps_margin_of_error": rounded(totals.current.margin_of_error),
+            "enough": totals.current.enough,
         },
         "previous_period": previous
         and {
@@ -1011,7 +1012,9 @@ def notified_impact(*, updates: QuerySet[CustomerUpdate]) -> ImprovementImpact:
         return NpsSummary(row[f"{when}_promoter"], row[f"{when}_passive"], row[f"{when}_detractor"])
 
     before, after = summary("before"), summary("after")
-    return ImprovementImpact(before=before, after=after, change=compare(after, before))
+    # Compared only when both sides have enough answers, as periods are.
+    enough = before.enough and after.enough
+    return ImprovementImpact(before=before, after=after, change=compare(after, before) if enough else None)
 
 
 def improvement_impact(*, improvement: Improvement) -> ImprovementImpact | None:

@@ -90,6 +90,15 @@ def test_a_period_with_few_responses_says_so_and_a_big_move_is_significant(maya,
     ]
     assert html.count("trend__point--significant") == 1
 
+    september = _client(maya).get(reverse("home"), {"start": "2026-09-01", "end": "2026-09-30"}).content.decode()
+    card = _text(
+        september[
+            september.index('id="nps-overall"') : september.index("</section>", september.index('id="nps-overall"'))
+        ]
+    )
+    assert "NPS too few to say" in card and "3 responses" in card
+    assert "±" not in card and "+100" not in card
+
 
 def test_segments_are_flagged_where_significantly_below_the_rest(maya, survey):
     make_survey("onboarding", name="Onboarding")

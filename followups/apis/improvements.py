@@ -263,6 +263,7 @@ class ImprovementDetailApi(ManagersWrite):
 
 class NpsSampleSerializer(serializers.Serializer):
     responses = serializers.IntegerField()
+    enough = serializers.BooleanField(help_text="Whether there are enough answers (30) for the NPS to say anything.")
     nps = serializers.FloatField(allow_null=True)
     margin_of_error = serializers.FloatField(allow_null=True, help_text="95 % half-width, in points.")
 
@@ -270,7 +271,9 @@ class NpsSampleSerializer(serializers.Serializer):
 class ImpactSerializer(serializers.Serializer):
     before = NpsSampleSerializer(help_text="The notified customers' answers before shipping.")
     after = NpsSampleSerializer(help_text="Their answers since.")
-    difference = serializers.FloatField(allow_null=True, help_text="after minus before, in points.")
+    difference = serializers.FloatField(
+        allow_null=True, help_text="after minus before, in points; null unless both sides have enough answers."
+    )
     p_value = serializers.FloatField(allow_null=True)
     significant = serializers.BooleanField(help_text="At the 5 % level.")
 
@@ -278,6 +281,7 @@ class ImpactSerializer(serializers.Serializer):
 def _sample(summary: NpsSummary) -> dict[str, Any]:
     return {
         "responses": summary.responses,
+        "enough": summary.enough,
         "nps": rounded(summary.nps),
         "margin_of_error": rounded(summary.margin_of_error),
     }

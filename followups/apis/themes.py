@@ -69,6 +69,7 @@ class ThemeOverallSerializer(serializers.Serializer):
     detractors = serializers.IntegerField()
     nps = serializers.FloatField(allow_null=True)
     nps_margin_of_error = serializers.FloatField(allow_null=True)
+    enough = serializers.BooleanField(help_text="Whether there are enough responses (30) for the NPS to say anything.")
 
 
 class ThemePreviousPeriodSerializer(serializers.Serializer):

@@ -31,24 +31,34 @@ def _detractors(improvement: Improvement, number: int) -> None:
         response.root_cause_codes.create(root_cause=cause)
 
 
-@pytest.fixture
-def shipped(survey, taxonomy, maya) -> Improvement:
-    improvement = improvement_create(
-        title="Faster VPN", actor=maya, root_causes=[taxonomy["vpn-access"]], customer_message="Fixed."
-    )
-    _detractors(improvement, 6)
+def _shipped(maya, cause, customers: int) -> Improvement:
+    """Shipped ten days ago to ``customers`` detractors, each notified but the last; every one of
+    them a promoter since."""
+    improvement = improvement_create(title="Faster VPN", actor=maya, root_causes=[cause], customer_message="Fixed.")
+    _detractors(improvement, customers)
     for customer in Customer.objects.all():
         customer.email = f"{customer.external_id.lower()}@example.com"
         customer.save(update_fields=["email"])
     improvement_ship(improvement=improvement, actor=maya, now=timezone.now() - timedelta(days=SHIPPED_DAYS_AGO))
-    CustomerUpdate.objects.filter(improvement=improvement).exclude(customer__external_id="C-5").update(
+    CustomerUpdate.objects.filter(improvement=improvement).exclude(customer__external_id=f"C-{customers - 1}").update(
         status=CustomerUpdate.Status.SENT, suppressed_reason=""
     )
-    # Answers after shipping: five notified customers now promoters; C-5 was never told.
-    for index in range(6):
+    for index in range(customers):
         make_response(10, customer=f"C-{index}", submitted_at=timezone.now() - timedelta(days=2))
     improvement.refresh_from_db()
     return improvement
+
+
+@pytest.fixture
+def shipped(survey, taxonomy, maya) -> Improvement:
+    """Five notified customers (C-5 was never told): too few answers to say anything."""
+    return _shipped(maya, taxonomy["vpn-access"], 6)
+
+
+@pytest.fixture
+def widely_shipped(survey, taxonomy, maya) -> Improvement:
+    """Thirty-five notified customers: enough answers on both sides."""
+    return _shipped(maya, taxonomy["vpn-access"], 36)
 
 
 def test_only_notified_customers_count_on_either_side_of_shipping(shipped):
@@ -57,6 +67,15 @@ def test_only_notified_customers_count_on_either_side_of_shipping(shipped):
     assert impact is not None
     assert impact.before == NpsSummary(promoters=0, passives=0, detractors=5)
     assert impact.after == NpsSummary(promoters=5, passives=0, detractors=0)
+    assert impact.change is None  # five answers a side: too few to compare
+
+
+def test_with_enough_answers_on_both_sides_the_change_and_its_significance_show(widely_shipped):
+    impact = improvement_impact(improvement=widely_shipped)
+
+    assert impact is not None
+    assert impact.before == NpsSummary(promoters=0, passives=0, detractors=35)
+    assert impact.after == NpsSummary(promoters=35, passives=0, detractors=0)
     assert impact.change == compare(impact.after, impact.before)
     assert impact.change is not None and impact.change.difference == 200.0 and impact.change.significant
 
@@ -67,35 +86,45 @@ def test_an_unshipped_improvement_has_no_figures(survey, taxonomy, maya):
 
 
 def test_the_page_shows_both_sides_with_margins_and_significance_in_fixed_queries(
-    shipped, maya, django_assert_num_queries
+    widely_shipped, maya, django_assert_num_queries
 ):
     client = Client()
     client.force_login(maya)
-    url = f"/improvements/{shipped.pk}/"
+    url = f"/improvements/{widely_shipped.pk}/"
     client.get(url)
     with django_assert_num_queries(12) as few:
         html = client.get(url).content.decode()
     assert "Did it work?" in html
-    before, after = improvement_impact(improvement=shipped).before, improvement_impact(improvement=shipped).after
-    assert f'-100.0 <span class="muted">± {before.margin_of_error:.1f}, 5 answers' in html
-    assert f'100.0 <span class="muted">± {after.margin_of_error:.1f}, 5 answers' in html
+    impact = improvement_impact(improvement=widely_shipped)
+    assert impact is not None
+    assert f'-100.0 <span class="muted">± {impact.before.margin_of_error:.1f}, 35 answers' in html
+    assert f'100.0 <span class="muted">± {impact.after.margin_of_error:.1f}, 35 answers' in html
     assert "<strong>significant</strong>" in html
 
-    for index in range(20, 40):
+    for index in range(40, 60):
         make_response(8, customer=f"C-{index}", submitted_at=timezone.now() - timedelta(days=1))
     CustomerUpdate.objects.bulk_create(
         CustomerUpdate(
-            improvement=shipped,
+            improvement=widely_shipped,
             customer=customer,
             status=CustomerUpdate.Status.SENT,
             next_attempt_at=timezone.now(),
             created_at=timezone.now(),
         )
-        for customer in Customer.objects.filter(external_id__in=[f"C-{index}" for index in range(20, 40)])
+        for customer in Customer.objects.filter(external_id__in=[f"C-{index}" for index in range(40, 60)])
     )
     with django_assert_num_queries(len(few.captured_queries)):
         html = client.get(url).content.decode()
-    assert "25 answers" in html and "not significant" not in html
+    assert "55 answers" in html and "not significant" not in html
+
+
+def test_the_page_says_too_few_to_say_rather_than_a_figure_from_five_answers(shipped, maya):
+    client = Client()
+    client.force_login(maya)
+    html = client.get(f"/improvements/{shipped.pk}/").content.decode()
+    assert html.count("too few to say (5 answers)") == 2
+    assert "± " not in html.split('id="impact-title"')[1].split("</section>")[0]
+    assert "Not enough answers on both sides to compare yet" in html and "significant</strong>" not in html
 
 
 def test_a_check_in_goes_to_the_notified_customers_once_when_due_with_fatigue_applied(shipped, survey, maya, settings):
@@ -144,6 +173,16 @@ def test_managers_schedule_the_check_in_from_the_page_and_bad_input_stores_nothi
     assert Improvement.objects.get(pk=shipped.pk).checkin_days == 14
 
 
+def test_the_api_answers_the_change_when_both_sides_have_enough_answers(widely_shipped, maya):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(maya)
+    impact = api.get(f"/api/v1/improvements/{widely_shipped.pk}/impact/").json()
+    assert impact["before"] == {"responses": 35, "enough": True, "nps": -100.0, "margin_of_error": 0.0}
+    assert impact["after"]["nps"] == 100.0 and impact["difference"] == 200.0 and impact["significant"] is True
+
+
 def test_the_api_sets_the_check_in_and_answers_the_impact(shipped, maya, survey, taxonomy):
     from rest_framework.test import APIClient
 
@@ -155,8 +194,10 @@ def test_the_api_sets_the_check_in_and_answers_the_impact(shipped, maya, survey,
     reply = api.patch(url, {"checkin_days": 30}, format="json")
     assert reply.status_code == 200 and reply.json()["checkin_days"] == 30
     impact = api.get(url + "impact/").json()
-    assert impact["before"] == {"responses": 5, "nps": -100.0, "margin_of_error": 0.0}
-    assert impact["after"]["nps"] == 100.0 and impact["difference"] == 200.0 and impact["significant"] is True
+    assert impact["before"] == {"responses": 5, "enough": False, "nps": -100.0, "margin_of_error": 0.0}
+    assert impact["after"]["nps"] == 100.0 and impact["after"]["enough"] is False
+    # Five answers a side: no change is claimed.
+    assert (impact["difference"], impact["p_value"], impact["significant"]) == (None, None, False)
     later = improvement_create(title="Later", actor=maya, root_causes=[taxonomy["vpn-access"]])
     assert api.get(f"/api/v1/improvements/{later.pk}/impact/").status_code == 409
     assert api.get("/api/v1/improvements/999999/impact/").status_code == 404

@@ -89,10 +89,22 @@ def _text(mail) -> str:
     return mail.message.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
 
 
+# Thirty uncoded answers a week on top of the coded ones, so that both weeks have enough to say
+# their NPS: six each of these scores.
+FILLER = (10, 9, 8, 6, 10), (10, 8, 7, 5, 2)
+
+
+def _filler(scores: tuple[int, ...], at: datetime) -> None:
+    for score in scores * 6:
+        make_response(score, submitted_at=at)
+
+
 @pytest.fixture
 def week_of_data(desk, taxonomy, mia):
-    """W47: 4 promoters, 1 detractor. W48: 2 promoters, 1 passive, 4 detractors, new and rising themes.
-    One case overdue now, one improvement shipped in W48 and one the week before."""
+    """W47: 22 promoters, 6 passives, 8 detractors. W48: 8 promoters, 13 passives, 16 detractors,
+    new and rising themes. One case overdue now, one improvement shipped in W48 and one the week before."""
+    _filler(FILLER[0], WEEK_BEFORE)
+    _filler(FILLER[1], WEEK)
     for score in (10, 9, 10, 9, 3):
         make_response(score, submitted_at=WEEK_BEFORE)
     slow = make_response(2, submitted_at=WEEK_BEFORE, comment="slow")
@@ -117,7 +129,7 @@ def test_the_digest_says_the_weeks_nps_change_themes_overdue_cases_and_shipped_i
     assert manager_digests_send(now=SEND) == 1
     notifications_deliver(now=SEND)  # the case's assignment email goes too
     [mail] = mailbox.to("mia@example.com")
-    current, previous = NpsSummary(2, 1, 4), NpsSummary(4, 0, 2)
+    current, previous = NpsSummary(8, 13, 16), NpsSummary(22, 6, 8)
     change = compare(current, previous)
     assert change is not None
     # Django folds a non-ASCII subject right after "Subject:", which reads back with a leading space.
@@ -125,10 +137,10 @@ def test_the_digest_says_the_weeks_nps_change_themes_overdue_cases_and_shipped_i
         f"Week 2026-W48: NPS {current.nps:.0f} ± {current.margin_of_error:.0f}, 1 case overdue, 1 improvement shipped"
     )
     text = _text(mail)
-    assert f"NPS {current.nps:.1f} ± {current.margin_of_error:.1f} from 7 responses (2 promoters, 1 passive" in text
+    assert f"NPS {current.nps:.1f} ± {current.margin_of_error:.1f} from 37 responses (8 promoters, 13 passives" in text
     verdict = "a significant change" if change.significant else "within the noise (not significant)"
     margin = f"{previous.margin_of_error:.1f}"
-    assert f"({previous.nps:.1f} ± {margin}, 6 responses): {change.difference:.1f} points, {verdict}." in text
+    assert f"({previous.nps:.1f} ± {margin}, 36 responses): {change.difference:.1f} points, {verdict}." in text
     new = text[text.index("New themes") : text.index("Rising themes")]
     rising = text[text.index("Rising themes") : text.index("Overdue cases")]
     # One response is too few for an NPS, as on the dashboard.
@@ -145,6 +157,24 @@ def test_the_digest_says_the_weeks_nps_change_themes_overdue_cases_and_shipped_i
     assert f'/cases/{week_of_data.pk}/"' in html
     assert mail.message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert "/me/digest/stop/" in mail.message["List-Unsubscribe"]
+
+
+def test_a_week_of_a_few_answers_shows_no_nps_and_judges_no_change(mailbox, mia, survey):
+    _filler(FILLER[0], WEEK_BEFORE)
+    for score in (10, 10, 2):
+        make_response(score, submitted_at=WEEK)
+    manager_digests_send(now=SEND)
+    notifications_deliver(now=SEND)
+    [mail] = mailbox.to("mia@example.com")
+    assert mail.subject == "Week 2026-W48: NPS too few responses to say (3), 0 cases overdue, 0 improvements shipped"
+    text = _text(mail)
+    nps = text[text.index("NPS\n") : text.index("New themes")]
+    assert "NPS: too few responses to say (3: 2 promoters, 0 passives, 1 detractors)." in nps
+    assert "No change to judge: this week had too few responses (3)." in nps
+    assert "±" not in nps and "33" not in nps  # no NPS of 33.3 from three answers
+    html = mail.message.get_body(preferencelist=("html",)).get_content()
+    assert "<h1>NPS: too few responses to say</h1>" in html
+    assert "No change to judge: this week had too few responses (3)." in html
 
 
 def test_a_quiet_week_says_there_is_nothing_to_judge(mailbox, mia):

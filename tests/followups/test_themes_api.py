@@ -87,6 +87,7 @@ def test_each_theme_has_its_counts_nps_and_impact_ranked_most_harmful_first(mana
         "nps": 20.0,
         # p = 0.5, d = 0.3: variance 0.8 - 0.04 = 0.76, / 10, sqrt: 27.57 points, times 1.96: 54.03.
         "nps_margin_of_error": 54.0,
+        "enough": False,  # ten responses: the page says "too few to say"
     }
     assert slugs(data) == NOVEMBER_SLUGS
     assert (data["count"], data["next"], data["previous"]) == (4, None, None)

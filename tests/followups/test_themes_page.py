@@ -58,7 +58,8 @@ def test_themes_are_ranked_by_impact_with_a_bar_and_a_sparkline_each(manager, co
     assert html.count('class="spark"') == 2
     # Three responses in November: too few to say, as the dashboard says of a month.
     assert 'aria-label="NPS by month: Nov 2026 too few (3)"' in html
-    assert "NPS 0.0 ± " in html and "from 8 responses" in html
+    # Eight responses: their NPS (0.0) would say nothing.
+    assert "NPS too few to say</strong>" in html and "from 8 responses" in html and "NPS 0.0" not in html
     # The table equivalent of the sparklines: one row per theme, twelve months.
     assert html.count('<th scope="col" class="num">') >= 12
 
