@@ -67,7 +67,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "surveys": survey_list(),
         "teams": team_list(),
         "dimensions": [*SEGMENT_DIMENSIONS, *(f"{ATTRIBUTE_PREFIX}{name}" for name in OFFERED_ATTRIBUTES)],
-        "praise": recent_praise(now=now),
+        # The filters apply to the whole page: a team's page praises that team's tickets.
+        "praise": recent_praise(teams=[filters.team] if filters.team else None, survey=filters.survey, now=now),
     }
     return render(request, "home.html", context)
 

@@ -26,11 +26,13 @@ def recent_praise(
     *,
     agents: Collection[str] | None = None,
     teams: Collection[str] | None = None,
+    survey: str = "",
     now: datetime | None = None,
     limit: int = PRAISE_LISTED,
 ) -> list[Response]:
     """Promoters' comments of the last PRAISE_DAYS on tickets handled by ``agents`` (usernames) or
     ``teams`` (slugs), newest first; with neither, every attributed comment (the dashboard's).
+    ``survey`` (a slug) keeps that survey's answers only, as the dashboard's filter does.
 
     Each response carries ``praised_agent`` (a username, may be empty) and ``praised_team`` (the
     team's name, else its slug, may be empty).
@@ -44,6 +46,7 @@ def recent_praise(
     praise = (
         Response.objects.filter(handled, category=Category.PROMOTER, submitted_at__gte=since, invitation__isnull=False)
         .exclude(comment="")
+        .filter(**({"survey__slug": survey} if survey else {}))
         .annotate(
             praised_agent=F("invitation__agent"),
             praised_team=Coalesce(Subquery(team_name), F("invitation__team")),

@@ -78,16 +78,17 @@ def make_improvement(title: str, *causes: Any, status: str = "in_progress", **fi
     return made
 
 
-def handled_by(response: Response, team: str, agent: str = "") -> Invitation:
-    """Record that ``response`` answers the invitation of a ticket ``team`` (and ``agent``) handled,
-    counted under that team in the rollup as an answer through the survey page is."""
+def handled_by(response: Response, team: str, agent: str = "", *, ticket: str | None = None) -> Invitation:
+    """Record that ``response`` answers the invitation of a ticket (``ticket``, by default one of its
+    own) ``team`` and ``agent`` handled, counted under that team in the rollup as an answer through
+    the survey page is."""
     at = response.submitted_at
     with rollups_recounted(response_ids=[response.pk]):
         return Invitation.objects.create(
             survey_id=response.survey_id,
             customer_id=response.customer_id,
             status=Invitation.Status.ANSWERED,
-            ticket_ref=f"T-{response.pk}",
+            ticket_ref=f"T-{response.pk}" if ticket is None else ticket,
             agent=agent,
             team=team,
             send_at=at,

@@ -18,8 +18,7 @@ from pytest_django.asserts import assertContains, assertNotContains
 
 from followups.praise import PRAISE_DAYS, recent_praise
 from followups.services import team_create
-from surveys.models import Invitation
-from tests.factories import make_response, make_user
+from tests.factories import handled_by, make_response, make_survey, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -28,20 +27,7 @@ def praised(score: int, comment: str, *, agent: str = "", team: str = "", days_a
     """A response to an invitation for a ticket handled by ``agent`` of ``team``."""
     at = timezone.now() - timedelta(days=days_ago)
     response = make_response(score, comment=comment, submitted_at=at)
-    Invitation.objects.create(
-        survey=response.survey,
-        customer=response.customer,
-        status=Invitation.Status.ANSWERED,
-        agent=agent,
-        team=team,
-        ticket_ref=ticket,
-        response=response,
-        send_at=at,
-        sent_at=at,
-        answered_at=at,
-        next_attempt_at=at,
-        created_at=at,
-    )
+    handled_by(response, team, agent, ticket=ticket)
     return response
 
 
@@ -90,6 +76,23 @@ def test_the_dashboard_reading_takes_all_attributed_praise(desk, billing):
         ("Billing sorted my invoice", "zed", "Billing"),
     ]
     assert len(recent_praise(limit=2)) == 2
+
+
+def test_the_dashboard_filtered_by_team_or_survey_praises_those_tickets_only(desk, billing, maya):
+    make_survey("onboarding")
+    praised(10, "Billing sorted my invoice", agent="zed", team="billing")
+    praised(10, "The desk was quick", agent="alice", team="desk")
+    onboarding = make_response(9, survey="onboarding", comment="Smooth onboarding")
+    handled_by(onboarding, "desk", "alice")
+    client = _client(maya)
+
+    def said(**filters) -> set[str]:
+        html = client.get("/", filters).content.decode()
+        return {text for text in ("Billing sorted", "The desk was quick", "Smooth onboarding") if text in html}
+
+    assert said() == {"Billing sorted", "The desk was quick", "Smooth onboarding"}
+    assert said(team="desk") == {"The desk was quick", "Smooth onboarding"}
+    assert said(team="desk", survey="support-2026") == {"The desk was quick"}
 
 
 def test_praise_is_escaped(desk, alice):
