@@ -15,6 +15,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from followups.models import Team
+from surveys.handling import HANDLING_AGENT, HANDLING_TEAM
 from surveys.models import Response
 from surveys.nps import Category
 
@@ -39,17 +40,17 @@ def recent_praise(
     """
     since = (now or timezone.now()) - timedelta(days=PRAISE_DAYS)
     if agents is None and teams is None:
-        handled = ~Q(invitation__agent="") | ~Q(invitation__team="")
+        handled = ~Q(**{HANDLING_AGENT: ""}) | ~Q(**{HANDLING_TEAM: ""})
     else:
-        handled = Q(invitation__agent__in=list(agents or ())) | Q(invitation__team__in=list(teams or ()))
-    team_name = Team.objects.filter(slug=OuterRef("invitation__team")).values("name")[:1]
+        handled = Q(**{f"{HANDLING_AGENT}__in": list(agents or ())}) | Q(**{f"{HANDLING_TEAM}__in": list(teams or ())})
+    team_name = Team.objects.filter(slug=OuterRef(HANDLING_TEAM)).values("name")[:1]
     praise = (
         Response.objects.filter(handled, category=Category.PROMOTER, submitted_at__gte=since, invitation__isnull=False)
         .exclude(comment="")
         .filter(**({"survey__slug": survey} if survey else {}))
         .annotate(
-            praised_agent=F("invitation__agent"),
-            praised_team=Coalesce(Subquery(team_name), F("invitation__team")),
+            praised_agent=F(HANDLING_AGENT),
+            praised_team=Coalesce(Subquery(team_name), F(HANDLING_TEAM)),
         )
         .select_related("survey")
         .order_by("-submitted_at", "-pk")
