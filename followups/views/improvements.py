@@ -41,6 +41,7 @@ from followups.services.improvements import (
 )
 from followups.views.access import manager_page
 from followups.views.taxonomy import ServiceErrorForm
+from surveys.nps import MIN_RESPONSES
 
 NO_OWNER = ""
 
@@ -183,6 +184,7 @@ def _detail_context(
         "deliveries": improvement_delivery_counts(ids=[improvement.pk])[improvement.pk],
         "impact": impact,
         "impact_samples": [("Before", impact.before), ("After", impact.after)] if impact else [],
+        "min_responses": MIN_RESPONSES,
         "moves": [
             status for status in allowed_next_statuses(improvement.status) if status != ImprovementStatus.SHIPPED
         ],
