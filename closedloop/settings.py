@@ -152,12 +152,17 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # Email: EMAIL_URL (smtp://user:pass@host:port, submission://... for STARTTLS), or
-# EMAIL_HOST/EMAIL_PORT; the console backend when neither is set.
+# EMAIL_HOST/EMAIL_PORT; the console backend when neither is set. SMTP goes through Django's
+# backend as closedloop.lib.mail extends it (the outboxes read each message's verdict late).
+SMTP_BACKEND = "closedloop.lib.mail.EmailBackend"
 EMAIL_URL = envstr("EMAIL_URL")
 if EMAIL_URL:
-    vars().update(dj_email_url.parse(EMAIL_URL))
+    email_config = dj_email_url.parse(EMAIL_URL)
+    if email_config["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend":
+        email_config["EMAIL_BACKEND"] = SMTP_BACKEND
+    vars().update(email_config)
 elif envstr("EMAIL_HOST"):
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_BACKEND = SMTP_BACKEND
     EMAIL_HOST = envstr("EMAIL_HOST")
     EMAIL_PORT = envint("EMAIL_PORT", 25)
     EMAIL_HOST_USER = envstr("EMAIL_HOST_USER")

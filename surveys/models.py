@@ -268,7 +268,8 @@ class Invitation(models.Model):
         INACTIVE_SURVEY = "inactive_survey", "Survey inactive"
 
     survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="invitations")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invitations")
+    # No index of its own: invitation_customer_idx begins with it.
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invitations", db_index=False)
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.SCHEDULED)
     reason = models.CharField(max_length=20, choices=Reason.choices, blank=True)
@@ -313,8 +314,8 @@ class Invitation(models.Model):
         indexes = [
             # Survey fatigue: a customer's latest invitations.
             models.Index(fields=["customer", "-created_at"], name="invitation_customer_idx"),
-            # The sending task claims scheduled invitations whose time has come.
-            models.Index(fields=["next_attempt_at"], condition=Q(status="scheduled"), name="invitation_due_idx"),
+            # The sending task claims scheduled invitations whose time has come, in this order.
+            models.Index(fields=["next_attempt_at", "id"], condition=Q(status="scheduled"), name="invitation_due_idx"),
         ]
 
     def __str__(self) -> str:

@@ -8,10 +8,18 @@ import pytest
 from django.core import signing
 from django.core.cache import caches
 from django.test import Client
+from django.urls import reverse, set_script_prefix
 from django.utils import timezone
 
 from followups.models import CustomerUpdate
-from surveys.customer_links import CustomerLinkError, Purpose, customer_from_token, customer_token, customer_url
+from surveys.customer_links import (
+    URL_NAMES,
+    CustomerLinkError,
+    Purpose,
+    customer_from_token,
+    customer_token,
+    customer_url,
+)
 from surveys.customer_views import CUSTOMER_PAGE_RATE
 from surveys.models import Customer
 from tests.factories import make_improvement, make_response
@@ -51,6 +59,25 @@ def test_updates_and_preferences_links_expire_after_a_year_unsubscribe_never(pat
                 customer_from_token(tokens[purpose], purpose)
             assert refused.value.expired
         assert customer_from_token(tokens[Purpose.UNSUBSCRIBE], Purpose.UNSUBSCRIBE) == pat.pk
+
+
+@pytest.mark.parametrize("purpose", list(Purpose))
+def test_a_link_is_the_page_reversed_for_its_token(pat, purpose):
+    """The path around the token is reversed once; every link must still be what reverse() makes."""
+    for customer_id in (pat.pk, 7, 123456789):
+        url = customer_url(customer_id, purpose)
+        token = url.rstrip("/").rsplit("/", 1)[1]
+        assert customer_from_token(token, purpose) == customer_id
+        assert url == "http://127.0.0.1:8000" + reverse(URL_NAMES[purpose], kwargs={"token": token})
+
+
+def test_a_link_follows_the_script_prefix_it_is_made_under(pat):
+    try:
+        set_script_prefix("/nps/")
+        assert path(pat, Purpose.UPDATES).startswith("/nps/c/updates/")
+    finally:
+        set_script_prefix("/")
+    assert path(pat, Purpose.UPDATES).startswith("/c/updates/")
 
 
 def test_links_are_absolute_from_site_url(pat, settings):

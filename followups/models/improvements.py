@@ -112,8 +112,10 @@ class CustomerUpdate(models.Model):
         NO_ADDRESS = "no_address", "No email address"
         ERASED = "erased", "Erased"
 
-    improvement = models.ForeignKey(Improvement, on_delete=models.CASCADE, related_name="updates")
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="updates")
+    # Without an index of their own: customer_update_once and customer_update_customer_idx begin
+    # with them, and every index is written again when a sent update is marked.
+    improvement = models.ForeignKey(Improvement, on_delete=models.CASCADE, related_name="updates", db_index=False)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="updates", db_index=False)
     response = models.ForeignKey(Response, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     suppressed_reason = models.CharField(max_length=20, choices=SuppressedReason.choices, blank=True)
@@ -137,7 +139,11 @@ class CustomerUpdate(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["next_attempt_at"], condition=Q(status="pending"), name="customer_update_pending_idx"),
+            # The claim's order, so that taking a batch reads only that batch even when a whole fan-out
+            # shares one attempt time.
+            models.Index(
+                fields=["next_attempt_at", "id"], condition=Q(status="pending"), name="customer_update_pending_idx"
+            ),
             models.Index(fields=["customer", "-created_at"], name="customer_update_customer_idx"),
         ]
 

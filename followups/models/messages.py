@@ -60,7 +60,10 @@ class CaseMessage(models.Model):
                 name="suppressed_case_message_has_reason",
             ),
         ]
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="case_message_due_idx")]
+        indexes = [
+            # The delivery task claims pending messages in this order.
+            models.Index(fields=["next_attempt_at", "id"], condition=Q(status="pending"), name="case_message_due_idx")
+        ]
 
     def __str__(self) -> str:
         return f"message on case {self.case_id}"

@@ -52,8 +52,10 @@ class Notification(models.Model):
 
     class Meta:
         indexes = [
-            # The delivery task claims pending rows whose attempt time has come.
-            models.Index(fields=["next_attempt_at"], condition=Q(status="pending"), name="notification_pending_idx"),
+            # The delivery task claims pending rows whose attempt time has come, in this order.
+            models.Index(
+                fields=["next_attempt_at", "id"], condition=Q(status="pending"), name="notification_pending_idx"
+            ),
         ]
 
     def __str__(self) -> str:

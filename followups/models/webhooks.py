@@ -72,8 +72,8 @@ class WebhookDelivery(models.Model):
             models.UniqueConstraint(fields=["endpoint", "message_id"], name="webhook_delivery_once"),
         ]
         indexes = [
-            # The delivery task claims pending deliveries whose attempt time has come.
-            models.Index(fields=["next_attempt_at"], condition=Q(status="pending"), name="webhook_pending_idx"),
+            # The delivery task claims pending deliveries whose attempt time has come, in this order.
+            models.Index(fields=["next_attempt_at", "id"], condition=Q(status="pending"), name="webhook_pending_idx"),
         ]
 
     def __str__(self) -> str:

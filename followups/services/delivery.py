@@ -4,7 +4,9 @@ claimed under a lease, each marked once sent.
 Every outbox goes through one loop. A run claims a batch in a short transaction (``select_for_update``
 with ``skip_locked``, so concurrent runs on any machine take disjoint rows) by moving the rows'
 next attempt to the end of a lease, sends them over one SMTP connection with no lock held, and
-marks each row in its own statement as soon as the server has accepted or refused its message.
+marks each row in its own statement once the server has accepted or refused its message: the run
+renders the next message while the server reads this one, then reads the verdict
+(``closedloop.lib.mail``), marks the row, and only then sends the next.
 A worker killed mid-batch therefore sends again at most the message it had in flight; the rest
 of its claim is due when the lease ends, which follows the SMTP timeout (50 seconds with the
 default). An outbox says which rows are due, how a row becomes a message, and what follows a
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from functools import cache, partial
@@ -26,12 +28,13 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
+from django.db import DatabaseError, models, transaction
 from django.db import connection as db_connection
-from django.db import models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from closedloop.lib import mail
 from followups.customer_emails import (
     CustomerEmail,
     case_message_email,
@@ -418,28 +421,73 @@ def marks_unflushed() -> Iterator[None]:
 def _send_all(
     outbox: EmailOutbox, rows: list[Any], connection: BaseEmailBackend, lease: Lease, now: datetime | None
 ) -> tuple[list[Any], int]:
-    """Send the rows in order while the lease has time; return the rows sent and how many were given back."""
+    """Send the rows in order while the lease has time; return the rows sent and how many were given back.
+
+    Each message is rendered while the server still reads the one before it; that one's verdict
+    is read, and its row marked while the server answers this message's first command, before
+    this message's content goes: one message is in flight at a time.
+    """
+    transport = mail.transport(connection)
     sent: list[Any] = []
+    in_flight: Any = None
     for index, row in enumerate(rows):
+        moment = now or timezone.now()
+        prepared, failure = _prepare(outbox, row, connection, transport, moment)
+        settled = None
+        if in_flight is not None:
+            settled, in_flight = _verdict(in_flight, transport, now, sent), None
         if not lease.allows_another():
+            if settled is not None:
+                _mark(outbox, settled, lease)
             return sent, lease.release(rows[index:])
-        if _send(outbox, row, connection, lease, now or timezone.now()):
-            sent.append(row)
+        row.attempts += 1
+        mark_settled = None if settled is None else partial(_mark, outbox, settled, lease)
+        if failure is None:
+            failure = _submit(transport, prepared, mark_settled)
+        elif mark_settled is not None:
+            mark_settled()
+        if failure is None:
+            in_flight = row
+        else:
+            _failed(row, failure, moment)
+            _mark(outbox, row, lease)
+    if in_flight is not None:
+        _mark(outbox, _verdict(in_flight, transport, now, sent), lease)
     return sent, 0
 
 
-def _send(outbox: EmailOutbox, row: Any, connection: BaseEmailBackend, lease: Lease, now: datetime) -> bool:
-    row.attempts += 1
+def _prepare(
+    outbox: EmailOutbox, row: Any, connection: BaseEmailBackend, transport: mail.Transport, now: datetime
+) -> tuple[Any, Exception | None]:
+    """``row``'s message ready to submit, or why it could not be written (recorded, retried later)."""
     try:
-        outbox.message(row, connection, now).send()
-    except Exception as exc:  # any transport error: record it and retry later
-        _failed(row, exc, now)
-        sent = False
+        return transport.prepare(outbox.message(row, connection, now)), None
+    except Exception as exc:  # e.g. an address the message cannot carry
+        return None, exc
+
+
+def _submit(transport: mail.Transport, prepared: Any, meanwhile: Callable[[], None] | None) -> Exception | None:
+    """Send ``prepared`` (``meanwhile`` runs before its content goes); the transport error, if any."""
+    try:
+        transport.submit(prepared, meanwhile=meanwhile)
+    except DatabaseError:  # marking the row before: not the message's failure
+        raise
+    except Exception as exc:  # any transport error: recorded, retried later
+        return exc
+    return None
+
+
+def _verdict(row: Any, transport: mail.Transport, now: datetime | None, sent: list[Any]) -> Any:
+    """Read the server's verdict on ``row``'s message into the row (to be marked); returns the row."""
+    moment = now or timezone.now()
+    try:
+        transport.verdict()
+    except Exception as exc:  # refused, or the connection failed: recorded, retried later
+        _failed(row, exc, moment)
     else:
-        row.status, row.sent_at, row.last_error = Status.SENT, now, ""
-        sent = True
-    _mark(outbox, row, lease)
-    return sent
+        row.status, row.sent_at, row.last_error = Status.SENT, moment, ""
+        sent.append(row)
+    return row
 
 
 def notification_message_id(row: Notification) -> str:

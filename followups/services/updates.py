@@ -21,6 +21,7 @@ from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.utils import timezone
 
+from closedloop.lib.db import statistics_refresh
 from closedloop.lib.exceptions import ApplicationError
 from followups.customer_emails import CustomerEmail, update_email
 from followups.improvement_status import can_ship
@@ -150,6 +151,7 @@ def customer_updates_record(*, improvement: Improvement, now: datetime) -> Recor
         if connection.vendor == "postgresql":
             cursor.execute(_RECORD, _params(improvement, now))
             queued, suppressed = cursor.fetchone()
+            statistics_refresh(CustomerUpdate, written=queued + suppressed)
             return Recorded(queued=queued, suppressed=suppressed)
         cursor.execute(_RECORD_EMBEDDED, _params(improvement, now))
     new = CustomerUpdate.objects.filter(improvement=improvement, created_at=now)

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from closedloop.lib.db import statistics_refresh
 from closedloop.lib.exceptions import ApplicationError
 from surveys.models import Channel, Customer, Invitation, Survey, SurveyWave
 from surveys.services.invitations import askings, staff_emails, suppression
@@ -117,6 +118,7 @@ def relationship_wave_send(
         (_invitation(wave, pk, now, send_at=now + index * step) for index, pk in enumerate(sorted(chosen))),
         batch_size=CHUNK,
     )
+    statistics_refresh(Invitation, written=matched)
     wave.matched, wave.eligible = matched, len(eligible)
     wave.save(update_fields=["matched", "eligible"])
     return WavePlan(wave, len(chosen), suppressed)

@@ -36,6 +36,7 @@ os.environ.pop("Q_SYNC", None)
 from tests.bench.common import migrate, progress, report, run_token, timed
 
 # isort: split
+from django.conf import settings
 from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
@@ -85,9 +86,7 @@ def child(count: int, port: int, recording: Path, token: str, profile: bool) -> 
     survey = _world(token, count)
     schedule_s, plan = timed(relationship_wave_send, survey=survey, segments={"bench": token}, window_hours=1)
     later = timezone.now() + timedelta(hours=2)
-    with override_settings(
-        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend", EMAIL_HOST="127.0.0.1", EMAIL_PORT=port
-    ):
+    with override_settings(EMAIL_BACKEND=settings.SMTP_BACKEND, EMAIL_HOST="127.0.0.1", EMAIL_PORT=port):
         profiler = cProfile.Profile() if profile else None
         started = time.perf_counter()
         if profiler is not None:

@@ -15,6 +15,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
+from django.conf import settings
 from django.test import override_settings
 
 # The server logs every SMTP command at INFO; a failing test's output should show the test's own.
@@ -37,11 +38,13 @@ class Received:
 
 
 class Mailbox:
-    """The server's handler: accepts every message, or refuses every recipient with a 550."""
+    """The server's handler: accepts every message, or refuses every recipient with a 550, or
+    refuses the content of messages to the addresses in ``refuse_content_to`` with a 554."""
 
     def __init__(self) -> None:
         self.received: list[Received] = []
         self.refuse_recipients = False
+        self.refuse_content_to: set[str] = set()
 
     async def handle_RCPT(self, server, session, envelope, address: str, rcpt_options: list[str]) -> str:
         if self.refuse_recipients:
@@ -50,6 +53,8 @@ class Mailbox:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope) -> str:
+        if self.refuse_content_to.intersection(envelope.rcpt_tos):
+            return "554 5.6.0 Message content refused"
         message = message_from_bytes(envelope.content, policy=policy.default)
         self.received.append(Received(list(envelope.rcpt_tos), message))
         return "250 Message accepted for delivery"
@@ -68,7 +73,7 @@ def free_port() -> int:
 
 def _smtp_settings(port: int) -> override_settings:
     return override_settings(
-        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_BACKEND=settings.SMTP_BACKEND,
         EMAIL_HOST="127.0.0.1",
         EMAIL_PORT=port,
         EMAIL_HOST_USER="",

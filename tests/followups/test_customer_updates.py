@@ -264,6 +264,41 @@ def test_a_server_refusing_the_recipient_leaves_the_update_pending_for_a_retry(w
     assert row.next_attempt_at > timezone.now()
 
 
+def test_a_refused_message_fails_alone_between_accepted_ones(world, maya, mailbox):
+    """The verdict on each message is read after the next is rendered: it must still land on its own row."""
+    made = improvement(world["vpn"])
+    improvement_ship(improvement=made, actor=maya)
+    mailbox.refuse_content_to = {"ben@example.com"}
+    assert customer_updates_deliver() == 2
+    assert sorted(r for item in mailbox.received for r in item.recipients) == ["ana@example.com", "cleo@example.com"]
+    rows = {row.customer.external_id: row for row in made.updates.select_related("customer")}
+    assert (rows["BEN"].status, rows["BEN"].attempts, rows["BEN"].sent_at) == ("pending", 1, None)
+    assert "554" in rows["BEN"].last_error and rows["BEN"].next_attempt_at > timezone.now()
+    assert {(rows[who].status, rows[who].attempts, rows[who].last_error) for who in ("ANA", "CLEO")} == {
+        ("sent", 1, "")
+    }
+    mailbox.refuse_content_to = set()
+    assert customer_updates_deliver(now=rows["BEN"].next_attempt_at) == 1
+    assert [item.recipients for item in mailbox.received].count(["ben@example.com"]) == 1
+
+
+def test_a_message_that_cannot_be_written_fails_alone(world, maya, mailbox, monkeypatch):
+    made = improvement(world["vpn"])
+    improvement_ship(improvement=made, actor=maya)
+    render = CUSTOMER_UPDATES.message
+
+    def failing_for_ben(row, connection, now):
+        if row.customer.external_id == "BEN":
+            raise ValueError("no template")
+        return render(row, connection, now)
+
+    monkeypatch.setattr(CUSTOMER_UPDATES, "message", failing_for_ben)
+    assert customer_updates_deliver() == 2
+    assert sorted(r for item in mailbox.received for r in item.recipients) == ["ana@example.com", "cleo@example.com"]
+    ben = made.updates.get(customer__external_id="BEN")
+    assert (ben.status, ben.attempts, ben.last_error) == ("pending", 1, "ValueError: no template")
+
+
 def test_delivery_claims_batches_and_sends_every_one(survey, taxonomy, maya):
     vpn = taxonomy["vpn-access"]
     for number in range(BATCH + 5):

@@ -134,8 +134,13 @@ def test_a_cluster_killed_mid_delivery_resends_at_most_its_messages_in_flight(mo
 
         first = crash.start(env, log)
         try:
+            # Killed while a webhook run holds a claim, whose lease the second cluster must wait out.
             midway = crash.wait_until(
-                lambda: crash.under_way(len(mailbox.arrivals), emails, len(receiver.arrivals), webhooks), timeout=90
+                lambda: (
+                    crash.under_way(len(mailbox.arrivals), emails, len(receiver.arrivals), webhooks)
+                    and WebhookDelivery.objects.filter(status="pending", next_attempt_at__gt=timezone.now()).exists()
+                ),
+                timeout=90,
             )
         finally:
             crash.crash(first)
