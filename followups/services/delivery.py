@@ -6,7 +6,8 @@ with ``skip_locked``, so concurrent runs on any machine take disjoint rows) by m
 next attempt to the end of a lease, sends them over one SMTP connection with no lock held, and
 marks each row in its own statement once the server has accepted or refused its message: the run
 renders the next message while the server reads this one, then reads the verdict
-(``closedloop.lib.mail``), marks the row, and only then sends the next.
+(``closedloop.lib.mail``), and marks the row while the server answers the next message's first
+command, before that message's content goes.
 A worker killed mid-batch therefore sends again at most the message it had in flight; the rest
 of its claim is due when the lease ends, which follows the SMTP timeout (50 seconds with the
 default). An outbox says which rows are due, how a row becomes a message, and what follows a
