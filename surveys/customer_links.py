@@ -79,7 +79,7 @@ def customer_url(customer_id: int, purpose: Purpose) -> str:
 
 
 # Reversed in place of a token: a token's characters (letters, digits, "-", "_" and ":") come out
-# of reverse() unchanged, as this does.
+# of reverse() unchanged, as this does. The token is the path's last part, whatever the prefix says.
 _TOKEN = "token"
 
 
@@ -87,5 +87,5 @@ _TOKEN = "token"
 def _path_around_token(purpose: Purpose, script_prefix: str, urlconf: str) -> tuple[str, str]:
     """The path of ``purpose``'s page before and after its token; a fan-out writes three links to
     each of its customers, and reversing each cost more than signing it."""
-    head, _, tail = reverse(URL_NAMES[purpose], kwargs={"token": _TOKEN}, urlconf=urlconf).partition(_TOKEN)
+    head, _, tail = reverse(URL_NAMES[purpose], kwargs={"token": _TOKEN}, urlconf=urlconf).rpartition(_TOKEN)
     return head, tail

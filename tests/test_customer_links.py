@@ -75,6 +75,9 @@ def test_a_link_follows_the_script_prefix_it_is_made_under(pat):
     try:
         set_script_prefix("/nps/")
         assert path(pat, Purpose.UPDATES).startswith("/nps/c/updates/")
+        set_script_prefix("/token/")  # the placeholder's own word in the prefix
+        head, token, tail = path(pat, Purpose.UPDATES).rsplit("/", 2)
+        assert head == "/token/c/updates" and tail == "" and customer_from_token(token, Purpose.UPDATES) == pat.pk
     finally:
         set_script_prefix("/")
     assert path(pat, Purpose.UPDATES).startswith("/c/updates/")

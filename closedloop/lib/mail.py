@@ -119,13 +119,12 @@ def envelope_address(address: str, encoding: str) -> str:
 class Prepared:
     """A message as the SMTP conversation sends it: the envelope and the bytes."""
 
-    message: EmailMessage
     sender: str
     recipients: list[str]
     content: bytes
 
 
-class _LateVerdict(smtplib.SMTP):
+class LateVerdictSMTP(smtplib.SMTP):
     """An ``smtplib.SMTP`` whose ``sendmail`` can return once the content is sent (``late``), the
     server's reply to the content then read by ``verdict``, and which can do some work of the
     caller's while the server answers the first command of a message (``meanwhile``)."""
@@ -173,11 +172,7 @@ class _LateVerdict(smtplib.SMTP):
         super().putcmd(cmd, args)
 
 
-class LateVerdictSMTP(_LateVerdict):
-    pass
-
-
-class LateVerdictSMTPSSL(_LateVerdict, smtplib.SMTP_SSL):
+class LateVerdictSMTPSSL(LateVerdictSMTP, smtplib.SMTP_SSL):
     pass
 
 
@@ -192,7 +187,6 @@ class EmailBackend(smtp.EmailBackend):
         """The envelope and bytes Django's ``send_messages`` would send for ``message``."""
         encoding = message.encoding or settings.DEFAULT_CHARSET
         return Prepared(
-            message=message,
             sender=envelope_address(message.from_email, encoding),
             recipients=[envelope_address(address, encoding) for address in message.recipients()],
             content=message_bytes(message.message()),
@@ -218,8 +212,8 @@ class EmailBackend(smtp.EmailBackend):
         """Wait for the server's verdict on the message submitted last; SMTPDataError if refused."""
         self._conversation().verdict()
 
-    def _conversation(self) -> _LateVerdict:
-        if not isinstance(self.connection, _LateVerdict):
+    def _conversation(self) -> LateVerdictSMTP:
+        if not isinstance(self.connection, LateVerdictSMTP):
             raise smtplib.SMTPServerDisconnected("please run connect() first")
         return self.connection
 
